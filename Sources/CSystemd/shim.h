@@ -1,0 +1,5 @@
+#ifndef SESSIONHOST_CSYSTEMD_SHIM_H
+#define SESSIONHOST_CSYSTEMD_SHIM_H
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+#endif

@@ -1,0 +1,152 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SessionHostModel
+
+/// The agent socket API of SPEC §3: routes a request to the `HostAgent` and answers in JSON.
+/// A request that is refused never changes state.
+public struct AgentAPI: Sendable {
+    /// The longest `GET /v1/session?wait=` the agent holds, in seconds.
+    public static let maximumWaitSeconds: Double = 3600
+    /// The largest request body, in bytes.
+    public static let maximumBodyBytes = 64 * 1024
+
+    public let agent: HostAgent
+    public let policy: PeerPolicy
+    /// Local mode (no control plane): `POST /v1/local/allocate` hands the host a session.
+    public let localMode: Bool
+
+    public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool) {
+        self.agent = agent
+        self.policy = policy
+        self.localMode = localMode
+    }
+
+    /// The routes and the methods each takes.
+    static let routes: [String: Set<String>] = [
+        "/v1/host": ["GET"],
+        "/v1/ready": ["POST"],
+        "/v1/session": ["GET"],
+        "/v1/heartbeat": ["POST"],
+        "/v1/session/end": ["POST"],
+        "/v1/events": ["GET"],
+        "/v1/local/allocate": ["POST"],
+    ]
+
+    public func handle(_ request: AgentRequest) async -> AgentResponse {
+        guard policy.allows(request.peer) else {
+            return Self.error(AgentError(
+                status: 403, code: "PeerNotAllowed",
+                message: "uid \(request.peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"))
+        }
+        guard let methods = Self.routes[request.path] else {
+            return Self.error(AgentError(status: 404, code: "NotFound", message: "no such endpoint: \(request.path)"))
+        }
+        guard methods.contains(request.method) else {
+            return Self.error(
+                AgentError(status: 405, code: "MethodNotAllowed", message: "\(request.path) takes \(methods.sorted().joined(separator: ", "))"),
+                headers: [("Allow", methods.sorted().joined(separator: ", "))])
+        }
+        do {
+            return try await route(request)
+        } catch {
+            return Self.error(error)
+        }
+    }
+
+    private func route(_ request: AgentRequest) async throws(AgentError) -> AgentResponse {
+        switch request.path {
+        case "/v1/host":
+            return Self.ok(await agent.hostInfo())
+        case "/v1/ready":
+            return Self.ok(try await agent.ready())
+        case "/v1/session":
+            let wait = try Self.waitSeconds(request.query["wait"])
+            if wait > 0 {
+                return Self.ok(await agent.waitForSession(timeout: .milliseconds(Int64(wait * 1000))))
+            }
+            return Self.ok(await agent.sessionInfo())
+        case "/v1/heartbeat":
+            let heartbeat: HeartbeatRequest = try Self.decodeBody(request.body) ?? HeartbeatRequest()
+            return Self.ok(try await agent.heartbeat(heartbeat))
+        case "/v1/session/end":
+            return Self.ok(try await agent.endSession())
+        case "/v1/events":
+            return eventStream()
+        case "/v1/local/allocate":
+            guard localMode else {
+                throw AgentError(
+                    status: 409, code: "NotLocalMode",
+                    message: "this agent takes its sessions from the control plane; local hand-offs work only without --control-plane")
+            }
+            guard policy.isPrivileged(request.peer) else {
+                throw AgentError(
+                    status: 403, code: "PeerNotAllowed",
+                    message: "only root or the agent's own user may hand over a session")
+            }
+            guard let allocation: AllocationRequest = try Self.decodeBody(request.body) else {
+                throw .malformed("the body must be a JSON object with sessionId and optional sessionCookie")
+            }
+            return Self.ok(try await agent.allocate(allocation))
+        default:
+            throw AgentError(status: 404, code: "NotFound", message: "no such endpoint: \(request.path)")
+        }
+    }
+
+    private func eventStream() -> AgentResponse {
+        let agent = self.agent
+        let (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(256))
+        let task = Task {
+            for await event in await agent.events() {
+                var line = Self.encode(event)
+                line.append(UInt8(ascii: "\n"))
+                continuation.yield(line)
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return .stream(contentType: "application/x-ndjson", lines: lines)
+    }
+
+    // MARK: Encoding and decoding
+
+    static func waitSeconds(_ text: String?) throws(AgentError) -> Double {
+        guard let text else { return 0 }
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= maximumWaitSeconds else {
+            throw .malformed("wait must be a number of seconds from 0 to \(Int(maximumWaitSeconds)), got '\(text.prefix(40))'")
+        }
+        return seconds
+    }
+
+    /// `nil` for an empty body; a clear 400 for anything that is not the expected JSON object.
+    static func decodeBody<T: Decodable>(_ body: [UInt8]) throws(AgentError) -> T? {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch let error as InvalidInput {
+            throw .badRequest(error)
+        } catch {
+            throw .malformed(DecodingErrorDescription.describe(error))
+        }
+    }
+
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return Array(try encoder.encode(value))
+        } catch {
+            return Array(#"{"code":"InternalError","message":"could not encode the answer"}"#.utf8)
+        }
+    }
+
+    static func ok(_ value: some Encodable) -> AgentResponse {
+        .json(status: 200, body: encode(value))
+    }
+
+    static func error(_ error: AgentError, headers: [(String, String)] = []) -> AgentResponse {
+        .json(status: error.status, body: encode(error.body), headers: headers)
+    }
+}

@@ -1,0 +1,88 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SessionHostModel
+
+/// The configuration file of `sessionhostd`: a JSON object whose keys are the long flag names
+/// (`"title-id"`, `"port"`, …). Unknown keys are refused so that a typo does not pass silently.
+public struct AgentConfigFile: Decodable, Sendable, Equatable {
+    public var socket: String?
+    public var stateDir: String?
+    public var titleId: String?
+    public var hostId: String?
+    public var region: String?
+    public var hostname: String?
+    public var port: [String]?
+    public var secureContext: String?
+    public var sandboxId: String?
+    public var cloudGameId: String?
+    public var gameModeId: String?
+    public var healthTimeout: Double?
+    public var allowUser: [String]?
+    public var allowGroup: [String]?
+    public var logLevel: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case socket
+        case stateDir = "state-dir"
+        case titleId = "title-id"
+        case hostId = "host-id"
+        case region, hostname, port
+        case secureContext = "secure-context"
+        case sandboxId = "sandbox-id"
+        case cloudGameId = "cloud-game-id"
+        case gameModeId = "game-mode-id"
+        case healthTimeout = "health-timeout"
+        case allowUser = "allow-user"
+        case allowGroup = "allow-group"
+        case logLevel = "log-level"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let any = try decoder.container(keyedBy: AnyCodingKey.self)
+        if let unknown = any.allKeys.map(\.stringValue).first(where: { !known.contains($0) }) {
+            throw InvalidInput(
+                code: "UnknownConfigKey",
+                message: "unknown key '\(unknown)'; known keys: \(known.sorted().joined(separator: ", "))"
+            )
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        socket = try container.decodeIfPresent(String.self, forKey: .socket)
+        stateDir = try container.decodeIfPresent(String.self, forKey: .stateDir)
+        titleId = try container.decodeIfPresent(String.self, forKey: .titleId)
+        hostId = try container.decodeIfPresent(String.self, forKey: .hostId)
+        region = try container.decodeIfPresent(String.self, forKey: .region)
+        hostname = try container.decodeIfPresent(String.self, forKey: .hostname)
+        port = try container.decodeIfPresent([String].self, forKey: .port)
+        secureContext = try container.decodeIfPresent(String.self, forKey: .secureContext)
+        sandboxId = try container.decodeIfPresent(String.self, forKey: .sandboxId)
+        cloudGameId = try container.decodeIfPresent(String.self, forKey: .cloudGameId)
+        gameModeId = try container.decodeIfPresent(String.self, forKey: .gameModeId)
+        healthTimeout = try container.decodeIfPresent(Double.self, forKey: .healthTimeout)
+        allowUser = try container.decodeIfPresent([String].self, forKey: .allowUser)
+        allowGroup = try container.decodeIfPresent([String].self, forKey: .allowGroup)
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
+    }
+
+    /// Reads and decodes the file at `path`, with errors that name the file and the problem.
+    public static func load(path: String) throws(InvalidInput) -> AgentConfigFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw InvalidInput(code: "ConfigUnreadable", message: "cannot read config file \(path): \(error)")
+        }
+        do {
+            return try JSONDecoder().decode(AgentConfigFile.self, from: data)
+        } catch let error as InvalidInput {
+            throw InvalidInput(code: error.code, message: "config file \(path): \(error.message)")
+        } catch {
+            throw InvalidInput(code: "ConfigInvalid", message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
+        }
+    }
+}

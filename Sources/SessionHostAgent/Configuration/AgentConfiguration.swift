@@ -1,0 +1,132 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import SessionHostModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything `sessionhostd` needs to run, resolved from flags, the config file and the
+/// environment (in that order of precedence).
+public struct AgentConfiguration: Sendable, Equatable {
+    public var socketPath: String
+    public var stateDirectory: String
+    public var titleId: String
+    /// `nil`: derive from the machine id, else keep the one in the state directory.
+    public var hostId: String?
+    public var region: String
+    public var hostName: String
+    public var ports: [PortSpecification]
+    public var secureContext: String
+    public var sandboxId: String?
+    public var cloudGameId: String?
+    public var gameModeId: String?
+    /// `nil`: the heartbeat check is off.
+    public var healthTimeout: Duration?
+    public var allowedUsers: [UInt32]
+    public var allowedGroups: [UInt32]
+    public var logLevel: Logger.Level
+
+    public init(
+        socketPath: String, stateDirectory: String, titleId: String = "", hostId: String? = nil,
+        region: String = "local", hostName: String = "localhost", ports: [PortSpecification] = [],
+        secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
+        gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30),
+        allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info
+    ) {
+        self.socketPath = socketPath
+        self.stateDirectory = stateDirectory
+        self.titleId = titleId
+        self.hostId = hostId
+        self.region = region
+        self.hostName = hostName
+        self.ports = ports
+        self.secureContext = secureContext
+        self.sandboxId = sandboxId
+        self.cloudGameId = cloudGameId
+        self.gameModeId = gameModeId
+        self.healthTimeout = healthTimeout
+        self.allowedUsers = allowedUsers
+        self.allowedGroups = allowedGroups
+        self.logLevel = logLevel
+    }
+
+    /// Merges flags over the file over the defaults, and checks every value.
+    public static func resolve(
+        options: AgentOptions,
+        file: AgentConfigFile,
+        environment: [String: String]
+    ) throws(InvalidInput) -> AgentConfiguration {
+        let runtimeDirectory = firstDirectory(environment["RUNTIME_DIRECTORY"]) ?? "/run/sessionhost"
+        let stateDirectory = firstDirectory(environment["STATE_DIRECTORY"]) ?? "/var/lib/sessionhost"
+
+        var ports: [PortSpecification] = []
+        for text in options.ports.isEmpty ? (file.port ?? []) : options.ports {
+            let port = try PortSpecification(parsing: text)
+            if ports.contains(where: { $0.name == port.name }) {
+                throw InvalidInput(code: "InvalidPort", message: "port name '\(port.name)' is given twice")
+            }
+            ports.append(port)
+        }
+
+        let secureContext = options.secureContext ?? file.secureContext ?? ""
+        if !secureContext.isEmpty, Data(base64Encoded: secureContext) == nil {
+            throw InvalidInput(code: "InvalidSecureContext", message: "--secure-context must be base64")
+        }
+
+        let timeoutSeconds = options.healthTimeout ?? file.healthTimeout ?? 30
+        guard timeoutSeconds.isFinite, timeoutSeconds >= 0, timeoutSeconds <= 86_400 else {
+            throw InvalidInput(code: "InvalidHealthTimeout", message: "--health-timeout must be 0 to 86400 seconds")
+        }
+
+        let hostId = options.hostId ?? file.hostId
+        if let hostId, hostId.isEmpty || hostId.count > 128 || hostId.contains(where: { $0.isWhitespace || $0 == "/" }) {
+            throw InvalidInput(code: "InvalidHostId", message: "--host-id must be 1 to 128 characters without spaces or '/'")
+        }
+
+        let levelText = options.logLevel ?? file.logLevel ?? "info"
+        guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw InvalidInput(
+                code: "InvalidLogLevel",
+                message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+
+        var allowedUsers: [UInt32] = []
+        for user in options.allowUsers + (file.allowUser ?? []) {
+            allowedUsers.append(try AccountLookup.userID(user))
+        }
+        var allowedGroups: [UInt32] = []
+        for group in options.allowGroups + (file.allowGroup ?? []) {
+            allowedGroups.append(try AccountLookup.groupID(group))
+        }
+
+        return AgentConfiguration(
+            socketPath: options.socket ?? file.socket ?? runtimeDirectory + "/agent.sock",
+            stateDirectory: options.stateDir ?? file.stateDir ?? stateDirectory,
+            titleId: options.titleId ?? file.titleId ?? "",
+            hostId: hostId,
+            region: options.region ?? file.region ?? "local",
+            hostName: options.hostname ?? file.hostname ?? AccountLookup.machineHostName(),
+            ports: ports,
+            secureContext: secureContext,
+            sandboxId: options.sandboxId ?? file.sandboxId,
+            cloudGameId: options.cloudGameId ?? file.cloudGameId,
+            gameModeId: options.gameModeId ?? file.gameModeId,
+            healthTimeout: timeoutSeconds == 0 ? nil : .milliseconds(Int64(timeoutSeconds * 1000)),
+            allowedUsers: allowedUsers,
+            allowedGroups: allowedGroups,
+            logLevel: logLevel
+        )
+    }
+
+    /// systemd sets `RUNTIME_DIRECTORY`/`STATE_DIRECTORY` to a colon-separated list; the first wins.
+    private static func firstDirectory(_ value: String?) -> String? {
+        guard let value, let first = value.split(separator: ":").first, !first.isEmpty else { return nil }
+        return String(first)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+
+/// The command-line flags of `sessionhostd`. Every flag can also be set in the configuration
+/// file (`--config`), under the same name without the dashes; a flag wins over the file.
+public struct AgentOptions: ParsableArguments, Sendable {
+    public init() {}
+
+    @Option(name: .long, help: ArgumentHelp("JSON configuration file; keys are the long flag names, e.g. {\"region\": \"WestUS\", \"port\": [\"game:udp:7777:30000\"]}.", valueName: "FILE"))
+    public var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Unix socket to serve the game on. Default: $RUNTIME_DIRECTORY/agent.sock, else /run/sessionhost/agent.sock. Ignored when systemd passes a socket.", valueName: "PATH"))
+    public var socket: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the host identity and the current session are kept. Default: $STATE_DIRECTORY, else /var/lib/sessionhost.", valueName: "DIR"))
+    public var stateDir: String?
+
+    @Option(name: .customLong("title-id"), help: ArgumentHelp("The title this host serves.", valueName: "ID"))
+    public var titleId: String?
+
+    @Option(name: .customLong("host-id"), help: ArgumentHelp("Session host id. Default: derived from /etc/machine-id (stable per machine), else a random GUID kept in the state directory.", valueName: "ID"))
+    public var hostId: String?
+
+    @Option(name: .long, help: ArgumentHelp("Region (location) of this host, e.g. WestUS. Default: local.", valueName: "R"))
+    public var region: String?
+
+    @Option(name: .long, help: ArgumentHelp("Host name players connect to. Default: this machine's host name.", valueName: "H"))
+    public var hostname: String?
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("A port of the game server, NAME:PROTOCOL:INTERNAL:EXTERNAL, e.g. game:udp:7777:30000. Repeatable.", valueName: "NAME:PROTOCOL:INTERNAL:EXTERNAL"))
+    public var ports: [String] = []
+
+    @Option(name: .customLong("secure-context"), help: ArgumentHelp("The host's opaque secure device address, in base64.", valueName: "BASE64"))
+    public var secureContext: String?
+
+    @Option(name: .customLong("sandbox-id"), help: ArgumentHelp("Sandbox this host serves; it only takes allocations for this sandbox.", valueName: "ID"))
+    public var sandboxId: String?
+
+    @Option(name: .customLong("cloud-game-id"), help: ArgumentHelp("Cloud game this host serves.", valueName: "ID"))
+    public var cloudGameId: String?
+
+    @Option(name: .customLong("game-mode-id"), help: ArgumentHelp("Game mode this host serves.", valueName: "ID"))
+    public var gameModeId: String?
+
+    @Option(name: .customLong("health-timeout"), help: ArgumentHelp("Seconds without a heartbeat from a game that called ready before the host is Unhealthy; 0 turns the check off. Default: 30.", valueName: "SECONDS"))
+    public var healthTimeout: Double?
+
+    @Option(name: .customLong("allow-user"), help: ArgumentHelp("A user (name or uid) allowed on the socket besides root and the agent's own user. Repeatable.", valueName: "USER"))
+    public var allowUsers: [String] = []
+
+    @Option(name: .customLong("allow-group"), help: ArgumentHelp("A group (name or gid) whose members may use the socket. Default: the agent's own group. Repeatable.", valueName: "GROUP"))
+    public var allowGroups: [String] = []
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default: info.", valueName: "LEVEL"))
+    public var logLevel: String?
+}

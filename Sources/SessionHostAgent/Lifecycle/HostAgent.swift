@@ -1,0 +1,253 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import SessionHostModel
+
+/// The agent's state: the lifecycle, saved before every change is acknowledged, and the
+/// listeners (event streams, long polls, the health monitor) woken the moment it changes.
+public actor HostAgent {
+    public nonisolated let sessionHostId: String
+    public nonisolated let identity: HostIdentity
+    public nonisolated let healthTimeout: Duration?
+
+    private var lifecycle: HostLifecycle
+    private let store: AgentStateStore
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private var lastSignOfLife: ContinuousClock.Instant
+    private var players: [Player]?
+    private var latestEvent: HostEvent
+    private var subscribers: [Int: AsyncStream<HostEvent>.Continuation] = [:]
+    private var nextSubscriberID = 0
+
+    /// Loads the saved state (or starts afresh) and saves it back, so that a state directory
+    /// that cannot be written is found at startup rather than at the first hand-off.
+    public init(
+        identity: HostIdentity,
+        configuredHostId: String?,
+        derivedHostId: @Sendable () -> String,
+        healthTimeout: Duration?,
+        store: AgentStateStore,
+        logger: Logger
+    ) throws(AgentError) {
+        try store.prepare()
+        let (saved, warning) = try store.load()
+        if let warning { logger.error("\(warning)") }
+        let hostId = configuredHostId ?? saved?.sessionHostId ?? derivedHostId()
+        var record = saved ?? HostRecord(sessionHostId: hostId)
+        record.sessionHostId = hostId
+        record.format = HostRecord.currentFormat
+        try store.save(record)
+
+        self.sessionHostId = hostId
+        self.identity = identity
+        self.healthTimeout = healthTimeout
+        self.lifecycle = HostLifecycle(record: record)
+        self.store = store
+        self.logger = logger
+        self.lastSignOfLife = clock.now
+        self.latestEvent = HostEvent(
+            sequence: 0, state: record.state, sessionId: record.session?.sessionId,
+            at: Self.timestamp(), reason: saved == nil ? "agent started" : "agent restarted with saved state")
+    }
+
+    // MARK: Reading
+
+    public var state: HostState { lifecycle.state }
+
+    public func hostInfo() -> HostInfo {
+        HostInfo(
+            sessionHostId: sessionHostId, titleId: identity.titleId, hostName: identity.hostName,
+            region: identity.region, portMappings: identity.ports.map(\.mapping),
+            secureContext: identity.secureContext, state: lifecycle.state,
+            sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId)
+    }
+
+    public func sessionInfo() -> SessionInfo {
+        let session = lifecycle.session
+        return SessionInfo(
+            state: lifecycle.state, sessionId: session?.sessionId, sessionCookie: session?.sessionCookie,
+            allocatedAt: session?.allocatedAt, players: session == nil ? nil : players)
+    }
+
+    /// `STATUS=` text for systemd, in words.
+    public func statusText() -> String {
+        let title = identity.titleId.isEmpty ? "" : "title \(identity.titleId), "
+        switch lifecycle.state {
+        case .initializing:
+            return "Initializing: waiting for the game server to call ready"
+        case .standingBy:
+            return "StandingBy (\(title)region \(identity.region))"
+        case .allocating:
+            return "Allocating session \(lifecycle.session?.sessionId ?? "?")"
+        case .active:
+            let titleSuffix = identity.titleId.isEmpty ? "" : " (title \(identity.titleId))"
+            return "Active session \(lifecycle.session?.sessionId ?? "?")\(titleSuffix)"
+        case .terminating:
+            return "Terminating: session ended, waiting for the game server to call ready"
+        case .unhealthy:
+            let session = lifecycle.session.map { ", holding session \($0.sessionId)" } ?? ""
+            return "Unhealthy: \(latestEvent.reason ?? "the game server is not healthy")\(session)"
+        }
+    }
+
+    // MARK: Changes
+
+    /// `POST /v1/ready`.
+    public func ready() throws(AgentError) -> SessionInfo {
+        lastSignOfLife = clock.now
+        try change(reason: "game called ready") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.ready()
+        }
+        return sessionInfo()
+    }
+
+    /// `POST /v1/heartbeat`.
+    public func heartbeat(_ request: HeartbeatRequest) throws(AgentError) -> SessionInfo {
+        lastSignOfLife = clock.now
+        if let reported = request.players { players = reported }
+        let reason = request.health == .unhealthy ? "game reported Unhealthy" : "game is healthy again"
+        try change(reason: reason) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            lifecycle.heartbeat(health: request.health)
+        }
+        return sessionInfo()
+    }
+
+    /// A hand-off of `sessionId` with its cookie; saved before it is acknowledged.
+    public func allocate(_ request: AllocationRequest) throws(AgentError) -> SessionInfo {
+        let time = Self.timestamp()
+        try change(reason: "session allocated") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.allocate(sessionId: request.sessionId, cookie: request.sessionCookie, at: time)
+        }
+        lastSignOfLife = clock.now
+        return sessionInfo()
+    }
+
+    /// `POST /v1/session/end`.
+    public func endSession() throws(AgentError) -> SessionInfo {
+        try change(reason: "game ended its session") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.endSession()
+        }
+        players = nil
+        return sessionInfo()
+    }
+
+    /// When the health monitor should next look, or `nil` when the host is not monitored.
+    public func healthDeadline() -> ContinuousClock.Instant? {
+        guard let healthTimeout, HostLifecycle.monitoredStates.contains(lifecycle.state) else { return nil }
+        return lastSignOfLife.advanced(by: healthTimeout)
+    }
+
+    /// Makes the host Unhealthy if the game has been silent for the health timeout.
+    public func expireHealthIfDue() {
+        guard let deadline = healthDeadline(), clock.now >= deadline, let healthTimeout else { return }
+        let seconds = Double(healthTimeout.components.seconds) + Double(healthTimeout.components.attoseconds) / 1e18
+        let reason = "no heartbeat from the game server for \(Self.formatSeconds(seconds))"
+        do {
+            try change(reason: reason) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+                lifecycle.heartbeatsMissed()
+            }
+        } catch {
+            logger.error("could not mark the host Unhealthy", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Applies a transition: saves the new record first (nothing changes when that fails),
+    /// then publishes an event when the state or session changed.
+    private func change(
+        reason: String,
+        _ transition: (inout HostLifecycle) throws(AgentError) -> Void
+    ) throws(AgentError) {
+        var next = lifecycle
+        try transition(&next)
+        guard next != lifecycle else { return }
+        do {
+            try store.save(next.record)
+        } catch {
+            logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
+            throw error
+        }
+        let previous = lifecycle
+        lifecycle = next
+        if previous.state != next.state || previous.session != next.session {
+            publish(reason: reason)
+        }
+    }
+
+    // MARK: Listening
+
+    /// A stream of state changes that starts with the current state.
+    public func events(bufferingNewest limit: Int = 64) -> AsyncStream<HostEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: HostEvent.self, bufferingPolicy: .bufferingNewest(limit))
+        let id = nextSubscriberID
+        nextSubscriberID += 1
+        subscribers[id] = continuation
+        continuation.yield(currentEvent())
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unsubscribe(id) }
+        }
+        return stream
+    }
+
+    /// Waits until the host holds a session or `timeout` passes, then answers like `GET /v1/session`.
+    public func waitForSession(timeout: Duration) async -> SessionInfo {
+        if lifecycle.session != nil || timeout <= .zero { return sessionInfo() }
+        let events = events(bufferingNewest: 1)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in events where event.sessionId != nil { return }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        return sessionInfo()
+    }
+
+    /// Ends every event stream (on shutdown).
+    public func finishListeners() {
+        for continuation in subscribers.values { continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    private func unsubscribe(_ id: Int) {
+        subscribers[id] = nil
+    }
+
+    private func currentEvent() -> HostEvent {
+        var event = latestEvent
+        event.state = lifecycle.state
+        event.sessionId = lifecycle.session?.sessionId
+        return event
+    }
+
+    private func publish(reason: String) {
+        latestEvent = HostEvent(
+            sequence: latestEvent.sequence + 1, state: lifecycle.state,
+            sessionId: lifecycle.session?.sessionId, at: Self.timestamp(), reason: reason)
+        logger.info(
+            "host is \(lifecycle.state.rawValue)",
+            metadata: [
+                "reason": "\(reason)",
+                "session_id": "\(lifecycle.session?.sessionId ?? "-")",
+            ])
+        for continuation in subscribers.values {
+            continuation.yield(latestEvent)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func timestamp() -> String {
+        Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
+    }
+}

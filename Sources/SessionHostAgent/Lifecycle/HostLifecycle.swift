@@ -1,0 +1,97 @@
+import SessionHostModel
+
+/// The rules of the host lifecycle (SPEC §1), as pure transitions on a `HostRecord`.
+/// It does no I/O; `HostAgent` saves the record and tells listeners.
+public struct HostLifecycle: Sendable, Equatable {
+    public private(set) var record: HostRecord
+
+    public init(record: HostRecord) {
+        self.record = record
+    }
+
+    public var state: HostState { record.state }
+    public var session: SessionRecord? { record.session }
+
+    /// States in which a game that stops heartbeating makes the host Unhealthy.
+    public static let monitoredStates: Set<HostState> = [.standingBy, .allocating, .active]
+
+    /// `POST /v1/ready`: the game is ready for players. Idempotent in StandingBy.
+    public mutating func ready() throws(AgentError) {
+        switch record.state {
+        case .initializing, .terminating, .standingBy:
+            record.state = .standingBy
+        case .unhealthy where record.session == nil:
+            // Calling ready is a sign of life: the host is healthy and ready again.
+            record.state = .standingBy
+            record.stateBeforeUnhealthy = nil
+        case .allocating, .active, .unhealthy:
+            throw .wrongState(
+                "the host holds session \(record.session?.sessionId ?? "?"); end it with POST /v1/session/end before calling ready"
+            )
+        }
+    }
+
+    /// A hand-off: the host takes `sessionId`. Only a StandingBy host takes a new session;
+    /// handing over the session the host already holds is answered as a success (idempotent).
+    public mutating func allocate(sessionId: String, cookie: String?, at time: String) throws(AgentError) {
+        let validID: String
+        do {
+            validID = try SessionRules.validatedSessionID(sessionId)
+            try SessionRules.validateCookie(cookie)
+        } catch {
+            throw .badRequest(error)
+        }
+        if let current = record.session {
+            if current.sessionId == validID, current.sessionCookie == cookie { return }
+            throw .wrongState("the host already holds session \(current.sessionId)")
+        }
+        guard record.state == .standingBy || record.state == .allocating else {
+            throw .wrongState("the host is \(record.state.rawValue); only a StandingBy host takes a session")
+        }
+        record.session = SessionRecord(sessionId: validID, sessionCookie: cookie, allocatedAt: time)
+        record.state = .active
+    }
+
+    /// `POST /v1/session/end`: the game finished its session; the host is released.
+    public mutating func endSession() throws(AgentError) {
+        guard record.session != nil, record.state == .active || record.state == .unhealthy else {
+            throw .wrongState("the host is \(record.state.rawValue) and holds no session to end")
+        }
+        record.session = nil
+        record.state = .terminating
+        record.stateBeforeUnhealthy = nil
+    }
+
+    /// The game reports its health. Unhealthy takes the host out of service; Healthy (or a
+    /// heartbeat without health) brings an Unhealthy host back to where it was.
+    public mutating func heartbeat(health: GameHealth?) {
+        switch (health ?? .healthy, record.state) {
+        case (.unhealthy, .unhealthy):
+            break
+        case (.unhealthy, let state):
+            record.stateBeforeUnhealthy = state
+            record.state = .unhealthy
+        case (.healthy, .unhealthy):
+            recover()
+        case (.healthy, _):
+            break
+        }
+    }
+
+    /// The game missed its heartbeats for the health timeout.
+    public mutating func heartbeatsMissed() {
+        guard Self.monitoredStates.contains(record.state) else { return }
+        record.stateBeforeUnhealthy = record.state
+        record.state = .unhealthy
+    }
+
+    private mutating func recover() {
+        let previous = record.stateBeforeUnhealthy ?? .standingBy
+        if record.session != nil {
+            record.state = .active
+        } else {
+            record.state = previous == .active || previous == .allocating ? .standingBy : previous
+        }
+        record.stateBeforeUnhealthy = nil
+    }
+}

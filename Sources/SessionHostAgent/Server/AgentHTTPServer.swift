@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Where the agent listens: a path it binds itself, or a socket systemd passed to it.
+public enum ListenTarget: Sendable, Equatable {
+    case path(String)
+    case inheritedDescriptor(Int32)
+}
+
+/// Serves `AgentAPI` as HTTP/1.1 on a Unix stream socket, one task per connection. It checks
+/// every connection's peer credentials, limits bodies to 64 KiB and holds long polls and event
+/// streams without threads of their own.
+public struct AgentHTTPServer: Service {
+    public let target: ListenTarget
+    public let api: AgentAPI
+    public let eventLoopGroup: any EventLoopGroup
+    public let logger: Logger
+    /// Called once the socket accepts connections.
+    public let onListening: @Sendable () async -> Void
+
+    public init(
+        target: ListenTarget, api: AgentAPI, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        onListening: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.target = target
+        self.api = api
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    public func run() async throws {
+        let server = try await bind()
+        if case .path(let path) = target {
+            chmod(path, 0o660)
+        }
+        logger.info("serving the agent API", metadata: ["socket": "\(describeTarget())"])
+        await onListening()
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await (connection, peer) in inbound {
+                        group.addTask {
+                            await handle(connection, peer: peer)
+                        }
+                    }
+                }
+                // The listening socket is closed: end the long polls and streams too.
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+        if case .path(let path) = target {
+            unlink(path)
+        }
+    }
+
+    private func describeTarget() -> String {
+        switch target {
+        case .path(let path): path
+        case .inheritedDescriptor(let fd): "descriptor \(fd) from systemd"
+        }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<(Connection, PeerCredentials), Never> {
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<(Connection, PeerCredentials)> = { channel in
+            Self.peerCredentials(of: channel).flatMapThrowing { peer in
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                let connection = try Connection(wrappingChannelSynchronously: channel)
+                return (connection, peer)
+            }
+        }
+        switch target {
+        case .path(let path):
+            return try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+        case .inheritedDescriptor(let descriptor):
+            return try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
+    }
+
+    /// Reads `SO_PEERCRED` and `SO_PEERGROUPS`; a peer whose credentials cannot be read gets the
+    /// ids of nobody, which no policy allows by default.
+    static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials> {
+        let nobody = PeerCredentials(pid: 0, uid: 65534, gid: 65534)
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nobody)
+        }
+        let credentials: EventLoopFuture<PeerCredentialsStruct> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        let groups: EventLoopFuture<PeerGroupList> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERGROUPS))
+        return credentials.and(groups.recover { _ in PeerGroupList() }).map { credentials, groups in
+            PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, supplementaryGroups: groups.ids)
+        }.recover { _ in nobody }
+    }
+
+    // MARK: One connection
+
+    private func handle(_ connection: Connection, peer: PeerCredentials) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var parts = inbound.makeAsyncIterator()
+                while let part = try await parts.next() {
+                    guard case .head(let head) = part else { continue }
+                    guard let body = try await Self.readBody(head: head, parts: &parts) else {
+                        let answer = AgentAPI.error(AgentError(
+                            status: 413, code: "BodyTooLarge",
+                            message: "request bodies are limited to \(AgentAPI.maximumBodyBytes) bytes"))
+                        try await write(answer, for: head, keepAlive: false, to: outbound)
+                        return
+                    }
+                    let request = AgentRequest(method: head.method.rawValue, target: head.uri, body: body, peer: peer)
+                    let answer = await api.handle(request)
+                    let keepAlive = head.isKeepAlive && answer.status != 403
+                    try await write(answer, for: head, keepAlive: keepAlive, to: outbound)
+                    if !keepAlive { return }
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)", "peer_uid": "\(peer.uid)"])
+        }
+    }
+
+    /// The body of the request, or `nil` when it is over the limit.
+    private static func readBody(
+        head: HTTPRequestHead,
+        parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
+    ) async throws -> [UInt8]? {
+        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > AgentAPI.maximumBodyBytes {
+            return nil
+        }
+        var body: [UInt8] = []
+        while let part = try await parts.next() {
+            switch part {
+            case .body(let buffer):
+                if body.count + buffer.readableBytes > AgentAPI.maximumBodyBytes { return nil }
+                body.append(contentsOf: buffer.readableBytesView)
+            case .end:
+                return body
+            case .head:
+                return body
+            }
+        }
+        return body
+    }
+
+    private func write(
+        _ answer: AgentResponse,
+        for head: HTTPRequestHead,
+        keepAlive: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Cache-Control", value: "no-store")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        switch answer {
+        case .json(let status, let body, let extra):
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(body.count))
+            for (name, value) in extra { headers.add(name: name, value: value) }
+            let response = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
+            try await outbound.write(contentsOf: [
+                .head(response),
+                .body(.byteBuffer(ByteBuffer(bytes: body))),
+                .end(nil),
+            ])
+        case .stream(let contentType, let lines):
+            headers.add(name: "Content-Type", value: contentType)
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)))
+            for await line in lines {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: line))))
+            }
+            try await outbound.write(.end(nil))
+        }
+    }
+}
+
+/// The layout of Linux's `struct ucred` (which Swift's Glibc module leaves out without _GNU_SOURCE).
+struct PeerCredentialsStruct: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// Room for the supplementary groups `SO_PEERGROUPS` reports (more than any game server has).
+struct PeerGroupList: Sendable {
+    var storage = InlineArray<64, gid_t>(repeating: 0)
+
+    /// The reported groups; root's group 0 is left out because unused slots are 0 too.
+    var ids: [UInt32] {
+        var result: [UInt32] = []
+        for index in storage.indices where storage[index] != 0 {
+            result.append(storage[index])
+        }
+        return result
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SessionHostModel
+import Systemd
+
+/// Puts the agent together: loads the state, then runs the socket server, the health monitor,
+/// the systemd status reporter and the watchdog in one `ServiceGroup` that stops gracefully on
+/// SIGTERM or SIGINT.
+public enum AgentApplication {
+    /// The 128-bit application id that derives the host id from `/etc/machine-id`.
+    static let machineIDApplication = "6b1f0c2a9d3e4f5a8b7c6d5e4f3a2b1c"
+
+    public static func run(configuration: AgentConfiguration, logger: Logger) async throws {
+        let agent = try HostAgent(
+            identity: HostIdentity(configuration: configuration),
+            configuredHostId: configuration.hostId,
+            derivedHostId: {
+                MachineID.applicationSpecificGUID(application: machineIDApplication) ?? UUID().uuidString.lowercased()
+            },
+            healthTimeout: configuration.healthTimeout,
+            store: AgentStateStore(directory: configuration.stateDirectory),
+            logger: logger)
+        let loadedState = await agent.state
+        logger.info(
+            "agent state loaded",
+            metadata: [
+                "session_host_id": "\(agent.sessionHostId)",
+                "state": "\(loadedState.rawValue)",
+                "state_dir": "\(configuration.stateDirectory)",
+            ])
+
+        let inherited = SystemdListenSockets.take()
+        let target: ListenTarget
+        if let descriptor = inherited.first(where: SystemdListenSockets.isListeningUnixStream) {
+            target = .inheritedDescriptor(descriptor)
+        } else {
+            if !inherited.isEmpty {
+                logger.warning("systemd passed sockets, but none is a listening Unix stream socket; binding the socket path instead")
+            }
+            try prepareSocketDirectory(for: configuration.socketPath)
+            target = .path(configuration.socketPath)
+        }
+
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let notifier = SystemdNotifier()
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+        let policy = PeerPolicy.forCurrentProcess(
+            allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
+        let server = AgentHTTPServer(
+            target: target,
+            api: AgentAPI(agent: agent, policy: policy, localMode: true),
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onListening: {
+                listeningContinuation.yield()
+                listeningContinuation.finish()
+            })
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: server),
+                    .init(service: HealthMonitor(agent: agent)),
+                    .init(service: WatchdogService(
+                        interval: SystemdWatchdog.pingInterval(), agent: agent,
+                        eventLoop: eventLoopGroup.next(), notifier: notifier, logger: logger)),
+                    // Last, so that it is the first told of shutdown and says STOPPING=1 at once.
+                    .init(service: SystemdStatusService(agent: agent, notifier: notifier, listening: listening)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await agent.finishListeners()
+            try? await eventLoopGroup.shutdownGracefully()
+            throw error
+        }
+        await agent.finishListeners()
+        try await eventLoopGroup.shutdownGracefully()
+        logger.info("agent stopped")
+    }
+
+    /// Creates the socket's directory when it is missing (mode 0755).
+    static func prepareSocketDirectory(for socketPath: String) throws(AgentError) {
+        let directory = AtomicFile.parentDirectory(of: socketPath)
+        if FileManager.default.fileExists(atPath: directory) { return }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw AgentError(status: 500, code: "SocketDirectory", message: "cannot create \(directory): \(error)")
+        }
+    }
+}

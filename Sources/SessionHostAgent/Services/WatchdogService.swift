@@ -1,0 +1,44 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Systemd
+
+/// Sends `WATCHDOG=1` at half of `WatchdogSec` while the event loop and the agent answer, so
+/// that systemd kills and restarts an agent that hangs.
+public struct WatchdogService: Service {
+    public let interval: Duration?
+    public let agent: HostAgent
+    public let eventLoop: any EventLoop
+    public let notifier: SystemdNotifier
+    public let logger: Logger
+
+    public init(interval: Duration?, agent: HostAgent, eventLoop: any EventLoop, notifier: SystemdNotifier, logger: Logger) {
+        self.interval = interval
+        self.agent = agent
+        self.eventLoop = eventLoop
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard let interval else {
+            // No watchdog configured: wait for shutdown without doing anything.
+            try? await gracefulShutdown()
+            return
+        }
+        logger.debug("feeding the systemd watchdog", metadata: ["interval": "\(interval)"])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                // Both must answer: a hung event loop or a stuck agent means no ping.
+                guard (try? await eventLoop.submit({}).get()) != nil else { return }
+                _ = await agent.state
+                notifier.watchdog()
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+}

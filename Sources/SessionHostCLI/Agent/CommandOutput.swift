@@ -1,0 +1,94 @@
+import ArgumentParser
+import SessionHostSDK
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Printing answers and turning errors into exit codes that scripts can rely on.
+enum CommandOutput {
+    static let refusedExitCode: Int32 = 1
+    static let unreachableExitCode: Int32 = 3
+
+    /// Runs `body`; an agent error is printed to stderr and becomes the documented exit code.
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as AgentClientError {
+            printError("error: \(error.message) [\(error.code)\(error.status.map { ", HTTP \($0)" } ?? "")]")
+            throw ExitCode(error.status == nil ? unreachableExitCode : refusedExitCode)
+        }
+    }
+
+    /// Prints the raw answer of `method path`, failing like `run` on a non-200 status.
+    static func printRaw(_ client: AgentClient, method: String, path: String, body: [UInt8]? = nil) async throws {
+        let (status, answer) = try await client.raw(method: method, path: path, body: body)
+        if status == 200 {
+            print(String(decoding: answer, as: UTF8.self))
+            return
+        }
+        FileHandleStderr.write(String(decoding: answer, as: UTF8.self) + "\n")
+        throw ExitCode(refusedExitCode)
+    }
+
+    static func printError(_ text: String) {
+        FileHandleStderr.write(text + "\n")
+    }
+
+    /// Lines of `label value`, aligned.
+    static func table(_ rows: [(String, String)]) -> String {
+        let width = (rows.map(\.0.count).max() ?? 0) + 2
+        return rows.map { label, value in
+            label + String(repeating: " ", count: width - label.count) + value
+        }.joined(separator: "\n")
+    }
+
+    static func describe(_ host: HostInfo) -> String {
+        let ports = host.portMappings.map { "\($0.name) \($0.ports.internal) -> \($0.ports.external)" }
+        var rows: [(String, String)] = [
+            ("Session host", host.sessionHostId),
+            ("State", host.state.rawValue),
+            ("Title", host.titleId.isEmpty ? "(none)" : host.titleId),
+            ("Region", host.region),
+            ("Host name", host.hostName),
+            ("Ports", ports.isEmpty ? "(none)" : ports.joined(separator: ", ")),
+            ("Secure context", host.secureContext.isEmpty ? "(none)" : host.secureContext),
+        ]
+        if let sandbox = host.sandboxId { rows.append(("Sandbox", sandbox)) }
+        if let game = host.cloudGameId { rows.append(("Cloud game", game)) }
+        if let mode = host.gameModeId { rows.append(("Game mode", mode)) }
+        return table(rows)
+    }
+
+    static func describe(_ session: SessionInfo) -> String {
+        var rows: [(String, String)] = [("State", session.state.rawValue)]
+        if let id = session.sessionId {
+            rows.append(("Session", id))
+            rows.append(("Cookie", session.sessionCookie ?? "(none)"))
+            rows.append(("Allocated at", session.allocatedAt ?? "?"))
+            if let players = session.players {
+                rows.append(("Players", players.isEmpty ? "(none)" : players.map(\.playerId).joined(separator: ", ")))
+            }
+        } else {
+            rows.append(("Session", "(none)"))
+        }
+        return table(rows)
+    }
+
+    static func describe(_ event: HostEvent) -> String {
+        var line = "\(event.at)  #\(event.sequence)  \(event.state.rawValue)"
+        if let session = event.sessionId { line += "  session \(session)" }
+        if let reason = event.reason { line += "  (\(reason))" }
+        return line
+    }
+}
+
+/// Writes to standard error without Foundation.
+enum FileHandleStderr {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            _ = Glibc.write(2, buffer.baseAddress, buffer.count)
+        }
+    }
+}

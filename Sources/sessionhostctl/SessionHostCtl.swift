@@ -1,0 +1,5 @@
+import SessionHostCLI
+
+/// The entry point: everything lives in `SessionHostCLI`.
+@main
+extension SessionHostControl {}

@@ -1,0 +1,5 @@
+import SessionHostAgent
+
+/// The entry point: everything lives in `SessionHostAgent`.
+@main
+extension SessionHostDaemonCommand {}

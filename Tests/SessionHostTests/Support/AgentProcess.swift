@@ -1,0 +1,135 @@
+import Foundation
+
+/// A real `sessionhostd` process for end-to-end tests, with its own socket, state directory and
+/// notify socket.
+final class AgentProcess: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let socketPath: String
+    let stateDirectory: String
+    let notify: NotifySocketListener
+    private(set) var process: Process
+    private let arguments: [String]
+    private let environment: [String: String]
+    let logPath: String
+
+    /// Starts the agent and waits for `READY=1`.
+    init(
+        directory: TemporaryDirectory? = nil,
+        arguments extra: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
+        let directory = try directory ?? TemporaryDirectory()
+        self.directory = directory
+        socketPath = directory.file("agent.sock")
+        stateDirectory = directory.file("state")
+        logPath = directory.file("agent.log")
+        notify = try NotifySocketListener(path: directory.file("notify-\(UUID().uuidString.prefix(8)).sock"))
+        arguments = ["--socket", socketPath, "--state-dir", stateDirectory] + extra
+        self.environment = environment
+        process = Process()
+        try launch(arguments: arguments)
+    }
+
+    /// Starts the agent and waits for `READY=1`.
+    static func started(arguments: [String] = [], environment: [String: String] = [:]) async throws -> AgentProcess {
+        let agent = try AgentProcess(arguments: arguments, environment: environment)
+        try await agent.waitForReady()
+        return agent
+    }
+
+    private func launch(arguments: [String], executable: String = Binaries.sessionhostd) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "RUNTIME_DIRECTORY", "STATE_DIRECTORY"] {
+            env[key] = nil
+        }
+        env["NOTIFY_SOCKET"] = notify.path
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+    }
+
+    /// Starts `command` (e.g. `systemd-socket-activate`) instead of the agent itself.
+    init(wrapping executable: String, arguments: [String], directory: TemporaryDirectory, environment: [String: String] = [:]) throws {
+        self.directory = directory
+        socketPath = directory.file("agent.sock")
+        stateDirectory = directory.file("state")
+        logPath = directory.file("agent.log")
+        notify = try NotifySocketListener(path: directory.file("notify-\(UUID().uuidString.prefix(8)).sock"))
+        self.arguments = arguments
+        self.environment = environment
+        process = Process()
+        try launch(arguments: arguments, executable: executable)
+    }
+
+    /// Waits until `path` exists (a socket another process creates).
+    func waitForFile(_ path: String, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !FileManager.default.fileExists(atPath: path) {
+            guard ContinuousClock.now < deadline else { throw TestFailure("\(path) did not appear within \(timeout)\n\(log)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func waitForReady(timeout: Duration = .seconds(60)) async throws {
+        do {
+            try await notify.waitFor("READY=1", timeout: timeout) { $0.split(separator: "\n").contains("READY=1") }
+        } catch {
+            throw TestFailure("\(error)\nagent log:\n\(log)")
+        }
+    }
+
+    /// Waits for a `STATUS=` line containing `text`.
+    @discardableResult
+    func waitForStatus(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+        try await notify.waitFor("STATUS containing \(text)", timeout: timeout) { message in
+            message.split(separator: "\n").contains { $0.hasPrefix("STATUS=") && $0.contains(text) }
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        return try await waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestFailure("the agent did not exit within \(timeout)\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
+    /// Starts the agent again with the same arguments (after `stop`), and waits for `READY=1`.
+    func restart() async throws {
+        notify.reset()
+        try launch(arguments: arguments)
+        try await waitForReady()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}

@@ -1,0 +1,260 @@
+#if os(Linux)
+import Foundation
+import Testing
+
+/// Static checks of the shipped systemd units in `systemd/` with the host's `systemd-analyze`
+/// (package `systemd`). The behaviour under a running systemd (readiness, socket activation,
+/// watchdog, hardening at run time) is covered by `scripts/systemd-test`.
+@Suite("systemd unit files")
+struct SystemdUnitFileTests {
+    /// Highest accepted `systemd-analyze security` exposure (0 = locked down, 10 = unprotected).
+    /// Measured 1.2 ("OK") for sessionhostd.service and 1.3 for the example game server with
+    /// systemd 252; the margin absorbs scoring changes between systemd versions.
+    static let maximumExposure = 2.0
+
+    // MARK: - Helpers
+
+    /// The repository root, from this file's location (Tests/SessionHostTests/…).
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var systemdDirectory: URL { repositoryRoot.appendingPathComponent("systemd") }
+
+    /// The folder of the running test executable; SwiftPM builds `sessionhostd` next to it.
+    static func binaryDirectory() throws -> URL {
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }
+
+    struct Output {
+        var status: Int32
+        var text: String
+    }
+
+    /// Runs a command found on PATH; stdout and stderr together.
+    static func run(_ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SYSTEMD_COLORS"] = "0"
+        environment["SYSTEMD_PAGER"] = ""
+        environment["LC_ALL"] = "C.UTF-8"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A temporary copy of `systemd/` whose ExecStart= lines point at binaries that exist:
+    /// the built `sessionhostd` and the copied example game-server script.
+    static func stagedUnits(agentBinary: String? = nil) throws -> URL {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("sessionhost-units-\(UUID().uuidString)")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: systemdDirectory.path) {
+            try fm.copyItem(at: systemdDirectory.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        let agent = try agentBinary ?? binaryDirectory().appendingPathComponent("sessionhostd").path
+        let script = dir.appendingPathComponent("example-game-server.sh").path
+        try rewriteExecStart(in: dir.appendingPathComponent("sessionhostd.service"),
+                             from: "/usr/bin/sessionhostd", to: agent)
+        try rewriteExecStart(in: dir.appendingPathComponent("example-game-server.service"),
+                             from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
+        return dir
+    }
+
+    static func rewriteExecStart(in file: URL, from old: String, to new: String) throws {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.hasPrefix("ExecStart=") else { return String(line) }
+            return line.replacingOccurrences(of: "ExecStart=\(old)", with: "ExecStart=\(new)")
+        }
+        let rewritten = lines.joined(separator: "\n")
+        #expect(rewritten.contains("ExecStart=\(new)"), "no ExecStart=\(old) in \(file.lastPathComponent)")
+        try rewritten.write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    static func verify(_ dir: URL) throws -> Output {
+        try run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=no"]
+            + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service"]
+                .map { dir.appendingPathComponent($0).path })
+    }
+
+    /// The overall exposure printed by `systemd-analyze security --offline=true UNIT-FILE`.
+    static func exposure(of unitFile: URL) throws -> (score: Double, output: String) {
+        let out = try run(["systemd-analyze", "security", "--offline=true", "--no-pager", unitFile.path])
+        #expect(out.status == 0, "systemd-analyze security failed:\n\(out.text)")
+        let marker = "Overall exposure level for "
+        let line = try #require(out.text.split(separator: "\n").first { $0.contains(marker) },
+                                "no overall exposure in:\n\(out.text)")
+        let afterColon = try #require(line.split(separator: ":").last)
+        let number = try #require(afterColon.split(separator: " ").first)
+        return (try #require(Double(number), "cannot parse \(line)"), out.text)
+    }
+
+    /// `Key=Value` assignments of a unit file, in order (comments skipped).
+    static func assignments(_ file: String) throws -> [(key: String, value: String)] {
+        let text = try String(contentsOf: systemdDirectory.appendingPathComponent(file), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { raw in
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.hasPrefix("#"), !line.hasPrefix(";"), let eq = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }
+    }
+
+    static func value(_ key: String, in pairs: [(key: String, value: String)]) -> [String] {
+        pairs.filter { $0.key == key }.map { $0.value }
+    }
+
+    // MARK: - systemd-analyze verify
+
+    @Test("systemd-analyze verify accepts the socket, agent and example game-server units")
+    func verifyAcceptsUnits() throws {
+        let agent = try Self.binaryDirectory().appendingPathComponent("sessionhostd")
+        #expect(FileManager.default.isExecutableFile(atPath: agent.path),
+                "the built sessionhostd is expected next to the test executable: \(agent.path)")
+        let dir = try Self.stagedUnits()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = try Self.verify(dir)
+        #expect(out.status == 0, "systemd-analyze verify failed:\n\(out.text)")
+        let diagnostics = out.text.split(separator: "\n").filter {
+            $0.contains("sessionhostd") || $0.contains("example-game-server")
+        }
+        #expect(diagnostics.isEmpty, "systemd-analyze verify complained:\n\(out.text)")
+    }
+
+    @Test("systemd-analyze verify rejects a unit whose ExecStart binary is missing")
+    func verifyDetectsMissingBinary() throws {
+        let dir = try Self.stagedUnits(agentBinary: "/nonexistent/sessionhost/sessionhostd")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = try Self.verify(dir)
+        #expect(out.status != 0)
+        #expect(out.text.contains("/nonexistent/sessionhost/sessionhostd"), "\(out.text)")
+    }
+
+    // MARK: - systemd-analyze security
+
+    @Test("sessionhostd.service has a low exposure score")
+    func agentExposure() throws {
+        let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("sessionhostd.service"))
+        #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
+        // The directives that matter most are in effect.
+        for check in ["✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
+                      "✓ PrivateDevices=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
+                      "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser="] {
+            #expect(output.contains(check), "missing \(check) in:\n\(output)")
+        }
+    }
+
+    @Test("example-game-server.service has a low exposure score")
+    func gameServerExposure() throws {
+        let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("example-game-server.service"))
+        #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
+    }
+
+    // MARK: - The contract between the units and the agent
+
+    @Test("sessionhostd.service: Type=notify, watchdog, socket activation, preserved runtime directory")
+    func agentServiceContract() throws {
+        let service = try Self.assignments("sessionhostd.service")
+        #expect(Self.value("Type", in: service) == ["notify"])
+        #expect(Self.value("NotifyAccess", in: service) == ["main"])
+        #expect(Self.value("ExecStart", in: service) == ["/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json"])
+        #expect(Self.value("User", in: service) == ["sessionhost"])
+        #expect(Self.value("Group", in: service) == ["sessionhost"])
+        #expect(Self.value("Requires", in: service) == ["sessionhostd.socket"])
+        #expect(Self.value("After", in: service).contains { $0.split(separator: " ").contains("sessionhostd.socket") })
+        #expect(Self.value("WatchdogSec", in: service) == ["30s"])
+        #expect(Self.value("Restart", in: service) == ["on-failure"])
+        #expect(Self.value("StateDirectory", in: service) == ["sessionhost"])
+        #expect(Self.value("StateDirectoryMode", in: service) == ["0750"])
+        // The socket lives in /run/sessionhost: a RuntimeDirectory= of the service must survive
+        // stop and restart, or the socket file of sessionhostd.socket would be deleted.
+        if !Self.value("RuntimeDirectory", in: service).isEmpty {
+            #expect(Self.value("RuntimeDirectoryPreserve", in: service) == ["yes"])
+        }
+        #expect(Self.value("UMask", in: service) == ["0027"])
+        #expect(Self.value("CapabilityBoundingSet", in: service) == [""])
+        #expect(Self.value("ProtectSystem", in: service) == ["strict"])
+        #expect(Self.value("RestrictAddressFamilies", in: service) == ["AF_UNIX AF_INET AF_INET6"])
+        // SO_PEERCRED must see real uids and gids of game servers: no user namespace.
+        #expect(Self.value("PrivateUsers", in: service).allSatisfy { $0 == "no" || $0 == "false" })
+    }
+
+    @Test("sessionhostd.socket: the agent socket path, owner and mode")
+    func socketContract() throws {
+        let socket = try Self.assignments("sessionhostd.socket")
+        #expect(Self.value("ListenStream", in: socket) == ["/run/sessionhost/agent.sock"])
+        #expect(Self.value("SocketUser", in: socket) == ["sessionhost"])
+        #expect(Self.value("SocketGroup", in: socket) == ["sessionhost"])
+        #expect(Self.value("SocketMode", in: socket) == ["0660"])
+        #expect(Self.value("DirectoryMode", in: socket) == ["0755"])
+        #expect(Self.value("WantedBy", in: socket) == ["sockets.target"])
+    }
+
+    @Test("example-game-server.service: ordered after the agent, in group sessionhost")
+    func gameServerContract() throws {
+        let unit = try Self.assignments("example-game-server.service")
+        let after = Self.value("After", in: unit).flatMap { $0.split(separator: " ").map(String.init) }
+        let wants = Self.value("Wants", in: unit).flatMap { $0.split(separator: " ").map(String.init) }
+        for name in ["sessionhostd.socket", "sessionhostd.service"] {
+            #expect(after.contains(name))
+            #expect(wants.contains(name))
+        }
+        #expect(Self.value("SupplementaryGroups", in: unit) == ["sessionhost"])
+        #expect(Self.value("Environment", in: unit).contains("SESSIONHOST_SOCKET=/run/sessionhost/agent.sock"))
+        #expect(Self.value("ExecStart", in: unit) == ["/usr/lib/sessionhost/example-game-server.sh"])
+    }
+
+    @Test("the example game-server script is valid POSIX sh and uses the agent API")
+    func gameServerScript() throws {
+        let path = Self.systemdDirectory.appendingPathComponent("example-game-server.sh").path
+        #expect(FileManager.default.isExecutableFile(atPath: path))
+        let syntax = try Self.run(["sh", "-n", path])
+        #expect(syntax.status == 0, "sh -n: \(syntax.text)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("#!/bin/sh\n"))
+        for needle in ["/v1/ready", "/v1/heartbeat", "/v1/session?wait=", "/v1/session/end",
+                       "--unix-socket", "\"health\":\"Healthy\""] {
+            #expect(text.contains(needle), "script does not use \(needle)")
+        }
+        #expect(!text.contains("jq "))
+    }
+
+    @Test("the sysusers entry creates user and group sessionhost")
+    func sysusers() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sessionhost-sysusers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = try Self.run(["systemd-sysusers", "--dry-run", "--root=\(root.path)",
+                                Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers").path])
+        #expect(out.status == 0, "\(out.text)")
+        #expect(out.text.contains("Creating group 'sessionhost'"), "\(out.text)")
+        #expect(out.text.contains("Creating user 'sessionhost'"), "\(out.text)")
+        let text = try String(contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers"), encoding: .utf8)
+        #expect(text.contains("/var/lib/sessionhost"))
+        #expect(text.contains("nologin"))
+    }
+
+    @Test("the example agent config is JSON with the documented keys")
+    func exampleConfig() throws {
+        let data = try Data(contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhostd.json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["title-id"] as? String == "1234ABCD")
+        #expect(object["region"] as? String == "WestUS")
+        #expect(object["port"] as? [String] == ["game:udp:7777:30000"])
+        #expect((object["health-timeout"] as? NSNumber)?.intValue == 30)
+        let known: Set<String> = ["config", "socket", "state-dir", "title-id", "host-id", "region", "hostname", "port",
+                                  "secure-context", "sandbox-id", "cloud-game-id", "game-mode-id",
+                                  "health-timeout", "allow-user", "allow-group", "log-level",
+                                  "control-plane", "agent-token-file"]
+        #expect(Set(object.keys).isSubset(of: known), "unknown keys: \(Set(object.keys).subtracting(known))")
+    }
+}
+#endif
