@@ -187,13 +187,11 @@ struct AgentProcessTests {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw TestFailure("\(process.arguments ?? []) did not finish within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        do {
+            try await Deadline.waitUntil("\(process.arguments ?? []) finishing", timeout: timeout) { !process.isRunning }
+        } catch {
+            process.terminate()
+            throw error
         }
         return (
             process.terminationStatus,

@@ -74,11 +74,7 @@ final class AgentProcess: @unchecked Sendable {
 
     /// Waits until `path` exists (a socket another process creates).
     func waitForFile(_ path: String, timeout: Duration = .seconds(30)) async throws {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !FileManager.default.fileExists(atPath: path) {
-            guard ContinuousClock.now < deadline else { throw TestFailure("\(path) did not appear within \(timeout)\n\(log)") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await Deadline.waitUntil("\(path) appearing", timeout: timeout) { FileManager.default.fileExists(atPath: path) }
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -109,13 +105,11 @@ final class AgentProcess: @unchecked Sendable {
     }
 
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                throw TestFailure("the agent did not exit within \(timeout)\n\(log)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        do {
+            try await Deadline.waitUntil("the agent's exit", timeout: timeout) { !process.isRunning }
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
+            throw TestFailure("\(error)\n\(log)")
         }
         return process.terminationStatus
     }

@@ -1,0 +1,17 @@
+/// Waits for a condition that no event announces (a child's exit, a file appearing), checking
+/// often and failing at a deadline, never blocking a thread of the shared pool.
+enum Deadline {
+    static func waitUntil(
+        _ description: @autoclosure () -> String,
+        timeout: Duration = .seconds(30),
+        _ condition: () throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure("\(description()) did not happen within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
