@@ -74,7 +74,11 @@ final class AgentProcess: @unchecked Sendable {
 
     /// Waits until `path` exists (a socket another process creates).
     func waitForFile(_ path: String, timeout: Duration = .seconds(30)) async throws {
-        try await Deadline.waitUntil("\(path) appearing", timeout: timeout) { FileManager.default.fileExists(atPath: path) }
+        do {
+            try await Deadline.waitUntil("\(path) appearing", timeout: timeout) { FileManager.default.fileExists(atPath: path) }
+        } catch {
+            throw TestFailure("\(error)\n\(log)")
+        }
     }
 
     var pid: Int32 { process.processIdentifier }
