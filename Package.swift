@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sessionhostd", targets: ["sessionhostd"]),
         .executable(name: "sessionhostctl", targets: ["sessionhostctl"]),
+        .executable(name: "gsmsd", targets: ["gsmsd"]),
         .library(name: "SessionHostSDK", targets: ["SessionHostSDK"]),
     ],
     dependencies: [
@@ -14,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // gsmsd: HTTP server, embedded SQLite store, title tokens (JWT).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // libsystemd, through pkg-config (apt: libsystemd-dev).
@@ -56,9 +61,44 @@ let package = Package(
             dependencies: [
                 "SessionHostSDK",
                 "SessionHostModel",
+                "TitleTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Title tokens: the JWT inside `Authorization: XBL3.0 x=<hash>;<token>`, minted and verified.
+        .target(
+            name: "TitleTokens",
+            dependencies: [
+                "SessionHostModel",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // The allocation service's inventory: the store protocol, its records and outcomes.
+        .target(name: "AllocationStore", dependencies: ["SessionHostModel"]),
+        // The embedded store: SQLite (WAL, versioned migrations, one transaction per allocation).
+        .target(
+            name: "AllocationStoreSQLite",
+            dependencies: [
+                "AllocationStore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // gsmsd: the public REST API, the agent-facing API, hand-offs, the cluster queue.
+        .target(
+            name: "AllocationService",
+            dependencies: [
+                "SessionHostModel",
+                "TitleTokens",
+                "AllocationStore",
+                "AllocationStoreSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "gsmsd", dependencies: ["AllocationService"]),
         .executableTarget(name: "sessionhostd", dependencies: ["SessionHostAgent"]),
         .executableTarget(name: "sessionhostctl", dependencies: ["SessionHostCLI"]),
         .testTarget(
@@ -69,8 +109,13 @@ let package = Package(
                 "SessionHostAgent",
                 "SessionHostSDK",
                 "SessionHostCLI",
+                "TitleTokens",
+                "AllocationStore",
+                "AllocationStoreSQLite",
+                "AllocationService",
                 "sessionhostd",
                 "sessionhostctl",
+                "gsmsd",
             ]
         ),
     ],

@@ -1,0 +1,28 @@
+public import FoundationEssentials
+public import SessionHostModel
+
+/// One session host as the inventory keeps it.
+public struct HostRecord: Sendable, Equatable {
+    public var sessionHostId: String
+    public var registration: HostRegistration
+    /// The state gsmsd gives the host (its own view, which can differ from the agent's).
+    public var state: HostState
+    /// The session assigned to the host (Allocating or Active), if any.
+    public var sessionId: String?
+    /// When the agent was last heard from.
+    public var lastHeartbeat: Date
+    /// When the host last became StandingBy: the longest-waiting host is allocated first.
+    public var standingBySince: Date?
+
+    public init(
+        sessionHostId: String, registration: HostRegistration, state: HostState, sessionId: String?,
+        lastHeartbeat: Date, standingBySince: Date?
+    ) {
+        self.sessionHostId = sessionHostId
+        self.registration = registration
+        self.state = state
+        self.sessionId = sessionId
+        self.lastHeartbeat = lastHeartbeat
+        self.standingBySince = standingBySince
+    }
+}

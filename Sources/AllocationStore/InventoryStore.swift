@@ -1,0 +1,92 @@
+public import FoundationEssentials
+public import SessionHostModel
+
+/// The inventory of session hosts, their sessions and the cluster queue: everything gsmsd must
+/// not lose. Every method is one transaction, so a host is never given two sessions and a
+/// session never two hosts, whichever instances and requests race, and across a SIGKILL.
+///
+/// Implementations: `SQLiteInventoryStore` (embedded, the default); PostgreSQL follows.
+public protocol InventoryStore: Sendable {
+    // MARK: Hosts
+
+    /// Registers a host or updates its description (upsert). A host holding a session keeps it
+    /// and its state; otherwise its state becomes the registration's (`Unhealthy` when the game is
+    /// unhealthy). Counts as a heartbeat.
+    func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord
+
+    /// Records a heartbeat and reconciles the agent's view with the inventory's: a host holding a
+    /// session keeps it (Active, or Unhealthy while the game is unhealthy); a host without one
+    /// takes the agent's state, except that an agent claiming a session the inventory does not
+    /// know is set Terminating. Throws `StoreError.unknownHost` for an unregistered host.
+    func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord
+
+    /// The host, if registered.
+    func host(id: String) async throws -> HostRecord?
+
+    /// Removes a host without a session. Returns false when there was none; throws
+    /// `StoreError.hostHasSession` when it holds one.
+    func deregisterHost(id: String) async throws -> Bool
+
+    // MARK: Allocations
+
+    /// If the title already has this session: `.active` or `.inFlight`. Otherwise picks the
+    /// longest-StandingBy live host matching the criteria (locations strictly in order), marks it
+    /// Allocating with the session, and answers `.claimed`; `.noHost` when none matches.
+    func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome
+
+    /// The agent acknowledged: Allocating becomes Active on host and session. Idempotent for a
+    /// session already Active on that host. `nil` when the session is not (any more) on the host.
+    func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> Allocation?
+
+    /// The host did not acknowledge in time. If the session is still Allocating on
+    /// `failedHostId`, that host becomes Unhealthy and the session moves to the next candidate
+    /// (`.claimed`) or, with none left, is dropped (`.noHost`; a cluster request goes back to the
+    /// head of its queue). If the session became Active meanwhile: `.active`. If it is gone or on
+    /// another host: the outcome of claiming afresh.
+    func reassignHandoff(_ claim: AllocationClaim, failedHostId: String) async throws -> ClaimOutcome
+
+    /// The title's allocation with this session id, Allocating or Active.
+    func allocation(titleId: String, sessionId: String) async throws -> Allocation?
+
+    /// The session waiting for this host's acknowledgement, if any.
+    func pendingHandoff(hostId: String) async throws -> Allocation?
+
+    /// The game finished: the session is removed and the host becomes Terminating until its
+    /// agent reports StandingBy again. Throws `StoreError.unknownHost`, or `sessionMismatch` when
+    /// the host does not hold that session.
+    func endSession(hostId: String, sessionId: String, at now: Date) async throws -> HostRecord
+
+    // MARK: Cluster queue
+
+    /// Queues a cluster request at the tail of its title's queue, or, when it is queued already,
+    /// records the poll. Returns the ticket with its position.
+    func enqueueCluster(titleId: String, sessionId: String, at now: Date) async throws -> ClusterTicket
+
+    /// The queued ticket, if any; with `polledAt`, records that its caller polled.
+    func ticket(titleId: String, sessionId: String, polledAt: Date?) async throws -> ClusterTicket?
+
+    /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
+    /// cloud game or game mode, in one transaction: the ticket leaves the queue and the host is
+    /// Allocating with the cluster session. `nil` when the queue is empty or no host is free.
+    func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation?
+
+    /// Number of queued cluster requests of the title.
+    func queueLength(titleId: String) async throws -> Int
+
+    /// Titles with at least one queued cluster request.
+    func titlesWithQueuedClusters() async throws -> [String]
+
+    // MARK: Upkeep
+
+    /// Expires what the policy says (see `SweepPolicy`).
+    func sweep(_ policy: SweepPolicy) async throws -> SweepReport
+
+    /// Closes the database; no call may follow.
+    func close() async throws
+}
+
+extension StoreError {
+    public static func sessionMismatch(_ hostId: String, _ sessionId: String) -> StoreError {
+        StoreError(code: "SessionNotOnHost", message: "session host \(hostId) does not hold session \(sessionId)")
+    }
+}

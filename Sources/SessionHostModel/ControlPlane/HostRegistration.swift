@@ -1,0 +1,97 @@
+/// `PUT /agent/v1/hosts/{sessionHostId}`: an agent registers its host with gsmsd or updates its
+/// description. The agent sends `state` `StandingBy` when its game called ready, `Initializing`
+/// before that. Assignments stay gsmsd's: a host holding a session keeps it.
+public struct HostRegistration: Codable, Sendable, Equatable {
+    public var titleId: String
+    public var region: String
+    public var hostName: String
+    public var portMappings: [PortMapping]
+    public var secureContext: String
+    public var sandboxId: String?
+    public var cloudGameId: String?
+    public var gameModeId: String?
+    /// `Initializing` or `StandingBy` (anything else is refused).
+    public var state: HostState
+    /// The game's health as the agent last saw it.
+    public var health: GameHealth
+
+    /// The most port mappings one host may declare.
+    public static let maximumPortMappings = 64
+    /// The longest region, host name or id value.
+    public static let maximumValueLength = 256
+    /// The longest secure context.
+    public static let maximumSecureContextBytes = 4096
+
+    public init(
+        titleId: String, region: String, hostName: String, portMappings: [PortMapping], secureContext: String,
+        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil,
+        state: HostState = .standingBy, health: GameHealth = .healthy
+    ) {
+        self.titleId = titleId
+        self.region = region
+        self.hostName = hostName
+        self.portMappings = portMappings
+        self.secureContext = secureContext
+        self.sandboxId = sandboxId
+        self.cloudGameId = cloudGameId
+        self.gameModeId = gameModeId
+        self.state = state
+        self.health = health
+    }
+
+    /// Checks lengths, ports and the requested state.
+    public func validate() throws(InvalidInput) {
+        _ = try TitleRules.validatedTitleID(titleId)
+        for (name, value) in [("region", region), ("hostName", hostName)] {
+            if value.isEmpty || value.utf8.count > Self.maximumValueLength {
+                throw InvalidInput(code: "InvalidRegistration", message: "\(name) must be 1 to \(Self.maximumValueLength) bytes")
+            }
+        }
+        if TitleRules.locationKey(region).isEmpty {
+            throw InvalidInput(code: "InvalidRegistration", message: "region must not be only white space")
+        }
+        for (name, value) in [("sandboxId", sandboxId), ("cloudGameId", cloudGameId), ("gameModeId", gameModeId)] {
+            if let value, value.utf8.count > Self.maximumValueLength {
+                throw InvalidInput(code: "InvalidRegistration", message: "\(name) is longer than \(Self.maximumValueLength) bytes")
+            }
+        }
+        if secureContext.utf8.count > Self.maximumSecureContextBytes {
+            throw InvalidInput(code: "InvalidRegistration", message: "secureContext is longer than \(Self.maximumSecureContextBytes) bytes")
+        }
+        if portMappings.count > Self.maximumPortMappings {
+            throw InvalidInput(code: "InvalidRegistration", message: "at most \(Self.maximumPortMappings) port mappings")
+        }
+        for mapping in portMappings {
+            guard !mapping.name.isEmpty, mapping.name.utf8.count <= 64,
+                (1...65535).contains(mapping.ports.internal), (1...65535).contains(mapping.ports.external)
+            else {
+                throw InvalidInput(code: "InvalidRegistration", message: "port mapping '\(mapping.name.prefix(64))' needs a name and ports 1 to 65535")
+            }
+        }
+        guard state == .initializing || state == .standingBy else {
+            throw InvalidInput(code: "InvalidRegistration", message: "state must be Initializing or StandingBy when registering")
+        }
+    }
+}
+
+/// `POST /agent/v1/hosts/{sessionHostId}/heartbeat`: the agent is alive; what it and its game see.
+public struct HostHeartbeat: Codable, Sendable, Equatable {
+    /// The agent's own view of its state.
+    public var state: HostState
+    /// The session the agent holds, if any.
+    public var sessionId: String?
+    public var health: GameHealth
+
+    public init(state: HostState, sessionId: String? = nil, health: GameHealth = .healthy) {
+        self.state = state
+        self.sessionId = sessionId
+        self.health = health
+    }
+}
+
+/// The body of `…/ack` and `…/end`: which session the agent means.
+public struct HostSessionReference: Codable, Sendable, Equatable {
+    public var sessionId: String
+
+    public init(sessionId: String) { self.sessionId = sessionId }
+}
