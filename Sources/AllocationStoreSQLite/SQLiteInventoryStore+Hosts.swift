@@ -1,0 +1,133 @@
+public import AllocationStore
+public import FoundationEssentials
+public import SessionHostModel
+import SQLiteNIO
+
+extension SQLiteInventoryStore {
+    /// Registers or updates a host (see `InventoryStore.registerHost`). A host holding a session
+    /// keeps it; registering it for another title throws `StoreError.titleMismatch`.
+    public func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord {
+        let portMappings = try PortMappingsJSON.encode(registration.portMappings)
+        return try await write { db in
+            let current = try await Self.currentHost(db, id: id)
+            if let current, current.sessionId != nil, current.titleId != registration.titleId {
+                throw StoreError.titleMismatch(id)
+            }
+            let state = HostReconciliation.state(
+                session: current?.sessionState, agentState: registration.state, agentSessionId: nil, health: registration.health
+            )
+            let since = HostReconciliation.standingBySince(newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
+            let rows = try await db.query(
+                """
+                INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
+                    sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)
+                ON CONFLICT (host_id) DO UPDATE SET
+                    title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
+                    host_name = excluded.host_name, port_mappings = excluded.port_mappings,
+                    secure_context = excluded.secure_context, sandbox_id = excluded.sandbox_id,
+                    sandbox_key = excluded.sandbox_key, cloud_game_id = excluded.cloud_game_id,
+                    cloud_game_key = excluded.cloud_game_key, game_mode_id = excluded.game_mode_id,
+                    game_mode_key = excluded.game_mode_key, state = excluded.state,
+                    last_heartbeat_ms = MAX(hosts.last_heartbeat_ms, excluded.last_heartbeat_ms),
+                    standing_by_since_ms = excluded.standing_by_since_ms, health = excluded.health,
+                    registered_state = excluded.registered_state
+                RETURNING \(HostRow.columns)
+                """,
+                [
+                    .text(id), .text(registration.titleId), .text(registration.region),
+                    .text(TitleRules.locationKey(registration.region)), .text(registration.hostName), .text(portMappings),
+                    .text(registration.secureContext), .optionalText(registration.sandboxId),
+                    .optionalText(TitleRules.matchKey(registration.sandboxId)), .optionalText(registration.cloudGameId),
+                    .optionalText(TitleRules.matchKey(registration.cloudGameId)), .optionalText(registration.gameModeId),
+                    .optionalText(TitleRules.matchKey(registration.gameModeId)), .text(state.rawValue), .milliseconds(now),
+                    .milliseconds(since), .text(registration.health.rawValue), .text(registration.state.rawValue),
+                ]
+            )
+            return try Self.onlyHost(rows, id: id)
+        }
+    }
+
+    /// Records a heartbeat and reconciles the host's state (see `InventoryStore.recordHeartbeat`).
+    public func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord {
+        try await write { db in
+            guard let current = try await Self.currentHost(db, id: id) else { throw StoreError.unknownHost(id) }
+            let state = HostReconciliation.state(
+                session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
+            )
+            let since = HostReconciliation.standingBySince(newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
+            let rows = try await db.query(
+                """
+                UPDATE hosts SET state = ?, standing_by_since_ms = ?, health = ?,
+                    last_heartbeat_ms = MAX(last_heartbeat_ms, ?)
+                WHERE host_id = ?
+                RETURNING \(HostRow.columns)
+                """,
+                [.text(state.rawValue), .milliseconds(since), .text(heartbeat.health.rawValue), .milliseconds(now), .text(id)]
+            )
+            return try Self.onlyHost(rows, id: id)
+        }
+    }
+
+    /// The host, if registered.
+    public func host(id: String) async throws -> HostRecord? {
+        try await read { db in
+            try await db.query("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [.text(id)]).first.map(HostRow.record)
+        }
+    }
+
+    /// Removes a host without a session; false when there was none, `StoreError.hostHasSession`
+    /// when it holds one.
+    public func deregisterHost(id: String) async throws -> Bool {
+        try await write { db in
+            let rows = try await db.query("SELECT session_id FROM hosts WHERE host_id = ?", [.text(id)])
+            guard let row = rows.first else { return false }
+            if let sessionId = try Columns(row).optionalText("session_id") {
+                throw StoreError.hostHasSession(id, sessionId)
+            }
+            _ = try await db.query("DELETE FROM hosts WHERE host_id = ?", [.text(id)])
+            return true
+        }
+    }
+
+    // MARK: Helpers
+
+    /// What reconciliation needs to know of a host.
+    struct CurrentHost {
+        var titleId: String
+        var state: HostState
+        var sessionId: String?
+        var sessionState: Allocation.State?
+        var standingBySince: Date?
+    }
+
+    static func currentHost(_ db: SQLiteConnection, id: String) async throws -> CurrentHost? {
+        let rows = try await db.query(
+            """
+            SELECT h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state
+            FROM hosts h LEFT JOIN sessions s ON s.host_id = h.host_id
+            WHERE h.host_id = ?
+            """,
+            [.text(id)]
+        )
+        guard let row = rows.first else { return nil }
+        let c = Columns(row)
+        let sessionState = try c.optionalText("session_state").map { raw in
+            guard let state = Allocation.State(rawValue: raw) else {
+                throw StoreError.unavailable("column session_state holds an unknown value '\(raw.prefix(40))'")
+            }
+            return state
+        }
+        return CurrentHost(
+            titleId: try c.text("title_id"), state: try c.enumeration("state", HostState.self),
+            sessionId: sessionState == nil ? nil : try c.optionalText("session_id"), sessionState: sessionState,
+            standingBySince: try c.optionalDate("standing_by_since_ms")
+        )
+    }
+
+    static func onlyHost(_ rows: [SQLiteRow], id: String) throws -> HostRecord {
+        guard let row = rows.first else { throw StoreError.unknownHost(id) }
+        return try HostRow.record(row)
+    }
+}

@@ -1,0 +1,601 @@
+import AllocationStore
+import Foundation
+import SessionHostModel
+import Testing
+
+/// What every `InventoryStore` must do, written against `any InventoryStore` so that each
+/// implementation (SQLite now, PostgreSQL later) runs the same checks on a fresh, empty store.
+/// All times are fixed; nothing sleeps.
+enum InventoryStoreContract {
+    static let title = "1234ABCD"
+    static let otherTitle = "5678EF01"
+
+    /// `seconds` after a fixed origin.
+    static func at(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_750_000_000 + seconds) }
+
+    /// A GUID-shaped session id.
+    static func sid(_ number: Int) -> String {
+        let digits = String(number)
+        return "00000000-0000-4000-8000-" + String(repeating: "0", count: 12 - digits.count) + digits
+    }
+
+    static func clusterId(_ number: Int) -> String { "/serviceconfigs/scid/sessiontemplates/t/session/c\(number)" }
+
+    static func registration(
+        title: String = title, region: String = "WestUS", hostName: String = "game.example", sandboxId: String? = nil,
+        cloudGameId: String? = nil, gameModeId: String? = nil, state: HostState = .standingBy, health: GameHealth = .healthy
+    ) -> HostRegistration {
+        HostRegistration(
+            titleId: title, region: region, hostName: hostName,
+            portMappings: [PortMapping(name: "game", internal: 7777, external: 30000), PortMapping(name: "query", internal: 27015, external: 30001)],
+            secureContext: "c2VjdXJl", sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId, state: state, health: health
+        )
+    }
+
+    /// A claim made at `now`: hosts heard from in the last 30 s are live, 10 s to acknowledge.
+    static func claim(
+        _ sessionId: String, title: String = title, kind: AllocationKind = .sessionHost, criteria: HostCriteria = HostCriteria(),
+        cookie: String? = nil, now: Date, liveSince: Date? = nil
+    ) -> AllocationClaim {
+        AllocationClaim(
+            titleId: title, sessionId: sessionId, kind: kind, criteria: criteria, sessionCookie: cookie, now: now,
+            liveSince: liveSince ?? now.addingTimeInterval(-30), acknowledgeBy: now.addingTimeInterval(10)
+        )
+    }
+
+    /// Registers StandingBy hosts `ids` one second apart from `start`, the first longest-waiting.
+    static func registerHosts(_ store: any InventoryStore, _ ids: [String], from start: Double = 0, region: String = "WestUS") async throws {
+        for (offset, id) in ids.enumerated() {
+            _ = try await store.registerHost(id: id, registration(region: region), at: at(start + Double(offset)))
+        }
+    }
+
+    static func hostState(_ store: any InventoryStore, _ id: String) async throws -> HostState? {
+        try await store.host(id: id)?.state
+    }
+
+    // MARK: Hosts
+
+    static func registrationAndHeartbeat(_ store: any InventoryStore) async throws {
+        let described = registration()
+        let registered = try await store.registerHost(id: "h1", described, at: at(0))
+        #expect(registered == HostRecord(
+            sessionHostId: "h1", registration: described, state: .standingBy, sessionId: nil, lastHeartbeat: at(0), standingBySince: at(0)
+        ))
+        #expect(try await store.host(id: "h1") == registered)
+        #expect(try await store.host(id: "nope") == nil)
+
+        // Staying StandingBy keeps the time it became StandingBy.
+        let beat = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(5))
+        #expect(beat.state == .standingBy)
+        #expect(beat.lastHeartbeat == at(5))
+        #expect(beat.standingBySince == at(0))
+
+        // An unhealthy game makes a host without a session Unhealthy; healthy again, it takes the agent's state.
+        let sick = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy, health: .unhealthy), at: at(6))
+        #expect(sick.state == .unhealthy)
+        #expect(sick.standingBySince == nil)
+        let well = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(7))
+        #expect(well.state == .standingBy)
+        #expect(well.standingBySince == at(7))
+
+        // An agent claiming a session the inventory does not know is told to end it.
+        let confused = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(99)), at: at(8))
+        #expect(confused.state == .terminating)
+        #expect(confused.sessionId == nil)
+        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(9)).state == .standingBy)
+
+        // The agent's own Initializing / Terminating views are taken as they are.
+        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .terminating), at: at(10)).state == .terminating)
+        let back = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(11))
+        #expect(back.standingBySince == at(11))
+
+        // Re-registering updates the description; a StandingBy host stays StandingBy since before.
+        let moved = registration(region: "East US", hostName: "other.example", sandboxId: "SB")
+        let updated = try await store.registerHost(id: "h1", moved, at: at(12))
+        #expect(updated.registration == moved)
+        #expect(updated.state == .standingBy)
+        #expect(updated.standingBySince == at(11))
+        #expect(updated.lastHeartbeat == at(12))
+
+        // Registration states: Initializing as given, Unhealthy when the game is.
+        let initializing = try await store.registerHost(id: "h2", registration(state: .initializing), at: at(13))
+        #expect(initializing.state == .initializing)
+        #expect(initializing.standingBySince == nil)
+        #expect(try await store.registerHost(id: "h2", registration(), at: at(14)).standingBySince == at(14))
+        #expect(try await store.registerHost(id: "h3", registration(health: .unhealthy), at: at(15)).state == .unhealthy)
+
+        await #expect(throws: StoreError.unknownHost("ghost")) {
+            try await store.recordHeartbeat(id: "ghost", HostHeartbeat(state: .standingBy), at: at(16))
+        }
+    }
+
+    static func reconciliationWithSession(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1"])
+        let claimed = try await store.claimHost(claim(sid(1), now: at(10)))
+        #expect(claimed.claimedAllocation?.sessionHostId == "h1")
+
+        // The agent has not fetched the hand-off yet: the host stays Allocating with the session.
+        let waiting = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(11))
+        #expect(waiting.state == .allocating)
+        #expect(waiting.sessionId == sid(1))
+
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))
+        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(13)).state == .active)
+
+        // Unhealthy while the game is, keeping the session; Active again once healthy.
+        let sick = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), health: .unhealthy), at: at(14))
+        #expect(sick.state == .unhealthy)
+        #expect(sick.sessionId == sid(1))
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .active)
+        let well = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(15))
+        #expect(well.state == .active)
+        #expect(well.sessionId == sid(1))
+
+        // The inventory's assignment wins over an agent that reports another session or none.
+        let other = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(2)), at: at(16))
+        #expect(other.state == .active)
+        #expect(other.sessionId == sid(1))
+        let reregistered = try await store.registerHost(id: "h1", registration(hostName: "renamed.example"), at: at(17))
+        #expect(reregistered.state == .active)
+        #expect(reregistered.sessionId == sid(1))
+        #expect(reregistered.registration.hostName == "renamed.example")
+
+        // A host holding a session cannot move to another title.
+        await #expect(throws: StoreError.titleMismatch("h1")) {
+            try await store.registerHost(id: "h1", registration(title: otherTitle), at: at(18))
+        }
+        #expect(try await store.host(id: "h1")?.registration.titleId == title)
+
+        // Without a session it can.
+        try await registerHosts(store, ["h2"], from: 19)
+        #expect(try await store.registerHost(id: "h2", registration(title: otherTitle), at: at(20)).registration.titleId == otherTitle)
+    }
+
+    static func deregistration(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        #expect(try await store.deregisterHost(id: "h1"))
+        #expect(try await store.host(id: "h1") == nil)
+        #expect(try await store.deregisterHost(id: "h1") == false)
+
+        _ = try await store.claimHost(claim(sid(1), now: at(10)))
+        await #expect(throws: StoreError.hostHasSession("h2", sid(1))) { try await store.deregisterHost(id: "h2") }
+        #expect(try await store.host(id: "h2")?.sessionId == sid(1))
+
+        _ = try await store.endSession(hostId: "h2", sessionId: sid(1), at: at(11))
+        #expect(try await store.deregisterHost(id: "h2"))
+        #expect(try await store.host(id: "h2") == nil)
+    }
+
+    // MARK: Claims
+
+    static func claimTakesLongestStandingBy(_ store: any InventoryStore) async throws {
+        _ = try await store.registerHost(id: "a", registration(), at: at(2))
+        _ = try await store.registerHost(id: "b", registration(), at: at(1))
+        _ = try await store.registerHost(id: "c", registration(), at: at(3))
+        // Host of another title, and hosts not StandingBy, are never candidates.
+        _ = try await store.registerHost(id: "other", registration(title: otherTitle), at: at(0))
+        _ = try await store.registerHost(id: "init", registration(state: .initializing), at: at(0))
+
+        let cookie = "opaque cookie ✓"
+        let first = try #require(try await store.claimHost(claim(sid(1), cookie: cookie, now: at(10))).claimedAllocation)
+        #expect(first == Allocation(
+            titleId: title, sessionId: sid(1), kind: .sessionHost, state: .allocating, sessionCookie: cookie, allocatedAt: at(10),
+            acknowledgeBy: at(20), sessionHostId: "b", hostName: "game.example", region: "WestUS",
+            portMappings: registration().portMappings, secureContext: "c2VjdXJl"
+        ))
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == first)
+        let host = try #require(try await store.host(id: "b"))
+        #expect(host.state == .allocating)
+        #expect(host.sessionId == sid(1))
+        #expect(host.standingBySince == nil)
+
+        #expect(try await store.claimHost(claim(sid(2), now: at(11))).claimedAllocation?.sessionHostId == "a")
+        #expect(try await store.claimHost(claim(sid(3), now: at(12))).claimedAllocation?.sessionHostId == "c")
+        #expect(try await store.claimHost(claim(sid(4), now: at(13))) == .noHost)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(4)) == nil)
+        #expect(try await hostState(store, "other") == .standingBy)
+        #expect(try await hostState(store, "init") == .initializing)
+    }
+
+    static func claimLocationsInOrder(_ store: any InventoryStore) async throws {
+        _ = try await store.registerHost(id: "east", registration(region: "East US"), at: at(0))
+        _ = try await store.registerHost(id: "west1", registration(region: "West US"), at: at(1))
+        _ = try await store.registerHost(id: "west2", registration(region: "WestUS"), at: at(2))
+        _ = try await store.registerHost(id: "north", registration(region: "North Europe"), at: at(3))
+
+        // `westus` and `West US` name the same location as `WestUS`; the first listed location
+        // with a host wins even though `east` has waited longest.
+        let preference = HostCriteria(locations: ["westus", "East US"])
+        let first = try await store.claimHost(claim(sid(1), criteria: preference, now: at(10)))
+        #expect(first.claimedAllocation?.sessionHostId == "west1")
+        #expect(first.claimedAllocation?.region == "West US")
+        #expect(try await store.claimHost(claim(sid(2), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId == "west2")
+        #expect(try await store.claimHost(claim(sid(3), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId == "east")
+        // Only listed locations are candidates.
+        #expect(try await store.claimHost(claim(sid(4), criteria: preference, now: at(10))) == .noHost)
+        #expect(try await store.claimHost(claim(sid(5), criteria: HostCriteria(locations: [" NORTH\teurope "]), now: at(10)))
+            .claimedAllocation?.sessionHostId == "north")
+
+        // Without locations, any region.
+        _ = try await store.registerHost(id: "south", registration(region: "Brazil South"), at: at(4))
+        #expect(try await store.claimHost(claim(sid(6), now: at(10))).claimedAllocation?.sessionHostId == "south")
+    }
+
+    static func claimMatchesSandboxCloudGameAndGameMode(_ store: any InventoryStore) async throws {
+        // The declaring hosts have waited longest; the plain host serves any request.
+        _ = try await store.registerHost(id: "sandbox", registration(sandboxId: "Sandbox.A"), at: at(0))
+        _ = try await store.registerHost(id: "mode", registration(gameModeId: "Mode-1"), at: at(1))
+        _ = try await store.registerHost(id: "cloud", registration(cloudGameId: "CG-7"), at: at(2))
+        _ = try await store.registerHost(id: "plain", registration(), at: at(3))
+
+        // A request without values never gets a host that declared one.
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "plain")
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))) == .noHost)
+        // A different value does not match either.
+        #expect(try await store.claimHost(claim(sid(3), criteria: HostCriteria(sandboxId: "Sandbox.B"), now: at(10))) == .noHost)
+        // Values compare trimmed and ignoring case; a host that declared no game mode serves any.
+        let sandboxed = HostCriteria(sandboxId: "  sandbox.a ", gameModeId: "anything")
+        #expect(try await store.claimHost(claim(sid(4), criteria: sandboxed, now: at(10))).claimedAllocation?.sessionHostId == "sandbox")
+        let moded = HostCriteria(sandboxId: "Sandbox.A", gameModeId: "MODE-1")
+        #expect(try await store.claimHost(claim(sid(5), criteria: moded, now: at(10))).claimedAllocation?.sessionHostId == "mode")
+        #expect(try await store.claimHost(claim(sid(6), criteria: HostCriteria(cloudGameId: "cg-7"), now: at(10)))
+            .claimedAllocation?.sessionHostId == "cloud")
+    }
+
+    static func claimSkipsHostsNotHeardFrom(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["stale", "live"])
+        _ = try await store.recordHeartbeat(id: "live", HostHeartbeat(state: .standingBy), at: at(50))
+        // Live since 30: `stale` (heard at 0) has waited longer but is not a candidate.
+        #expect(try await store.claimHost(claim(sid(1), now: at(60), liveSince: at(30))).claimedAllocation?.sessionHostId == "live")
+        #expect(try await store.claimHost(claim(sid(2), now: at(60), liveSince: at(30))) == .noHost)
+        // Exactly at the boundary counts as live.
+        #expect(try await store.claimHost(claim(sid(3), now: at(60), liveSince: at(0))).claimedAllocation?.sessionHostId == "stale")
+    }
+
+    static func claimOfAnExistingSession(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        let claimed = try #require(try await store.claimHost(claim(sid(1), cookie: "first", now: at(10))).claimedAllocation)
+        #expect(claimed.sessionHostId == "h1")
+
+        // Being allocated: 409 material, nothing new allocated.
+        let again = try await store.claimHost(claim(sid(1), cookie: "second", now: at(11)))
+        #expect(again == .inFlight(claimed))
+        #expect(try await hostState(store, "h2") == .standingBy)
+
+        let active = try #require(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12)))
+        #expect(try await store.claimHost(claim(sid(1), now: at(13))) == .active(active))
+        #expect(try await hostState(store, "h2") == .standingBy)
+        #expect(active.sessionCookie == "first")
+
+        // Session ids are per title: the other title's same id is a new allocation.
+        _ = try await store.registerHost(id: "o1", registration(title: otherTitle), at: at(0))
+        let elsewhere = try await store.claimHost(claim(sid(1), title: otherTitle, now: at(14)))
+        #expect(elsewhere.claimedAllocation?.sessionHostId == "o1")
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.sessionHostId == "h1")
+    }
+
+    static func confirmHandoff(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        let claimed = try #require(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation)
+        #expect(try await store.pendingHandoff(hostId: "h1") == claimed)
+        #expect(try await store.pendingHandoff(hostId: "h2") == nil)
+
+        #expect(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(11)) == nil)
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(2), at: at(11)) == nil)
+        #expect(try await store.confirmHandoff(hostId: "ghost", sessionId: sid(1), at: at(11)) == nil)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .allocating)
+
+        var expected = claimed
+        expected.state = .active
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12)) == expected)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == expected)
+        #expect(try await hostState(store, "h1") == .active)
+        #expect(try await store.pendingHandoff(hostId: "h1") == nil)
+        // Idempotent.
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(13)) == expected)
+        #expect(try await hostState(store, "h1") == .active)
+    }
+
+    static func reassignToTheNextHost(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        let first = try #require(try await store.claimHost(claim(sid(1), cookie: "kept", now: at(10))).claimedAllocation)
+        #expect(first.sessionHostId == "h1")
+
+        let moved = try #require(try await store.reassignHandoff(claim(sid(1), cookie: "kept", now: at(20)), failedHostId: "h1").claimedAllocation)
+        #expect(moved.sessionHostId == "h2")
+        #expect(moved.state == .allocating)
+        #expect(moved.allocatedAt == at(20))
+        #expect(moved.acknowledgeBy == at(30))
+        #expect(moved.sessionCookie == "kept")
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == moved)
+        let failed = try #require(try await store.host(id: "h1"))
+        #expect(failed.state == .unhealthy)
+        #expect(failed.sessionId == nil)
+        #expect(try await store.host(id: "h2")?.sessionId == sid(1))
+        #expect(try await store.pendingHandoff(hostId: "h1") == nil)
+        #expect(try await store.pendingHandoff(hostId: "h2") == moved)
+        // The failed host cannot acknowledge any more.
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(21)) == nil)
+
+        // A late report about a host the session already left changes nothing.
+        #expect(try await store.reassignHandoff(claim(sid(1), now: at(22)), failedHostId: "h1") == .inFlight(moved))
+        // Active meanwhile: stays where it is.
+        let active = try #require(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(23)))
+        #expect(try await store.reassignHandoff(claim(sid(1), now: at(24)), failedHostId: "h2") == .active(active))
+        #expect(try await hostState(store, "h2") == .active)
+
+        // A session that is gone is claimed afresh.
+        try await registerHosts(store, ["h3"], from: 25)
+        let fresh = try await store.reassignHandoff(claim(sid(2), now: at(30)), failedHostId: "h1")
+        #expect(fresh.claimedAllocation?.sessionHostId == "h3")
+    }
+
+    static func reassignWithNoHostLeft(_ store: any InventoryStore) async throws {
+        // A sessionhosts allocation is dropped.
+        try await registerHosts(store, ["h1"])
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "h1")
+        #expect(try await store.reassignHandoff(claim(sid(1), now: at(20)), failedHostId: "h1") == .noHost)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == nil)
+        #expect(try await hostState(store, "h1") == .unhealthy)
+        #expect(try await store.host(id: "h1")?.sessionId == nil)
+        #expect(try await store.queueLength(titleId: title) == 0)
+
+        // A queued cluster request goes back to the head of its queue with its first queue time.
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(30))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(30))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(3), at: at(31))
+        try await registerHosts(store, ["h2"], from: 32)
+        let taken = try #require(try await store.claimHostForQueue(titleId: title, now: at(40), liveSince: at(10), acknowledgeBy: at(50)))
+        #expect(taken.sessionId == clusterId(1))
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
+
+        let outcome = try await store.reassignHandoff(claim(clusterId(1), kind: .cluster, now: at(51)), failedHostId: "h2")
+        #expect(outcome == .noHost)
+        #expect(try await store.allocation(titleId: title, sessionId: clusterId(1)) == nil)
+        let requeued = try #require(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil))
+        #expect(requeued.position == 1)
+        #expect(requeued.enqueuedAt == at(30))
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 2)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.position == 3)
+        #expect(try await store.queueLength(titleId: title) == 3)
+
+        // A cluster request fulfilled at once and then not acknowledged is put back ahead of
+        // every request queued after it first asked.
+        _ = try await store.registerHost(id: "h3", registration(title: otherTitle), at: at(60))
+        let direct = try await store.claimHost(claim(clusterId(9), title: otherTitle, kind: .cluster, now: at(61)))
+        #expect(direct.claimedAllocation?.kind == .cluster)
+        #expect(direct.claimedAllocation?.sessionHostId == "h3")
+        _ = try await store.enqueueCluster(titleId: otherTitle, sessionId: clusterId(10), at: at(62))
+        #expect(try await store.reassignHandoff(claim(clusterId(9), title: otherTitle, kind: .cluster, now: at(72)), failedHostId: "h3") == .noHost)
+        let head = try #require(try await store.ticket(titleId: otherTitle, sessionId: clusterId(9), polledAt: nil))
+        #expect(head.enqueuedAt == at(61))
+        #expect(head.lastPolledAt == at(72))
+        #expect(head.position == 1)
+        #expect(try await store.ticket(titleId: otherTitle, sessionId: clusterId(10), polledAt: nil)?.position == 2)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil)?.position == 1)
+    }
+
+    static func endSession(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        _ = try await store.claimHost(claim(sid(1), now: at(10)))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(11))
+
+        await #expect(throws: StoreError.sessionMismatch("h1", sid(2))) {
+            try await store.endSession(hostId: "h1", sessionId: sid(2), at: at(12))
+        }
+        await #expect(throws: StoreError.sessionMismatch("h2", sid(1))) {
+            try await store.endSession(hostId: "h2", sessionId: sid(1), at: at(12))
+        }
+        await #expect(throws: StoreError.unknownHost("ghost")) {
+            try await store.endSession(hostId: "ghost", sessionId: sid(1), at: at(12))
+        }
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .active)
+
+        let ended = try await store.endSession(hostId: "h1", sessionId: sid(1), at: at(13))
+        #expect(ended.state == .terminating)
+        #expect(ended.sessionId == nil)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == nil)
+        // Terminating is not StandingBy: the next claim goes to h2.
+        #expect(try await store.claimHost(claim(sid(2), now: at(14))).claimedAllocation?.sessionHostId == "h2")
+        #expect(try await store.claimHost(claim(sid(3), now: at(14))) == .noHost)
+
+        // Ready again: StandingBy since now, and claimable.
+        let ready = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(15))
+        #expect(ready.state == .standingBy)
+        #expect(ready.standingBySince == at(15))
+        #expect(try await store.claimHost(claim(sid(3), now: at(16))).claimedAllocation?.sessionHostId == "h1")
+        // The ended session's id can be allocated again.
+        try await registerHosts(store, ["h3"], from: 17)
+        #expect(try await store.claimHost(claim(sid(1), now: at(18))).claimedAllocation?.sessionHostId == "h3")
+    }
+
+    // MARK: Cluster queue
+
+    static func queueOrderPositionsAndPolling(_ store: any InventoryStore) async throws {
+        #expect(try await store.titlesWithQueuedClusters() == [])
+        let first = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(0))
+        #expect(first == ClusterTicket(titleId: title, sessionId: clusterId(1), enqueuedAt: at(0), lastPolledAt: at(0), position: 1))
+        #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(1)).position == 2)
+        // Same millisecond: in arrival order.
+        #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(3), at: at(1)).position == 3)
+        #expect(try await store.enqueueCluster(titleId: otherTitle, sessionId: clusterId(1), at: at(2)).position == 1)
+
+        // Posting again polls: never queued twice, place and first queue time kept.
+        let polled = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(5))
+        #expect(polled == ClusterTicket(titleId: title, sessionId: clusterId(2), enqueuedAt: at(1), lastPolledAt: at(5), position: 2))
+        #expect(try await store.queueLength(titleId: title) == 3)
+        #expect(try await store.queueLength(titleId: otherTitle) == 1)
+        #expect(try await store.queueLength(titleId: "none") == 0)
+        #expect(try await store.titlesWithQueuedClusters() == [title, otherTitle].sorted())
+
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.lastPolledAt == at(1))
+        let looked = try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: at(6))
+        #expect(looked == ClusterTicket(titleId: title, sessionId: clusterId(3), enqueuedAt: at(1), lastPolledAt: at(6), position: 3))
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.lastPolledAt == at(6))
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(9), polledAt: at(6)) == nil)
+
+        // Tickets not polled since 4 expire; the rest move up.
+        let report = try await store.sweep(SweepPolicy(now: at(10), liveSince: at(0), handoffsDueBefore: at(0), polledSince: at(4)))
+        #expect(Set(report.expiredTickets) == [SessionKey(titleId: title, sessionId: clusterId(1)), SessionKey(titleId: otherTitle, sessionId: clusterId(1))])
+        #expect(report.expiredTickets.count == 2)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == nil)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.position == 2)
+        #expect(try await store.titlesWithQueuedClusters() == [title])
+
+        // An expired request that polls again queues afresh at the tail.
+        #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(11)).position == 3)
+    }
+
+    static func claimHostForQueue(_ store: any InventoryStore) async throws {
+        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20)) == nil)
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(1))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(2))
+
+        // No host: nothing taken.
+        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20)) == nil)
+        #expect(try await store.queueLength(titleId: title) == 2)
+
+        // Hosts that declared a sandbox, cloud game or game mode, stale hosts and other titles' hosts do not serve clusters.
+        _ = try await store.registerHost(id: "sandbox", registration(sandboxId: "SB"), at: at(3))
+        _ = try await store.registerHost(id: "cloud", registration(cloudGameId: "CG"), at: at(3))
+        _ = try await store.registerHost(id: "mode", registration(gameModeId: "GM"), at: at(3))
+        _ = try await store.registerHost(id: "stale", registration(), at: at(0))
+        _ = try await store.registerHost(id: "other", registration(title: otherTitle), at: at(3))
+        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20)) == nil)
+        #expect(try await store.queueLength(titleId: title) == 2)
+
+        // A plain live host in any region takes the head of the queue.
+        _ = try await store.registerHost(id: "plain", registration(region: "Japan East"), at: at(4))
+        let taken = try #require(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20)))
+        #expect(taken == Allocation(
+            titleId: title, sessionId: clusterId(1), kind: .cluster, state: .allocating, sessionCookie: nil, allocatedAt: at(10),
+            acknowledgeBy: at(20), sessionHostId: "plain", hostName: "game.example", region: "Japan East",
+            portMappings: registration().portMappings, secureContext: "c2VjdXJl"
+        ))
+        #expect(try await store.allocation(titleId: title, sessionId: clusterId(1)) == taken)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == nil)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
+        #expect(try await store.host(id: "plain")?.state == .allocating)
+        #expect(try await store.pendingHandoff(hostId: "plain") == taken)
+        #expect(try await store.claimHostForQueue(titleId: title, now: at(11), liveSince: at(2), acknowledgeBy: at(21)) == nil)
+        #expect(try await store.queueLength(titleId: title) == 1)
+        // Polling the fulfilled request finds the allocation.
+        #expect(try await store.claimHost(claim(clusterId(1), kind: .cluster, now: at(12))) == .inFlight(taken))
+    }
+
+    // MARK: Upkeep
+
+    static func sweep(_ store: any InventoryStore) async throws {
+        // Heard from at 0 only: `silent` (StandingBy), `silentActive` (holding an Active session), `sick` (Unhealthy already).
+        try await registerHosts(store, ["silentActive"], from: 0)
+        #expect(try await store.claimHost(claim(sid(1), now: at(0))).claimedAllocation?.sessionHostId == "silentActive")
+        _ = try await store.confirmHandoff(hostId: "silentActive", sessionId: sid(1), at: at(0))
+        _ = try await store.registerHost(id: "sick", registration(health: .unhealthy), at: at(0))
+
+        // Hand-offs due at 20: `pending` (sessionhosts), `pendingCluster` (from the queue); `late` is due at 200.
+        try await registerHosts(store, ["pending"], from: 1)
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))).claimedAllocation?.sessionHostId == "pending")
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(2))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(3))
+        try await registerHosts(store, ["pendingCluster"], from: 4)
+        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20))?.sessionId == clusterId(1))
+        try await registerHosts(store, ["late", "live"], from: 5)
+        #expect(try await store.claimHost(AllocationClaim(
+            titleId: title, sessionId: sid(3), kind: .sessionHost, criteria: HostCriteria(), sessionCookie: nil, now: at(10),
+            liveSince: at(0), acknowledgeBy: at(200)
+        )).claimedAllocation?.sessionHostId == "late")
+        // Registered after the claims so that no claim took it.
+        _ = try await store.registerHost(id: "silent", registration(), at: at(0))
+        for id in ["pending", "pendingCluster", "late", "live"] {
+            _ = try await store.recordHeartbeat(id: id, HostHeartbeat(state: .standingBy), at: at(100))
+        }
+
+        let report = try await store.sweep(SweepPolicy(now: at(100), liveSince: at(50), handoffsDueBefore: at(100), polledSince: at(0)))
+        #expect(report.hostsMarkedUnhealthy.sorted() == ["pending", "pendingCluster", "silent", "silentActive"])
+        #expect(Set(report.abandonedHandoffs) == [SessionKey(titleId: title, sessionId: sid(2)), SessionKey(titleId: title, sessionId: clusterId(1))])
+        #expect(report.abandonedHandoffs.count == 2)
+        #expect(report.requeuedClusters == [SessionKey(titleId: title, sessionId: clusterId(1))])
+        #expect(report.expiredTickets == [])
+
+        // Silent hosts keep their sessions.
+        let silentActive = try #require(try await store.host(id: "silentActive"))
+        #expect(silentActive.state == .unhealthy)
+        #expect(silentActive.sessionId == sid(1))
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .active)
+        #expect(try await hostState(store, "silent") == .unhealthy)
+        #expect(try await hostState(store, "sick") == .unhealthy)
+        // Abandoned hand-offs: host Unhealthy and free, session gone, cluster back at the head.
+        for id in ["pending", "pendingCluster"] {
+            let host = try #require(try await store.host(id: id))
+            #expect(host.state == .unhealthy)
+            #expect(host.sessionId == nil)
+        }
+        #expect(try await store.allocation(titleId: title, sessionId: sid(2)) == nil)
+        #expect(try await store.allocation(titleId: title, sessionId: clusterId(1)) == nil)
+        let requeued = try #require(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil))
+        #expect(requeued.position == 1)
+        #expect(requeued.enqueuedAt == at(2))
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 2)
+        // Not yet due, and live: untouched.
+        #expect(try await store.allocation(titleId: title, sessionId: sid(3))?.state == .allocating)
+        #expect(try await hostState(store, "late") == .allocating)
+        #expect(try await hostState(store, "live") == .standingBy)
+
+        // Nothing left to do.
+        #expect(try await store.sweep(SweepPolicy(now: at(101), liveSince: at(50), handoffsDueBefore: at(101), polledSince: at(0))).isEmpty)
+        // A silent host that heartbeats again is ready again.
+        #expect(try await store.recordHeartbeat(id: "silent", HostHeartbeat(state: .standingBy), at: at(102)).state == .standingBy)
+    }
+
+    // MARK: Concurrency
+
+    /// 50 concurrent claims with distinct session ids on 20 hosts: 20 hosts claimed once each.
+    static func concurrentClaimsDistinctSessions(_ store: any InventoryStore) async throws {
+        let hostIds = (1...20).map { "host-\($0)" }
+        try await registerHosts(store, hostIds)
+        let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
+            for number in 1...50 {
+                group.addTask { try await store.claimHost(claim(sid(number), now: at(30))) }
+            }
+            return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
+        }
+        let claimed = outcomes.compactMap(\.claimedAllocation)
+        #expect(claimed.count == 20)
+        #expect(Set(claimed.map(\.sessionHostId)) == Set(hostIds))
+        #expect(Set(claimed.map(\.sessionId)).count == 20)
+        #expect(outcomes.filter { $0 == .noHost }.count == 30)
+        for allocation in claimed {
+            #expect(try await store.host(id: allocation.sessionHostId)?.sessionId == allocation.sessionId)
+        }
+    }
+
+    /// 20 concurrent claims with one session id: exactly one host is claimed.
+    static func concurrentClaimsOneSession(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, (1...20).map { "host-\($0)" })
+        let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
+            for _ in 1...20 {
+                group.addTask { try await store.claimHost(claim(sid(1), now: at(30))) }
+            }
+            return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
+        }
+        let claimed = outcomes.compactMap(\.claimedAllocation)
+        #expect(claimed.count == 1)
+        let winner = try #require(claimed.first)
+        #expect(outcomes.filter { $0 == .inFlight(winner) }.count == 19)
+        var allocating = 0
+        for number in 1...20 {
+            if try await store.host(id: "host-\(number)")?.state == .allocating { allocating += 1 }
+        }
+        #expect(allocating == 1)
+    }
+}
+
+extension ClaimOutcome {
+    /// The allocation when a host was claimed.
+    var claimedAllocation: Allocation? {
+        if case .claimed(let allocation) = self { return allocation }
+        return nil
+    }
+}
