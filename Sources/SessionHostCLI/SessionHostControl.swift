@@ -4,14 +4,14 @@ import ArgumentParser
 public struct SessionHostControl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sessionhostctl",
-        abstract: "Inspect and drive a session-host agent (sessionhostd).",
+        abstract: "Inspect and drive a session-host agent (sessionhostd); mint title tokens for gsmsd.",
         discussion: """
             Exit codes: 0 success; 1 the agent refused the request (its error code and message \
             are printed); 3 the agent could not be reached; 64 a usage error.
             """,
         subcommands: [
             HostCommand.self, SessionCommand.self, EventsCommand.self, ReadyCommand.self,
-            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self,
+            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, TokenCommand.self,
         ])
 
     public init() {}
