@@ -1,1 +1,5 @@
-print("gsmsd")
+import AllocationService
+
+/// The `gsmsd` executable; everything lives in the AllocationService library.
+@main
+extension GSMSDaemonCommand {}

@@ -43,14 +43,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let any = try decoder.container(keyedBy: AnyCodingKey.self)
-        if let unknown = any.allKeys.map(\.stringValue).first(where: { !known.contains($0) }) {
-            throw InvalidInput(
-                code: "UnknownConfigKey",
-                message: "unknown key '\(unknown)'; known keys: \(known.sorted().joined(separator: ", "))"
-            )
-        }
+        try ConfigFile.rejectUnknownKeys(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         socket = try container.decodeIfPresent(String.self, forKey: .socket)
         stateDir = try container.decodeIfPresent(String.self, forKey: .stateDir)
@@ -71,18 +64,6 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
 
     /// Reads and decodes the file at `path`, with errors that name the file and the problem.
     public static func load(path: String) throws(InvalidInput) -> AgentConfigFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw InvalidInput(code: "ConfigUnreadable", message: "cannot read config file \(path): \(error)")
-        }
-        do {
-            return try JSONDecoder().decode(AgentConfigFile.self, from: data)
-        } catch let error as InvalidInput {
-            throw InvalidInput(code: error.code, message: "config file \(path): \(error.message)")
-        } catch {
-            throw InvalidInput(code: "ConfigInvalid", message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
-        }
+        try ConfigFile.load(AgentConfigFile.self, path: path)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A real `sessionhostd` process for end-to-end tests, with its own socket, state directory and
-/// notify socket.
+/// A real `sessionhostd` (or another daemon, with `init(wrapping:)`) for end-to-end tests, with its
+/// own socket, state directory, notify socket and log file.
 final class AgentProcess: @unchecked Sendable {
     let directory: TemporaryDirectory
     let socketPath: String
@@ -10,6 +10,7 @@ final class AgentProcess: @unchecked Sendable {
     private(set) var process: Process
     private let arguments: [String]
     private let environment: [String: String]
+    private let executable: String
     let logPath: String
 
     /// Starts the agent and waits for `READY=1`.
@@ -26,8 +27,9 @@ final class AgentProcess: @unchecked Sendable {
         notify = try NotifySocketListener(path: directory.file("notify-\(UUID().uuidString.prefix(8)).sock"))
         arguments = ["--socket", socketPath, "--state-dir", stateDirectory] + extra
         self.environment = environment
+        executable = Binaries.sessionhostd
         process = Process()
-        try launch(arguments: arguments)
+        try launch(arguments: arguments, executable: executable)
     }
 
     /// Starts the agent and waits for `READY=1`.
@@ -37,7 +39,7 @@ final class AgentProcess: @unchecked Sendable {
         return agent
     }
 
-    private func launch(arguments: [String], executable: String = Binaries.sessionhostd) throws {
+    private func launch(arguments: [String], executable: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -68,6 +70,7 @@ final class AgentProcess: @unchecked Sendable {
         notify = try NotifySocketListener(path: directory.file("notify-\(UUID().uuidString.prefix(8)).sock"))
         self.arguments = arguments
         self.environment = environment
+        self.executable = executable
         process = Process()
         try launch(arguments: arguments, executable: executable)
     }
@@ -121,7 +124,7 @@ final class AgentProcess: @unchecked Sendable {
     /// Starts the agent again with the same arguments (after `stop`), and waits for `READY=1`.
     func restart() async throws {
         notify.reset()
-        try launch(arguments: arguments)
+        try launch(arguments: arguments, executable: executable)
         try await waitForReady()
     }
 

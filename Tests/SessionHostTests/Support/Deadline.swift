@@ -14,4 +14,19 @@ enum Deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
+
+    /// Like `waitUntil`, for a condition that must be asked over the network; checks every 50 ms.
+    static func waitUntilAsync(
+        _ description: @autoclosure () -> String,
+        timeout: Duration = .seconds(30),
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure("\(description()) did not happen within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }

@@ -1,0 +1,29 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The timeouts that govern allocations, and the clock they are read against.
+struct AllocationTimings: Sendable {
+    var handoffTimeout: Duration
+    var hostTimeout: Duration
+    var queueTimeout: Duration
+
+    /// How often agents are asked to heartbeat: three per host timeout.
+    var heartbeatInterval: Duration { hostTimeout / 3 }
+
+    func liveSince(_ now: Date) -> Date { now - hostTimeout.timeInterval }
+
+    func acknowledgeBy(_ now: Date) -> Date { now + handoffTimeout.timeInterval }
+}
+
+extension Duration {
+    /// The duration in seconds, as `Date` arithmetic wants it.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    var milliseconds: Int { Int((timeInterval * 1000).rounded()) }
+}

@@ -1,0 +1,94 @@
+/// What a waiter waits for: a hand-off for a host, or an acknowledgement of a session.
+enum ChangeTopic: Hashable, Sendable {
+    /// Something was allocated to this host (its agent's held request wakes).
+    case host(String)
+    /// The session's allocation changed (its title's waiting request wakes).
+    case session(titleId: String, sessionId: String)
+}
+
+/// Wakes tasks waiting for a change, without polling. A waiter subscribes *before* it reads the
+/// store, so that a change made between its read and its wait still wakes it.
+actor ChangeNotifier {
+    private enum Waiter {
+        case idle
+        case notified
+        case waiting(CheckedContinuation<Void, Never>)
+    }
+
+    private var waiters: [ChangeTopic: [UInt64: Waiter]] = [:]
+    private var nextID: UInt64 = 0
+
+    /// Wakes every current subscriber of `topic`.
+    func notify(_ topic: ChangeTopic) {
+        guard var entries = waiters[topic] else { return }
+        for (id, waiter) in entries {
+            switch waiter {
+            case .idle: entries[id] = .notified
+            case .notified: break
+            case .waiting(let continuation):
+                entries[id] = .notified
+                continuation.resume()
+            }
+        }
+        waiters[topic] = entries
+    }
+
+    /// Re-checks `read` each time `topic` changes, until it returns a value or `deadline` passes.
+    /// Returns `nil` at the deadline or when the task is cancelled.
+    nonisolated func waitForValue<Value: Sendable>(
+        of topic: ChangeTopic, until deadline: ContinuousClock.Instant,
+        read: @Sendable () async throws -> Value?
+    ) async throws -> Value? {
+        while true {
+            let id = await subscribe(topic)
+            do {
+                if let value = try await read() {
+                    await unsubscribe(topic, id)
+                    return value
+                }
+            } catch {
+                await unsubscribe(topic, id)
+                throw error
+            }
+            if ContinuousClock.now >= deadline || Task.isCancelled {
+                await unsubscribe(topic, id)
+                return nil
+            }
+            await wait(topic, id, until: deadline)
+        }
+    }
+
+    private func subscribe(_ topic: ChangeTopic) -> UInt64 {
+        nextID += 1
+        waiters[topic, default: [:]][nextID] = .idle
+        return nextID
+    }
+
+    private func unsubscribe(_ topic: ChangeTopic, _ id: UInt64) {
+        guard var entries = waiters[topic] else { return }
+        if case .waiting(let continuation) = entries.removeValue(forKey: id) {
+            continuation.resume()
+        }
+        waiters[topic] = entries.isEmpty ? nil : entries
+    }
+
+    /// Suspends until notified, the deadline, or cancellation; always unsubscribes.
+    private func wait(_ topic: ChangeTopic, _ id: UInt64, until deadline: ContinuousClock.Instant) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            await self?.unsubscribe(topic, id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                switch waiters[topic]?[id] {
+                case .idle?: waiters[topic]?[id] = .waiting(continuation)
+                default: continuation.resume()  // already notified, timed out or cancelled
+                }
+            }
+        } onCancel: {
+            Task { await self.unsubscribe(topic, id) }
+        }
+        timer.cancel()
+        unsubscribe(topic, id)
+    }
+}

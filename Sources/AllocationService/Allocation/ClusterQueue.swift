@@ -1,0 +1,143 @@
+import AllocationStore
+import Logging
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `POST /titles/{titleId}/clusters`: allocates at once when a host is free and nobody is queued
+/// before, queues otherwise (or aborts, with `abortIfQueued`), and serves each title's queue first
+/// in, first out whenever one of its hosts becomes StandingBy.
+actor ClusterQueue {
+    private let store: any InventoryStore
+    private let allocator: Allocator
+    private let timings: AllocationTimings
+    private let logger: Logger
+    private var advisors: [String: PollIntervalAdvisor] = [:]
+    private var dispatching: Set<String> = []
+    private var dispatchAgain: Set<String> = []
+
+    init(store: any InventoryStore, allocator: Allocator, timings: AllocationTimings, logger: Logger) {
+        self.store = store
+        self.allocator = allocator
+        self.timings = timings
+        self.logger = logger
+    }
+
+    /// Handles one request (or poll) for a cluster.
+    func request(titleId: String, _ request: ClusterRequest) async throws -> ClusterResponse {
+        advisors[titleId, default: PollIntervalAdvisor()].recordRequest(at: .now)
+        let sessionId = request.sessionId
+        if let allocation = try await store.allocation(titleId: titleId, sessionId: sessionId) {
+            return allocation.state == .active
+                ? response(titleId, .fulfilled, position: 1, allocation: allocation)
+                : response(titleId, .queued, position: 1)  // being handed off right now
+        }
+        if let ticket = try await store.ticket(titleId: titleId, sessionId: sessionId, polledAt: Date()) {
+            return response(titleId, .queued, position: ticket.position)
+        }
+        let queueLength = try await store.queueLength(titleId: titleId)
+        if queueLength == 0 {
+            switch try await allocator.allocate(
+                titleId: titleId, sessionId: sessionId, kind: .cluster, criteria: HostCriteria(), sessionCookie: nil)
+            {
+            case .allocated(let allocation):
+                advisors[titleId, default: PollIntervalAdvisor()].recordFulfilment(at: .now)
+                return response(titleId, .fulfilled, position: 1, allocation: allocation)
+            case .inFlight:
+                return response(titleId, .queued, position: 1)
+            case .noHost:
+                break
+            }
+        }
+        if request.abortIfQueued {
+            return response(titleId, .aborted, position: queueLength + 1)
+        }
+        let ticket = try await store.enqueueCluster(titleId: titleId, sessionId: sessionId, at: Date())
+        logger.info(
+            "cluster request queued",
+            metadata: ["title_id": "\(titleId)", "session_id": "\(sessionId)", "position": "\(ticket.position)"])
+        dispatch(titleId: titleId)
+        return response(titleId, .queued, position: ticket.position)
+    }
+
+    /// Serves the title's queue with the StandingBy hosts it has now. Cheap to call often.
+    func dispatch(titleId: String) {
+        guard !dispatching.contains(titleId) else {
+            dispatchAgain.insert(titleId)
+            return
+        }
+        dispatching.insert(titleId)
+        Task { await self.serveQueue(titleId: titleId) }
+    }
+
+    private func serveQueue(titleId: String) async {
+        repeat {
+            dispatchAgain.remove(titleId)
+            do {
+                while true {
+                    let now = Date()
+                    guard
+                        let allocation = try await store.claimHostForQueue(
+                            titleId: titleId, now: now, liveSince: timings.liveSince(now),
+                            acknowledgeBy: timings.acknowledgeBy(now))
+                    else { break }
+                    logger.info(
+                        "queued cluster request handed to a session host",
+                        metadata: [
+                            "title_id": "\(titleId)", "session_id": "\(allocation.sessionId)",
+                            "session_host_id": "\(allocation.sessionHostId)",
+                        ])
+                    Task { await self.finishHandoff(allocation) }
+                }
+            } catch {
+                logger.error("cannot serve the cluster queue", metadata: ["title_id": "\(titleId)", "error": "\(error)"])
+            }
+        } while dispatchAgain.contains(titleId)
+        dispatching.remove(titleId)
+    }
+
+    /// Waits for the agent's acknowledgement of a queued request's hand-off; moves it on to the next
+    /// host (or back to the head of the queue) when none comes in time.
+    private func finishHandoff(_ first: Allocation) async {
+        var allocation = first
+        do {
+            while true {
+                if try await allocator.completeHandoff(allocation) != nil {
+                    advisors[allocation.titleId, default: PollIntervalAdvisor()].recordFulfilment(at: .now)
+                    return
+                }
+                let now = Date()
+                let claim = AllocationClaim(
+                    titleId: allocation.titleId, sessionId: allocation.sessionId, kind: .cluster, criteria: HostCriteria(),
+                    sessionCookie: nil, now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now))
+                switch try await store.reassignHandoff(claim, failedHostId: allocation.sessionHostId) {
+                case .claimed(let next):
+                    allocation = next
+                case .active:
+                    advisors[allocation.titleId, default: PollIntervalAdvisor()].recordFulfilment(at: .now)
+                    return
+                case .inFlight, .noHost:
+                    return
+                }
+            }
+        } catch {
+            logger.error(
+                "cannot finish a queued hand-off; the sweep will retry",
+                metadata: ["title_id": "\(allocation.titleId)", "session_id": "\(allocation.sessionId)", "error": "\(error)"])
+        }
+    }
+
+    private func response(
+        _ titleId: String, _ state: FulfillmentState, position: Int, allocation: Allocation? = nil
+    ) -> ClusterResponse {
+        let advisor = advisors[titleId, default: PollIntervalAdvisor()]
+        let interval = advisor.interval(position: position, at: .now, maximumInterval: timings.queueTimeout / 3)
+        return ClusterResponse(
+            pollIntervalMilliseconds: interval.milliseconds, fulfillmentState: state,
+            queuePosition: state == .queued ? position : nil, allocation: allocation?.publicBody)
+    }
+}

@@ -1,0 +1,41 @@
+import SessionHostModel
+
+/// The configuration file of `gsmsd`: a JSON object whose keys are the long flag names,
+/// e.g. `{"listen": "0.0.0.0:8080", "title": ["1234"], "token-key-file": "/etc/gsms/token.key"}`.
+public struct ServiceConfigFile: Decodable, Sendable, Equatable {
+    public var listen: String?
+    public var database: String?
+    public var title: [String]?
+    public var tokenKeyFile: String?
+    public var agentTokenFile: String?
+    public var handoffTimeout: Double?
+    public var hostTimeout: Double?
+    public var queueTimeout: Double?
+    public var logLevel: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, database, title
+        case tokenKeyFile = "token-key-file"
+        case agentTokenFile = "agent-token-file"
+        case handoffTimeout = "handoff-timeout"
+        case hostTimeout = "host-timeout"
+        case queueTimeout = "queue-timeout"
+        case logLevel = "log-level"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try ConfigFile.rejectUnknownKeys(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try container.decodeIfPresent(String.self, forKey: .listen)
+        database = try container.decodeIfPresent(String.self, forKey: .database)
+        title = try container.decodeIfPresent([String].self, forKey: .title)
+        tokenKeyFile = try container.decodeIfPresent(String.self, forKey: .tokenKeyFile)
+        agentTokenFile = try container.decodeIfPresent(String.self, forKey: .agentTokenFile)
+        handoffTimeout = try container.decodeIfPresent(Double.self, forKey: .handoffTimeout)
+        hostTimeout = try container.decodeIfPresent(Double.self, forKey: .hostTimeout)
+        queueTimeout = try container.decodeIfPresent(Double.self, forKey: .queueTimeout)
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
+    }
+}

@@ -1,0 +1,125 @@
+import Logging
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Everything `gsmsd` runs with, checked.
+public struct ServiceConfiguration: Sendable {
+    /// Where the inventory lives.
+    public enum Database: Sendable, Equatable {
+        case sqlite(path: String)
+    }
+
+    public var listenHost: String
+    public var listenPort: Int
+    public var database: Database
+    /// Titles with a subscription.
+    public var titles: Set<String>
+    public var tokenKeyFile: String
+    public var agentTokenFile: String
+    public var handoffTimeout: Duration
+    public var hostTimeout: Duration
+    public var queueTimeout: Duration
+    public var logLevel: Logger.Level
+
+    public init(
+        listenHost: String = "127.0.0.1", listenPort: Int = 8080, database: Database, titles: Set<String>,
+        tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
+        hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30), logLevel: Logger.Level = .info
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.database = database
+        self.titles = titles
+        self.tokenKeyFile = tokenKeyFile
+        self.agentTokenFile = agentTokenFile
+        self.handoffTimeout = handoffTimeout
+        self.hostTimeout = hostTimeout
+        self.queueTimeout = queueTimeout
+        self.logLevel = logLevel
+    }
+
+    /// Merges flags over the file over the defaults, and checks every value.
+    public static func resolve(
+        options: ServiceOptions, file: ServiceConfigFile, environment: [String: String]
+    ) throws(InvalidInput) -> ServiceConfiguration {
+        let (host, port) = try parseListen(options.listen ?? file.listen ?? "127.0.0.1:8080")
+
+        let stateDirectory = environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+        let defaultDatabase = stateDirectory.map { $0 + "/gsms.sqlite" } ?? "./gsms.sqlite"
+        let database = try parseDatabase(options.database ?? file.database ?? defaultDatabase)
+
+        var titles = Set<String>()
+        for title in options.titles.isEmpty ? (file.title ?? []) : options.titles {
+            titles.insert(try TitleRules.validatedTitleID(title))
+        }
+
+        guard let tokenKeyFile = options.tokenKeyFile ?? file.tokenKeyFile else {
+            throw InvalidInput(
+                code: "MissingTokenKey",
+                message: "--token-key-file is required: title tokens are always verified (create one with: head -c 32 /dev/urandom | base64 > token.key)"
+            )
+        }
+        guard let agentTokenFile = options.agentTokenFile ?? file.agentTokenFile else {
+            throw InvalidInput(
+                code: "MissingAgentToken",
+                message: "--agent-token-file is required: agents always authenticate (create one with: head -c 32 /dev/urandom | base64 > agent.token)"
+            )
+        }
+
+        let handoff = try seconds(options.handoffTimeout ?? file.handoffTimeout ?? 5, flag: "handoff-timeout", range: 0.05...300)
+        let hostTimeout = try seconds(options.hostTimeout ?? file.hostTimeout ?? 15, flag: "host-timeout", range: 0.3...86_400)
+        let queueTimeout = try seconds(options.queueTimeout ?? file.queueTimeout ?? 30, flag: "queue-timeout", range: 1...86_400)
+
+        let levelText = options.logLevel ?? file.logLevel ?? "info"
+        guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw InvalidInput(
+                code: "InvalidLogLevel",
+                message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return ServiceConfiguration(
+            listenHost: host, listenPort: port, database: database, titles: titles, tokenKeyFile: tokenKeyFile,
+            agentTokenFile: agentTokenFile, handoffTimeout: handoff, hostTimeout: hostTimeout,
+            queueTimeout: queueTimeout, logLevel: logLevel)
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT`.
+    static func parseListen(_ text: String) throws(InvalidInput) -> (String, Int) {
+        let invalid = InvalidInput(code: "InvalidListen", message: "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, got '\(text)'")
+        guard let colon = text.lastIndex(of: ":") else { throw invalid }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw invalid
+        }
+        return (host, port)
+    }
+
+    /// A file path, `sqlite://PATH` or `sqlite:PATH`.
+    static func parseDatabase(_ text: String) throws(InvalidInput) -> Database {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            throw InvalidInput(code: "UnsupportedDatabase", message: "PostgreSQL is not supported by this build yet; use a SQLite file")
+        }
+        var path = text
+        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) {
+            path = String(path.dropFirst(prefix.count))
+            break
+        }
+        guard !path.isEmpty, !path.contains("://") else {
+            throw InvalidInput(code: "InvalidDatabase", message: "--database must be a SQLite file path or sqlite://PATH, got '\(text)'")
+        }
+        return .sqlite(path: path)
+    }
+
+    private static func seconds(_ value: Double, flag: String, range: ClosedRange<Double>) throws(InvalidInput) -> Duration {
+        guard value.isFinite, range.contains(value) else {
+            throw InvalidInput(code: "InvalidTimeout", message: "--\(flag) must be \(range.lowerBound) to \(range.upperBound) seconds")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+}

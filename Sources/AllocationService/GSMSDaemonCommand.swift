@@ -1,0 +1,55 @@
+import AllocationStore
+import ArgumentParser
+import Logging
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `gsmsd`: the allocation service (SPEC §2).
+public struct GSMSDaemonCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gsmsd",
+        abstract: "The allocation service: the public sessionhosts and clusters REST API, and the API agents register with.",
+        discussion: """
+            Titles call POST /titles/{titleId}/sessionhosts with an 'Authorization: XBL3.0 x=<hash>;<token>' \
+            header whose token `sessionhostctl token` mints from the same key file. Agents \
+            (sessionhostd --control-plane) register with the fleet secret. See docs/rest-api.md and \
+            docs/control-plane-api.md.
+
+            Example:
+              head -c 32 /dev/urandom | base64 > token.key; head -c 32 /dev/urandom | base64 > agent.token
+              gsmsd --listen 127.0.0.1:8080 --database ./gsms.sqlite --title 1234ABCD \\
+                --token-key-file token.key --agent-token-file agent.token
+            """)
+
+    @OptionGroup public var options: ServiceOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration: ServiceConfiguration
+        do {
+            let file = try options.config.map { path throws(InvalidInput) in try ConfigFile.load(ServiceConfigFile.self, path: path) }
+                ?? ServiceConfigFile()
+            configuration = try ServiceConfiguration.resolve(
+                options: options, file: file, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        var logger = Logger(label: "gsmsd")
+        logger.logLevel = configuration.logLevel
+        do {
+            try await GSMSApplication.run(configuration: configuration, logger: logger)
+        } catch let error as APIError {
+            logger.critical("gsmsd cannot run: \(error.message)")
+            throw ExitCode(1)
+        } catch let error as StoreError {
+            logger.critical("gsmsd cannot run: \(error.message)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import AllocationStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Gives every response the headers of SPEC §2 and turns every error into a JSON error body:
+/// `Content-Type: application/json`, `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`,
+/// and `X-XblCorrelationId` (the request's value echoed, else a new GUID). Hummingbird adds `Date`
+/// and `Content-Length`. Unexpected errors are logged and answered 500 without details.
+struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var correlationHeader: HTTPField.Name { HTTPField.Name("X-XblCorrelationId")! }
+
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let correlationId = Self.correlationId(from: request)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = Self.errorResponse(error)
+        } catch let error as HTTPError {
+            response = Self.errorResponse(Self.apiError(for: error.status, message: error.body))
+        } catch let error as any HTTPResponseError {
+            response = Self.errorResponse(Self.apiError(for: error.status, message: nil))
+        } catch let error as StoreError {
+            if error.code == StoreError.unavailable("").code {
+                logger.error("the inventory store failed", metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
+            }
+            response = Self.errorResponse(Self.apiError(for: error))
+        } catch {
+            logger.error(
+                "unexpected error",
+                metadata: ["error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)"])
+            response = Self.errorResponse(
+                APIError(.internalServerError, code: "InternalError", "unexpected error; quote correlation id \(correlationId)"))
+        }
+        if response.headers[.contentType] == nil {
+            response.headers[.contentType] = "application/json"
+        }
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[Self.correlationHeader] = correlationId
+        return response
+    }
+
+    /// The caller's correlation id when it is a sensible token (at most 128 visible ASCII
+    /// characters), else a new GUID.
+    static func correlationId(from request: Request) -> String {
+        if let given = request.headers[correlationHeader], !given.isEmpty, given.utf8.count <= 128,
+            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        let data = (try? JSONEncoder().encode(ErrorBody(code: error.code, message: error.message))) ?? Data()
+        var response = Response(
+            status: error.status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        for (name, value) in error.headers {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        return response
+    }
+
+    /// Store refusals: unknown host 404, conflicts 409, an unavailable database 503.
+    static func apiError(for error: StoreError) -> APIError {
+        switch error.code {
+        case StoreError.unknownHost("").code:
+            return APIError.notFound(code: error.code, error.message + "; register it with PUT first")
+        case StoreError.unavailable("").code:
+            return APIError.unavailable("the inventory database is unavailable; retry shortly")
+        case StoreError.schemaTooNew(found: 0, known: 0).code:
+            return APIError(.internalServerError, code: "InternalError", "the inventory database is not usable by this version")
+        default:
+            return APIError.conflict(code: error.code, error.message)
+        }
+    }
+
+    /// Hummingbird's own errors (unknown path, body too large, parse errors) with our codes.
+    static func apiError(for status: HTTPResponse.Status, message: String?) -> APIError {
+        let code: String
+        switch status {
+        case .notFound: code = "NotFound"
+        case .methodNotAllowed: code = "MethodNotAllowed"
+        case .contentTooLarge: code = "BodyTooLarge"
+        case .badRequest: code = "BadRequest"
+        default: code = status.code >= 500 ? "InternalError" : "RequestRefused"
+        }
+        let text = message ?? status.reasonPhrase
+        return APIError(status, code: code, text.isEmpty ? "\(status.code)" : text)
+    }
+}

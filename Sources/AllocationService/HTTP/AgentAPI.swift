@@ -1,0 +1,185 @@
+import AllocationStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The API agents use (docs/control-plane-api.md), authenticated with the fleet secret:
+///
+/// | method, path | what it does |
+/// |---|---|
+/// | `PUT /agent/v1/hosts/{id}` | register or update the host; `state` Initializing or StandingBy |
+/// | `GET /agent/v1/hosts/{id}` | gsmsd's view of the host (its assignment) |
+/// | `POST /agent/v1/hosts/{id}/heartbeat` | liveness, the agent's state and the game's health |
+/// | `GET /agent/v1/hosts/{id}/handoff?wait=S` | held until a session is allocated to the host |
+/// | `POST /agent/v1/hosts/{id}/ack` | the agent saved the hand-off: the session becomes Active |
+/// | `POST /agent/v1/hosts/{id}/end` | the game finished the session: the host is released |
+/// | `DELETE /agent/v1/hosts/{id}` | deregister a host without a session |
+struct AgentAPI: Sendable {
+    let store: any InventoryStore
+    let notifier: ChangeNotifier
+    let clusters: ClusterQueue
+    let fleet: FleetAuthenticator
+    let subscribedTitles: Set<String>
+    let timings: AllocationTimings
+    let logger: Logger
+
+    /// The longest hand-off wait an agent may ask for.
+    static let maximumWaitSeconds = 300.0
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        let host = "agent/v1/hosts/:hostId"
+        router.put(RouterPath(host)) { request, context in
+            try await registerHost(request, hostId: authenticated(request, context))
+        }
+        router.get(RouterPath(host)) { request, context in
+            try await status(of: authenticated(request, context))
+        }
+        router.delete(RouterPath(host)) { request, context in
+            try await deregister(hostId: authenticated(request, context))
+        }
+        router.post(RouterPath(host + "/heartbeat")) { request, context in
+            try await heartbeat(request, hostId: authenticated(request, context))
+        }
+        router.get(RouterPath(host + "/handoff")) { request, context in
+            try await waitForHandoff(request, hostId: authenticated(request, context))
+        }
+        router.post(RouterPath(host + "/ack")) { request, context in
+            try await acknowledge(request, hostId: authenticated(request, context))
+        }
+        router.post(RouterPath(host + "/end")) { request, context in
+            try await endSession(request, hostId: authenticated(request, context))
+        }
+        MethodNotAllowed.register(on: router, path: RouterPath(host), allowed: [.get, .put, .delete])
+        for (suffix, method) in [("/heartbeat", HTTPRequest.Method.post), ("/handoff", .get), ("/ack", .post), ("/end", .post)] {
+            MethodNotAllowed.register(on: router, path: RouterPath(host + suffix), allowed: [method])
+        }
+    }
+
+    /// Checks the fleet secret and the host id; returns the host id.
+    private func authenticated<Context: RequestContext>(_ request: Request, _ context: Context) throws -> String {
+        try fleet.authenticate(request)
+        let hostId = try context.parameters.require("hostId")
+        guard !hostId.isEmpty, hostId.utf8.count <= 128,
+            hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
+        else {
+            throw APIError.badRequest(code: "InvalidHostId", "the session host id must be 1 to 128 visible ASCII characters without '/'")
+        }
+        return hostId
+    }
+
+    func registerHost(_ request: Request, hostId: String) async throws -> Response {
+        let registration = try await JSONBody.decode(HostRegistration.self, from: request)
+        do {
+            try registration.validate()
+        } catch {
+            throw APIError.badRequest(code: error.code, error.message)
+        }
+        guard subscribedTitles.contains(registration.titleId) else {
+            throw APIError.notFound(code: "TitleNotSubscribed", "title \(registration.titleId) has no subscription on this service")
+        }
+        let record = try await store.registerHost(id: hostId, registration, at: Date())
+        logger.info(
+            "session host registered",
+            metadata: [
+                "session_host_id": "\(hostId)", "title_id": "\(registration.titleId)", "region": "\(registration.region)",
+                "state": "\(record.state.rawValue)",
+            ])
+        await hostMayBeStandingBy(record)
+        return try JSONBody.response(try await status(record))
+    }
+
+    func heartbeat(_ request: Request, hostId: String) async throws -> Response {
+        let heartbeat = try await JSONBody.decode(HostHeartbeat.self, from: request)
+        let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: Date())
+        await hostMayBeStandingBy(record)
+        return try JSONBody.response(try await status(record))
+    }
+
+    func status(of hostId: String) async throws -> Response {
+        guard let record = try await store.host(id: hostId) else { throw Self.unknownHost(hostId) }
+        return try JSONBody.response(try await status(record))
+    }
+
+    func deregister(hostId: String) async throws -> Response {
+        let removed = try await store.deregisterHost(id: hostId)
+        if removed { logger.info("session host deregistered", metadata: ["session_host_id": "\(hostId)"]) }
+        return try JSONBody.response(Deregistration(sessionHostId: hostId, deregistered: removed))
+    }
+
+    func waitForHandoff(_ request: Request, hostId: String) async throws -> Response {
+        let waitText = request.uri.queryParameters.get("wait") ?? "30"
+        guard let wait = Double(waitText), wait.isFinite, wait >= 0, wait <= Self.maximumWaitSeconds else {
+            throw APIError.badRequest(code: "InvalidWait", "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
+        }
+        guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
+        let store = self.store
+        let pending = try await notifier.waitForValue(
+            of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))
+        ) { () async throws -> Allocation? in
+            try await store.pendingHandoff(hostId: hostId)
+        }
+        return try JSONBody.response(HandoffPoll(handoff: pending.map(Self.handoff)))
+    }
+
+    func acknowledge(_ request: Request, hostId: String) async throws -> Response {
+        let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
+        guard let allocation = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: Date()) else {
+            throw APIError.conflict(
+                code: "HandoffExpired",
+                "session \(reference.sessionId) is not waiting for this host's acknowledgement (it timed out or moved on); drop it")
+        }
+        await notifier.notify(.session(titleId: allocation.titleId, sessionId: allocation.sessionId))
+        return try await status(of: hostId)
+    }
+
+    func endSession(_ request: Request, hostId: String) async throws -> Response {
+        let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
+        let record = try await store.endSession(hostId: hostId, sessionId: reference.sessionId, at: Date())
+        await notifier.notify(.session(titleId: record.registration.titleId, sessionId: reference.sessionId))
+        logger.info("session ended", metadata: ["session_host_id": "\(hostId)", "session_id": "\(reference.sessionId)"])
+        return try JSONBody.response(try await status(record))
+    }
+
+    /// A host that became StandingBy may serve its title's queue.
+    private func hostMayBeStandingBy(_ record: HostRecord) async {
+        if record.state == .standingBy {
+            await clusters.dispatch(titleId: record.registration.titleId)
+        }
+    }
+
+    private func status(_ record: HostRecord) async throws -> HostStatus {
+        var status = HostStatus(
+            sessionHostId: record.sessionHostId, titleId: record.registration.titleId, state: record.state,
+            heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds)
+        if let sessionId = record.sessionId,
+            let allocation = try await store.allocation(titleId: record.registration.titleId, sessionId: sessionId)
+        {
+            status.sessionId = allocation.sessionId
+            status.sessionCookie = allocation.sessionCookie
+            status.allocatedAt = Self.timestamp(allocation.allocatedAt)
+        }
+        return status
+    }
+
+    static func handoff(_ allocation: Allocation) -> Handoff {
+        Handoff(
+            sessionHostId: allocation.sessionHostId, titleId: allocation.titleId, sessionId: allocation.sessionId,
+            sessionCookie: allocation.sessionCookie, allocatedAt: timestamp(allocation.allocatedAt),
+            acknowledgeBy: timestamp(allocation.acknowledgeBy))
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func unknownHost(_ hostId: String) -> APIError {
+        APIError.notFound(code: "UnknownHost", "session host \(hostId) is not registered; register it with PUT first")
+    }
+}

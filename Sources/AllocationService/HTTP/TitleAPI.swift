@@ -1,0 +1,132 @@
+import AllocationStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import SessionHostModel
+
+/// The public REST API of SPEC §2: `POST /titles/{titleId}/sessionhosts`,
+/// `GET /titles/{titleId}/sessionhosts/{sessionId}` and `POST /titles/{titleId}/clusters`.
+///
+/// Every request is checked in this order: credential (401), title id (400), the token covers
+/// the title (403), the title has a subscription (404), then headers and body (400).
+struct TitleAPI: Sendable {
+    let store: any InventoryStore
+    let allocator: Allocator
+    let clusters: ClusterQueue
+    let credentials: any TitleCredentialVerifier
+    let subscribedTitles: Set<String>
+    let logger: Logger
+
+    /// `Retry-After` of a 503 when no host is StandingBy.
+    static let retryAfterSeconds = 1
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.post("titles/:titleId/sessionhosts") { request, context in
+            try await allocateSessionHost(request, titleId: context.parameters.require("titleId"))
+        }
+        router.get("titles/:titleId/sessionhosts/:sessionId") { request, context in
+            try await lookUpSessionHost(
+                request, titleId: context.parameters.require("titleId"), sessionId: context.parameters.require("sessionId"))
+        }
+        router.post("titles/:titleId/clusters") { request, context in
+            try await requestCluster(request, titleId: context.parameters.require("titleId"))
+        }
+        MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts", allowed: [.post])
+        MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts/:sessionId", allowed: [.get])
+        MethodNotAllowed.register(on: router, path: "titles/:titleId/clusters", allowed: [.post])
+    }
+
+    func allocateSessionHost(_ request: Request, titleId: String) async throws -> Response {
+        let titleId = try await admit(request, titleId: titleId)
+        let body: SessionHostAllocationRequest
+        do {
+            body = try await JSONBody.decode(SessionHostAllocationRequest.self, from: request).validated()
+        } catch let error as InvalidInput {
+            throw APIError.badRequest(code: error.code, error.message)
+        }
+        let criteria = HostCriteria(
+            sandboxId: body.sandboxId, cloudGameId: body.cloudGameId, gameModeId: body.gameModeId,
+            locations: body.locations ?? [])
+        let result = try await allocator.allocate(
+            titleId: titleId, sessionId: body.sessionId, kind: .sessionHost, criteria: criteria,
+            sessionCookie: body.sessionCookie)
+        switch result {
+        case .allocated(let allocation):
+            logger.info(
+                "session host allocated",
+                metadata: [
+                    "title_id": "\(titleId)", "session_id": "\(allocation.sessionId)",
+                    "session_host_id": "\(allocation.sessionHostId)", "region": "\(allocation.region)",
+                ])
+            return try JSONBody.response(allocation.publicBody)
+        case .inFlight:
+            throw APIError.conflict(
+                code: "AllocationInProgress",
+                "session \(body.sessionId) is being allocated right now and is not Active yet; retry shortly")
+        case .noHost:
+            throw APIError.noHost(retryAfterSeconds: Self.retryAfterSeconds)
+        }
+    }
+
+    func lookUpSessionHost(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
+        let titleId = try await admit(request, titleId: titleId)
+        let key: String
+        do {
+            key = try SessionRules.validatedSessionID(sessionId)
+        } catch {
+            throw APIError.badRequest(code: error.code, error.message)
+        }
+        guard let allocation = try await store.allocation(titleId: titleId, sessionId: key), allocation.state == .active else {
+            throw APIError.notFound(code: "SessionNotFound", "title \(titleId) has no Active session \(key)")
+        }
+        return try JSONBody.response(allocation.publicBody)
+    }
+
+    func requestCluster(_ request: Request, titleId: String) async throws -> Response {
+        let titleId = try await admit(request, titleId: titleId)
+        let contractVersion = request.headers[HTTPField.Name("x-xbl-contract-version")!]
+        guard contractVersion?.split(separator: " ", omittingEmptySubsequences: true) == ["1"] else {
+            throw APIError.badRequest(
+                code: "UnsupportedContractVersion",
+                "POST /titles/{titleId}/clusters requires the header 'x-xbl-contract-version: 1'")
+        }
+        let body: ClusterRequest
+        do {
+            body = try await JSONBody.decode(ClusterRequest.self, from: request).validated()
+        } catch let error as InvalidInput {
+            throw APIError.badRequest(code: error.code, error.message)
+        }
+        return try JSONBody.response(try await clusters.request(titleId: titleId, body))
+    }
+
+    /// Authentication, title id, authorization and subscription, in that order.
+    private func admit(_ request: Request, titleId path: String) async throws -> String {
+        let titles = try await credentials.titles(authorization: request.headers[.authorization])
+        let titleId: String
+        do {
+            titleId = try TitleRules.validatedTitleID(path)
+        } catch {
+            throw APIError.badRequest(code: error.code, error.message)
+        }
+        guard titles.contains(titleId) else {
+            throw APIError(.forbidden, code: "TitleNotAllowed", "the token does not cover title \(titleId)")
+        }
+        guard subscribedTitles.contains(titleId) else {
+            throw APIError.notFound(code: "TitleNotSubscribed", "title \(titleId) has no subscription on this service")
+        }
+        return titleId
+    }
+}
+
+/// Answers 405 with `Allow` for the methods a path does not serve.
+enum MethodNotAllowed {
+    static let commonMethods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+
+    static func register<Context: RequestContext>(on router: Router<Context>, path: RouterPath, allowed: [HTTPRequest.Method]) {
+        for method in commonMethods where !allowed.contains(method) {
+            router.on(path, method: method, use: { @Sendable _, _ -> Response in
+                throw APIError.methodNotAllowed(allowed)
+            })
+        }
+    }
+}

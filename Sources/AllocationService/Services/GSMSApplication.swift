@@ -1,0 +1,69 @@
+import AllocationStore
+import AllocationStoreSQLite
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Systemd
+
+/// Puts gsmsd together: the store, the REST API of the titles and of the agents on one
+/// Hummingbird server, and the inventory sweeper, in one `ServiceGroup` that stops gracefully on
+/// SIGTERM or SIGINT. Tells systemd `READY=1` with `STATUS=Listening on HOST:PORT` once serving.
+public enum GSMSApplication {
+    public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
+        let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
+        let fleet = try FleetAuthenticator.load(path: configuration.agentTokenFile)
+        let store: any InventoryStore
+        switch configuration.database {
+        case .sqlite(let path):
+            store = try await SQLiteInventoryStore.open(path: path, logger: logger)
+            logger.info("inventory opened", metadata: ["database": "sqlite", "path": "\(path)"])
+        }
+        let timings = AllocationTimings(
+            handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
+            queueTimeout: configuration.queueTimeout)
+        let notifier = ChangeNotifier()
+        let allocator = Allocator(store: store, notifier: notifier, timings: timings, logger: logger)
+        let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
+
+        let router = Router()
+        router.add(middleware: APIResponseMiddleware(logger: logger))
+        TitleAPI(
+            store: store, allocator: allocator, clusters: clusters, credentials: credentials,
+            subscribedTitles: configuration.titles, logger: logger
+        ).register(on: router)
+        AgentAPI(
+            store: store, notifier: notifier, clusters: clusters, fleet: fleet,
+            subscribedTitles: configuration.titles, timings: timings, logger: logger
+        ).register(on: router)
+
+        let systemd = SystemdNotifier()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.listenPort
+                let address = "\(configuration.listenHost):\(port)"
+                logger.info("gsmsd listening", metadata: ["address": "\(address)", "titles": "\(configuration.titles.sorted())"])
+                systemd.ready(status: "Listening on \(address)")
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: app),
+                    .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        systemd.stopping(status: "Stopped")
+        try await store.close()
+        logger.info("gsmsd stopped")
+    }
+}

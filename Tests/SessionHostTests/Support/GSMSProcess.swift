@@ -1,0 +1,132 @@
+import Foundation
+import SessionHostModel
+import TitleTokens
+
+/// A real `gsmsd` for end-to-end tests: a fresh SQLite file, a title-token key, a fleet secret,
+/// an ephemeral port (read from its `STATUS=Listening on …` notification) and a log file.
+final class GSMSProcess: @unchecked Sendable {
+    static let tokenKey = Array("sessionhost-test-title-token-key-0123456789".utf8)
+    static let fleetSecret = "sessionhost-test-fleet-secret-0123456789abcdef"
+
+    let directory: TemporaryDirectory
+    let daemon: AgentProcess
+    private let clientLock = NSLock()
+    private var currentClient: HTTPTestClient
+    /// A client for the current port (it changes across restarts).
+    var client: HTTPTestClient {
+        get { clientLock.withLock { currentClient } }
+        set { clientLock.withLock { currentClient = newValue } }
+    }
+    let databasePath: String
+    let keyFile: String
+
+    /// Starts gsmsd with titles `titles` and extra flags, and waits until it serves.
+    init(titles: [String] = ["1234", "5678"], arguments extra: [String] = []) async throws {
+        directory = try TemporaryDirectory()
+        keyFile = directory.file("token.key")
+        let secretFile = directory.file("agent.token")
+        try Data(Self.tokenKey + [UInt8(ascii: "\n")]).write(to: URL(fileURLWithPath: keyFile))
+        try Data((Self.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
+        databasePath = directory.file("gsms.sqlite")
+        var arguments = [
+            "--listen", "127.0.0.1:0", "--database", databasePath,
+            "--token-key-file", keyFile, "--agent-token-file", secretFile,
+        ]
+        for title in titles { arguments += ["--title", title] }
+        daemon = try AgentProcess(wrapping: Binaries.gsmsd, arguments: arguments + extra, directory: directory)
+        currentClient = HTTPTestClient(host: "127.0.0.1", port: 0)
+        client = HTTPTestClient(host: "127.0.0.1", port: try await waitForPort())
+    }
+
+    private func waitForPort() async throws -> Int {
+        try await daemon.waitForReady()
+        let status = try await daemon.waitForStatus(containing: "Listening on")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("STATUS=") }),
+            let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else { throw TestFailure("no port in \(status)") }
+        return port
+    }
+
+    /// SIGKILLs gsmsd and starts it again on the same database (and a new port).
+    func killAndRestart() async throws {
+        _ = try await daemon.stop(signal: SIGKILL)
+        try await daemon.restart()
+        client = HTTPTestClient(host: "127.0.0.1", port: try await waitForPort())
+    }
+
+    var log: String { daemon.log }
+
+    // MARK: Title side
+
+    /// A title token for `titles`, signed with the service's key (or another key).
+    static func token(titles: [String], ttl: Int64 = 600, key: [UInt8] = tokenKey) async throws -> String {
+        let authority = await TitleTokenAuthority(key: try TitleTokenKey(bytes: key))
+        return try await authority.mint(titles: titles, subject: "tests", ttl: .seconds(ttl), now: Date())
+    }
+
+    /// The `Authorization` header for a token covering `titles`.
+    static func authorization(_ titles: [String]) async throws -> (String, String) {
+        ("Authorization", "XBL3.0 x=-;" + (try await token(titles: titles)))
+    }
+
+    /// `POST /titles/{title}/sessionhosts` with a token covering the title.
+    func allocate(title: String = "1234", _ body: [String: Any]) async throws -> HTTPTestClient.Answer {
+        try await client.send(.POST, "/titles/\(title)/sessionhosts", headers: [try await Self.authorization([title])], json: body)
+    }
+
+    /// `POST /titles/{title}/clusters` with the contract version header.
+    func cluster(title: String = "1234", _ body: [String: Any]) async throws -> HTTPTestClient.Answer {
+        try await client.send(
+            .POST, "/titles/\(title)/clusters",
+            headers: [try await Self.authorization([title]), ("x-xbl-contract-version", "1")], json: body)
+    }
+
+    // MARK: Agent side
+
+    static var fleetHeader: (String, String) { ("Authorization", "Bearer " + fleetSecret) }
+
+    /// Registers a host (StandingBy unless told otherwise).
+    @discardableResult
+    func register(
+        host: String, title: String = "1234", region: String = "WestUS", state: String = "StandingBy",
+        extra: [String: Any] = [:]
+    ) async throws -> HTTPTestClient.Answer {
+        var body: [String: Any] = [
+            "titleId": title, "region": region, "hostName": "\(host).example.net",
+            "portMappings": [["Key": "game", "Value": ["internal": 7777, "external": 30000]]],
+            "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state, "health": "Healthy",
+        ]
+        for (key, value) in extra { body[key] = value }
+        return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: [Self.fleetHeader], json: body)
+    }
+
+    /// Waits (held request) for a hand-off to `host`; its JSON, or nil when none came.
+    func handoff(host: String, wait: Int = 10) async throws -> Handoff? {
+        let answer = try await client.send(.GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: [Self.fleetHeader])
+        guard answer.status == 200 else { throw TestFailure("handoff poll: \(answer)") }
+        return try answer.decode(HandoffPoll.self).handoff
+    }
+
+    @discardableResult
+    func acknowledge(host: String, sessionId: String) async throws -> HTTPTestClient.Answer {
+        try await client.send(.POST, "/agent/v1/hosts/\(host)/ack", headers: [Self.fleetHeader], json: ["sessionId": sessionId])
+    }
+
+    /// A simulated agent: waits for one hand-off to `host` and acknowledges it; returns it.
+    func acknowledgeNextHandoff(host: String, wait: Int = 20) -> Task<Handoff?, any Error> {
+        Task {
+            guard let handoff = try await self.handoff(host: host, wait: wait) else { return nil }
+            let answer = try await self.acknowledge(host: host, sessionId: handoff.sessionId)
+            guard answer.status == 200 else { throw TestFailure("ack: \(answer)") }
+            return handoff
+        }
+    }
+
+    func hostStatus(_ host: String) async throws -> HTTPTestClient.Answer {
+        try await client.send(.GET, "/agent/v1/hosts/\(host)", headers: [Self.fleetHeader])
+    }
+
+    func stop() async throws {
+        _ = try await daemon.stop()
+    }
+}
