@@ -6,8 +6,9 @@ public struct ClusterRequest: Codable, Sendable, Equatable {
     /// Answer `Aborted` instead of queueing when no host is free now.
     public var abortIfQueued: Bool
 
-    /// The longest session path accepted, in bytes of UTF-8.
-    public static let maximumSessionIDBytes = 1024
+    /// The longest session path accepted, in characters (Unicode scalars, as JSON Schema's
+    /// `maxLength` counts them).
+    public static let maximumSessionIDLength = 1024
 
     public init(sessionId: String, abortIfQueued: Bool = false) {
         self.sessionId = sessionId
@@ -26,14 +27,14 @@ public struct ClusterRequest: Codable, Sendable, Equatable {
         self.abortIfQueued = try container.decodeIgnoringCase(LenientBool.self, "abortIfQueued")?.value ?? false
     }
 
-    /// Checks the session path: not empty, at most 1024 bytes, no control characters.
+    /// Checks the session path: not empty, at most 1024 characters, no control characters.
     public func validated() throws(InvalidInput) -> ClusterRequest {
-        guard !sessionId.isEmpty, sessionId.utf8.count <= Self.maximumSessionIDBytes,
+        guard !sessionId.isEmpty, sessionId.unicodeScalars.count <= Self.maximumSessionIDLength,
             !sessionId.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw InvalidInput(
                 code: "InvalidSessionId",
-                message: "sessionId must be the multiplayer session's path (1 to \(Self.maximumSessionIDBytes) bytes, no control characters)"
+                message: "sessionId must be the multiplayer session's path (1 to \(Self.maximumSessionIDLength) characters, no control characters)"
             )
         }
         return self
