@@ -50,7 +50,11 @@ actor ClusterQueue {
             case .inFlight:
                 return response(titleId, .queued, position: 1)
             case .noHost:
-                break
+                // Hosts were claimed but none acknowledged in time: the store put the request back
+                // in the queue (at its head), so say so rather than Aborted.
+                if let ticket = try await store.ticket(titleId: titleId, sessionId: sessionId, polledAt: nil) {
+                    return response(titleId, .queued, position: ticket.position)
+                }
             }
         }
         if request.abortIfQueued {
