@@ -28,4 +28,15 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
         if try decodeNil(forKey: key) { return nil }
         return try decode(T.self, forKey: key)
     }
+
+    /// Like `decodeIgnoringCase`, for a member that must be present and not `null`.
+    public func requireIgnoringCase<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
+        guard let value = try decodeIgnoringCase(T.self, name) else {
+            throw DecodingError.keyNotFound(
+                AnyCodingKey(name),
+                .init(codingPath: codingPath, debugDescription: "\(name) is required")
+            )
+        }
+        return value
+    }
 }

@@ -66,10 +66,9 @@ struct AgentProcessTests {
         #expect(try await iterator.next()?.state == .standingBy)
         let waiter = Task { try await client.session(wait: .seconds(600)) }
         // Hand over from another process, as an operator would.
-        let allocate = Process()
-        allocate.executableURL = URL(fileURLWithPath: Binaries.sessionhostctl)
-        allocate.arguments = ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId, "--cookie", "map=dust2"]
-        let allocated = try await run(allocate, in: agent.directory)
+        let allocated = try await ProcessRun.run(
+            Binaries.sessionhostctl, ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId, "--cookie", "map=dust2"],
+            in: agent.directory)
         #expect(allocated.status == 0)
         let session = try await waiter.value
         #expect(session.sessionId == Self.sessionId)
@@ -168,35 +167,11 @@ struct AgentProcessTests {
     }
 
     /// Runs sessionhostctl as another user with `setpriv`.
-    func runAs(_ directory: TemporaryDirectory, uid: UInt32, groups: [UInt32], _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    func runAs(_ directory: TemporaryDirectory, uid: UInt32, groups: [UInt32], _ arguments: [String]) async throws -> ProcessRun.Result {
         let groupArguments = groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")]
-        process.arguments = ["--reuid", String(uid), "--regid", String(uid)] + groupArguments + [Binaries.sessionhostctl] + arguments
-        return try await run(process, in: directory)
-    }
-
-    /// Runs a process with its output in files (pipes would be inherited by other children
-    /// started at the same moment and never reach end of file), waiting without blocking.
-    func run(_ process: Process, in directory: TemporaryDirectory, timeout: Duration = .seconds(60)) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let name = UUID().uuidString.prefix(8)
-        let outPath = directory.file("out-\(name)")
-        let errPath = directory.file("err-\(name)")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        do {
-            try await Deadline.waitUntil("\(process.arguments ?? []) finishing", timeout: timeout) { !process.isRunning }
-        } catch {
-            process.terminate()
-            throw error
-        }
-        return (
-            process.terminationStatus,
-            (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        )
+        return try await ProcessRun.run(
+            "/usr/bin/setpriv",
+            ["--reuid", String(uid), "--regid", String(uid)] + groupArguments + [Binaries.sessionhostctl] + arguments,
+            in: directory)
     }
 }

@@ -31,13 +31,7 @@ public struct SessionHostAllocationRequest: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
-        guard let sessionId = try container.decodeIgnoringCase(String.self, "sessionId") else {
-            throw DecodingError.keyNotFound(
-                AnyCodingKey("sessionId"),
-                .init(codingPath: [], debugDescription: "sessionId is required")
-            )
-        }
-        self.sessionId = sessionId
+        self.sessionId = try container.requireIgnoringCase(String.self, "sessionId")
         self.sandboxId = try container.decodeIgnoringCase(String.self, "sandboxId")
         self.cloudGameId = try container.decodeIgnoringCase(String.self, "cloudGameId")
         self.gameModeId =
