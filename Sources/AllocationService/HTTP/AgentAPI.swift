@@ -2,6 +2,7 @@ import AllocationStore
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SessionHostModel
 
 #if canImport(FoundationEssentials)
@@ -120,10 +121,13 @@ struct AgentAPI: Sendable {
         }
         guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
         let store = self.store
-        let pending = try await notifier.waitForValue(
-            of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))
-        ) { () async throws -> Allocation? in
-            try await store.pendingHandoff(hostId: hostId)
+        let notifier = self.notifier
+        // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
+        let pending = try await cancelWhenGracefulShutdown {
+            try await notifier.waitForValue(of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))) {
+                () async throws -> Allocation? in
+                try await store.pendingHandoff(hostId: hostId)
+            }
         }
         return try JSONBody.response(HandoffPoll(handoff: pending.map(Self.handoff)))
     }

@@ -10,6 +10,8 @@ import SessionHostModel
 public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var socket: String?
     public var stateDir: String?
+    public var controlPlane: String?
+    public var agentTokenFile: String?
     public var titleId: String?
     public var hostId: String?
     public var region: String?
@@ -29,6 +31,8 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case socket
         case stateDir = "state-dir"
+        case controlPlane = "control-plane"
+        case agentTokenFile = "agent-token-file"
         case titleId = "title-id"
         case hostId = "host-id"
         case region, hostname, port
@@ -47,6 +51,8 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         socket = try container.decodeIfPresent(String.self, forKey: .socket)
         stateDir = try container.decodeIfPresent(String.self, forKey: .stateDir)
+        controlPlane = try container.decodeIfPresent(String.self, forKey: .controlPlane)
+        agentTokenFile = try container.decodeIfPresent(String.self, forKey: .agentTokenFile)
         titleId = try container.decodeIfPresent(String.self, forKey: .titleId)
         hostId = try container.decodeIfPresent(String.self, forKey: .hostId)
         region = try container.decodeIfPresent(String.self, forKey: .region)

@@ -30,14 +30,29 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var allowedUsers: [UInt32]
     public var allowedGroups: [UInt32]
     public var logLevel: Logger.Level
+    /// gsmsd, or `nil` for local mode.
+    public var controlPlane: ControlPlaneSettings?
+
+    /// Where gsmsd is and the fleet secret the agent presents.
+    public struct ControlPlaneSettings: Sendable, Equatable {
+        public var baseURL: String
+        public var fleetSecret: String
+
+        public init(baseURL: String, fleetSecret: String) {
+            self.baseURL = baseURL
+            self.fleetSecret = fleetSecret
+        }
+    }
 
     public init(
         socketPath: String, stateDirectory: String, titleId: String = "", hostId: String? = nil,
         region: String = "local", hostName: String = "localhost", ports: [PortSpecification] = [],
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
         gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30),
-        allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info
+        allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
+        controlPlane: ControlPlaneSettings? = nil
     ) {
+        self.controlPlane = controlPlane
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.titleId = titleId
@@ -84,8 +99,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
 
         let hostId = options.hostId ?? file.hostId
-        if let hostId, hostId.isEmpty || hostId.count > 128 || hostId.contains(where: { $0.isWhitespace || $0 == "/" }) {
-            throw InvalidInput(code: "InvalidHostId", message: "--host-id must be 1 to 128 characters without spaces or '/'")
+        if let hostId, hostId.isEmpty || hostId.count > 128 || !hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" }) {
+            throw InvalidInput(code: "InvalidHostId", message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
         }
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
@@ -95,6 +110,10 @@ public struct AgentConfiguration: Sendable, Equatable {
                 message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
+
+        let controlPlane = try resolveControlPlane(
+            url: options.controlPlane ?? file.controlPlane, tokenFile: options.agentTokenFile ?? file.agentTokenFile,
+            titleId: options.titleId ?? file.titleId)
 
         var allowedUsers: [UInt32] = []
         for user in options.allowUsers + (file.allowUser ?? []) {
@@ -120,8 +139,38 @@ public struct AgentConfiguration: Sendable, Equatable {
             healthTimeout: timeoutSeconds == 0 ? nil : .milliseconds(Int64(timeoutSeconds * 1000)),
             allowedUsers: allowedUsers,
             allowedGroups: allowedGroups,
-            logLevel: logLevel
+            logLevel: logLevel,
+            controlPlane: controlPlane
         )
+    }
+
+    /// `--control-plane` with `--agent-token-file` (and a title id), or neither (local mode).
+    static func resolveControlPlane(url: String?, tokenFile: String?, titleId: String?) throws(InvalidInput) -> ControlPlaneSettings? {
+        guard let url else {
+            if tokenFile != nil {
+                throw InvalidInput(code: "MissingControlPlane", message: "--agent-token-file needs --control-plane URL")
+            }
+            return nil
+        }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8, !url.contains(" ") else {
+            throw InvalidInput(code: "InvalidControlPlane", message: "--control-plane must be an http:// or https:// URL, got '\(url)'")
+        }
+        guard let tokenFile else {
+            throw InvalidInput(code: "MissingAgentToken", message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
+        }
+        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            throw InvalidInput(code: "AgentTokenUnreadable", message: "cannot read the agent token file \(tokenFile)")
+        }
+        var secret = String(decoding: data, as: UTF8.self)
+        if secret.hasSuffix("\r\n") || secret.hasSuffix("\n") { secret.removeLast() }
+        guard secret.utf8.count >= 32 else {
+            throw InvalidInput(code: "AgentTokenTooShort", message: "the agent token file \(tokenFile) holds \(secret.utf8.count) bytes; at least 32 are needed")
+        }
+        guard let titleId, !titleId.isEmpty else {
+            throw InvalidInput(code: "MissingTitleId", message: "--control-plane needs --title-id: the title whose pool this host joins")
+        }
+        _ = try TitleRules.validatedTitleID(titleId)
+        return ControlPlaneSettings(baseURL: url, fleetSecret: secret)
     }
 
     /// systemd sets `RUNTIME_DIRECTORY`/`STATE_DIRECTORY` to a colon-separated list; the first wins.

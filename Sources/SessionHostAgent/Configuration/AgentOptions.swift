@@ -14,6 +14,12 @@ public struct AgentOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the host identity and the current session are kept. Default: $STATE_DIRECTORY, else /var/lib/sessionhost.", valueName: "DIR"))
     public var stateDir: String?
 
+    @Option(name: .customLong("control-plane"), help: ArgumentHelp("Base URL of gsmsd, e.g. http://gsms.internal:8080. Without it the agent runs in local mode (sessionhostctl allocate hands it sessions).", valueName: "URL"))
+    public var controlPlane: String?
+
+    @Option(name: .customLong("agent-token-file"), help: ArgumentHelp("File holding the fleet secret (at least 32 bytes) that authenticates the agent to gsmsd. Required with --control-plane.", valueName: "FILE"))
+    public var agentTokenFile: String?
+
     @Option(name: .customLong("title-id"), help: ArgumentHelp("The title this host serves.", valueName: "ID"))
     public var titleId: String?
 

@@ -126,6 +126,80 @@ public actor HostAgent {
         return sessionInfo()
     }
 
+    /// A hand-off from gsmsd, saved (and the game's waiting requests woken) before the agent
+    /// acknowledges it.
+    public func accept(_ handoff: Handoff) throws(AgentError) {
+        try change(reason: "session handed over by gsmsd") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.accept(handoff)
+        }
+        lastSignOfLife = clock.now
+    }
+
+    /// gsmsd refused or does not know `sessionId`: the host drops it and goes Terminating.
+    public func drop(sessionId: String, reason: String) throws(AgentError) {
+        try change(reason: reason) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            lifecycle.drop(sessionId: sessionId)
+        }
+    }
+
+    /// gsmsd says this host holds `session`, which the agent had lost: it takes it back.
+    public func adopt(_ session: SessionRecord) throws(AgentError) {
+        try change(reason: "session restored from gsmsd") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            lifecycle.adopt(session)
+        }
+    }
+
+    /// gsmsd has been told that the game ended `sessionId`.
+    public func endReported(sessionId: String) throws(AgentError) {
+        try change(reason: "session end reported to gsmsd") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            lifecycle.endReported(sessionId: sessionId)
+        }
+    }
+
+    /// The session the game ended that gsmsd has not heard of yet.
+    public var unreportedEnd: String? { lifecycle.record.unreportedEnd }
+
+    /// What gsmsd is told when the agent registers.
+    public func registration() -> HostRegistration {
+        HostRegistration(
+            titleId: identity.titleId, region: identity.region, hostName: identity.hostName,
+            portMappings: identity.ports.map(\.mapping), secureContext: identity.secureContext,
+            sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId,
+            state: lifecycle.state == .standingBy ? .standingBy : .initializing,
+            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy)
+    }
+
+    /// What gsmsd is told in each heartbeat.
+    public func heartbeatReport() -> HostHeartbeat {
+        HostHeartbeat(
+            state: lifecycle.state, sessionId: lifecycle.session?.sessionId,
+            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy)
+    }
+
+    /// The current session, if any.
+    public var session: SessionRecord? { lifecycle.session }
+
+    /// Counts the changes of state or session; read it before looking, then wait for a change
+    /// since that count, so that no change between the look and the wait is missed.
+    public var changeCount: UInt64 { latestEvent.sequence }
+
+    /// Waits until the host's state or session changed after `seen` (a `changeCount`), or
+    /// `timeout` passes.
+    public func waitForChange(since seen: UInt64, timeout: Duration) async {
+        if latestEvent.sequence > seen { return }
+        let events = events(bufferingNewest: 1)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in events where event.sequence > seen { return }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// `POST /v1/session/end`.
     public func endSession() throws(AgentError) -> SessionInfo {
         try change(reason: "game ended its session") { (lifecycle: inout HostLifecycle) throws(AgentError) in

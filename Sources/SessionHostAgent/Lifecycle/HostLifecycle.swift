@@ -52,11 +52,52 @@ public struct HostLifecycle: Sendable, Equatable {
         record.state = .active
     }
 
+    /// A hand-off from gsmsd: any session id it chose (a GUID, or a cluster's session path),
+    /// taken by a StandingBy host. Handing over the session the host already holds succeeds.
+    public mutating func accept(_ handoff: Handoff) throws(AgentError) {
+        guard !handoff.sessionId.isEmpty, handoff.sessionId.unicodeScalars.count <= 1024 else {
+            throw .malformed("gsmsd handed over an empty or over-long session id")
+        }
+        if let current = record.session {
+            if current.sessionId == handoff.sessionId { return }
+            throw .wrongState("the host already holds session \(current.sessionId)")
+        }
+        guard record.state == .standingBy || record.state == .allocating else {
+            throw .wrongState("the host is \(record.state.rawValue); only a StandingBy host takes a session")
+        }
+        record.session = SessionRecord(sessionId: handoff.sessionId, sessionCookie: handoff.sessionCookie, allocatedAt: handoff.allocatedAt)
+        record.state = .active
+    }
+
+    /// gsmsd, the source of truth for assignments, says the host holds `session` (the agent lost
+    /// its state): the host takes it, whatever it was doing, unless it holds another session.
+    public mutating func adopt(_ session: SessionRecord) {
+        guard record.session == nil else { return }
+        record.session = session
+        record.state = .active
+        record.stateBeforeUnhealthy = nil
+    }
+
+    /// gsmsd does not (or no longer) assign `sessionId` to this host: the session is dropped and
+    /// the host waits for its game to call ready again.
+    public mutating func drop(sessionId: String) {
+        guard record.session?.sessionId == sessionId else { return }
+        record.session = nil
+        record.state = .terminating
+        record.stateBeforeUnhealthy = nil
+    }
+
+    /// gsmsd has been told that `sessionId` ended.
+    public mutating func endReported(sessionId: String) {
+        if record.unreportedEnd == sessionId { record.unreportedEnd = nil }
+    }
+
     /// `POST /v1/session/end`: the game finished its session; the host is released.
     public mutating func endSession() throws(AgentError) {
-        guard record.session != nil, record.state == .active || record.state == .unhealthy else {
+        guard let session = record.session, record.state == .active || record.state == .unhealthy else {
             throw .wrongState("the host is \(record.state.rawValue) and holds no session to end")
         }
+        record.unreportedEnd = session.sessionId
         record.session = nil
         record.state = .terminating
         record.stateBeforeUnhealthy = nil

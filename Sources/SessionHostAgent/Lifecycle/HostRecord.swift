@@ -25,6 +25,8 @@ public struct HostRecord: Codable, Sendable, Equatable {
     /// Where an Unhealthy host returns once it is healthy again.
     public var stateBeforeUnhealthy: HostState?
     public var session: SessionRecord?
+    /// A session the game ended that gsmsd has not been told about yet.
+    public var unreportedEnd: String?
 
     public init(
         sessionHostId: String, state: HostState = .initializing,

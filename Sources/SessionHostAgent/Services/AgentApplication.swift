@@ -58,7 +58,7 @@ public enum AgentApplication {
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
         let server = AgentHTTPServer(
             target: target,
-            api: AgentAPI(agent: agent, policy: policy, localMode: true),
+            api: AgentAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             onListening: {
@@ -66,10 +66,16 @@ public enum AgentApplication {
                 listeningContinuation.finish()
             })
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        if let controlPlane = configuration.controlPlane {
+            logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)"])
+            let client = ControlPlaneClient(
+                baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, sessionHostId: agent.sessionHostId)
+            services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: server),
+                services: services + [
                     .init(service: HealthMonitor(agent: agent)),
                     .init(service: WatchdogService(
                         interval: SystemdWatchdog.pingInterval(), agent: agent,

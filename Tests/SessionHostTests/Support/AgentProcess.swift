@@ -8,7 +8,7 @@ final class AgentProcess: @unchecked Sendable {
     let stateDirectory: String
     let notify: NotifySocketListener
     private(set) var process: Process
-    private let arguments: [String]
+    private var arguments: [String]
     private let environment: [String: String]
     private let executable: String
     let logPath: String
@@ -126,6 +126,16 @@ final class AgentProcess: @unchecked Sendable {
         notify.reset()
         try launch(arguments: arguments, executable: executable)
         try await waitForReady()
+    }
+
+    /// Starts the process again with one flag's value replaced, and waits for `READY=1`.
+    func restart(replacing flag: (String, String)) async throws {
+        if let index = arguments.firstIndex(of: flag.0), index + 1 < arguments.count {
+            arguments[index + 1] = flag.1
+        } else {
+            arguments += [flag.0, flag.1]
+        }
+        try await restart()
     }
 
     deinit {

@@ -54,6 +54,12 @@ final class GSMSProcess: @unchecked Sendable {
         client = HTTPTestClient(host: "127.0.0.1", port: try await waitForPort())
     }
 
+    /// Starts gsmsd again (after `stop`) on a given port, e.g. the one agents were told.
+    func restart(onPort port: Int) async throws {
+        try await daemon.restart(replacing: ("--listen", "127.0.0.1:\(port)"))
+        client = HTTPTestClient(host: "127.0.0.1", port: try await waitForPort())
+    }
+
     var log: String { daemon.log }
 
     // MARK: Title side

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import SessionHostModel
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), authenticated with
+/// the fleet secret. Every call is one HTTP request with a deadline; failures are
+/// `ControlPlaneError`s that say whether a retry can help.
+struct ControlPlaneClient: Sendable, CustomStringConvertible {
+    let baseURL: String
+    let fleetSecret: String
+    let sessionHostId: String
+    let http: HTTPClient
+
+    /// Never shows the fleet secret (service descriptions are logged).
+    var description: String { "ControlPlaneClient(\(baseURL), host \(sessionHostId))" }
+
+    /// Deadline of calls that are not held on purpose.
+    static let callTimeout: TimeAmount = .seconds(10)
+
+    init(baseURL: String, fleetSecret: String, sessionHostId: String, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.fleetSecret = fleetSecret
+        self.sessionHostId = sessionHostId
+        self.http = http
+    }
+
+    /// Host ids are checked at start-up: visible characters without '/' need no escaping.
+    private var hostPath: String { "/agent/v1/hosts/" + sessionHostId }
+
+    /// `PUT /agent/v1/hosts/{id}`.
+    func register(_ registration: HostRegistration) async throws(ControlPlaneError) -> HostStatus {
+        try await call(.PUT, hostPath, body: registration, as: HostStatus.self)
+    }
+
+    /// `POST /agent/v1/hosts/{id}/heartbeat`.
+    func heartbeat(_ heartbeat: HostHeartbeat) async throws(ControlPlaneError) -> HostStatus {
+        try await call(.POST, hostPath + "/heartbeat", body: heartbeat, as: HostStatus.self)
+    }
+
+    /// `GET /agent/v1/hosts/{id}/handoff?wait=SECONDS`: held until a session is allocated here.
+    func nextHandoff(wait seconds: Int) async throws(ControlPlaneError) -> Handoff? {
+        try await call(
+            .GET, hostPath + "/handoff?wait=\(seconds)", body: nil as HostSessionReference?, as: HandoffPoll.self,
+            timeout: .seconds(Int64(seconds) + 10)
+        ).handoff
+    }
+
+    /// `POST /agent/v1/hosts/{id}/ack`: the hand-off is saved here.
+    func acknowledge(sessionId: String) async throws(ControlPlaneError) -> HostStatus {
+        try await call(.POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self)
+    }
+
+    /// `POST /agent/v1/hosts/{id}/end`: the game finished the session.
+    func endSession(sessionId: String) async throws(ControlPlaneError) -> HostStatus {
+        try await call(.POST, hostPath + "/end", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self)
+    }
+
+    /// `DELETE /agent/v1/hosts/{id}`.
+    func deregister() async throws(ControlPlaneError) {
+        _ = try await call(.DELETE, hostPath, body: nil as HostSessionReference?, as: Deregistration.self, timeout: .seconds(3))
+    }
+
+    private func call<Body: Encodable, Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, as answer: Answer.Type, timeout: TimeAmount = callTimeout
+    ) async throws(ControlPlaneError) -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer " + fleetSecret)
+        request.headers.add(name: "User-Agent", value: "sessionhostd")
+        do {
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            }
+            let response = try await http.execute(request, timeout: timeout)
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            let data = Data(bytes.readableBytesView)
+            guard response.status == .ok else {
+                let error = try? JSONDecoder().decode(ErrorBody.self, from: data)
+                throw ControlPlaneError(
+                    status: Int(response.status.code), code: error?.code ?? "HTTP\(response.status.code)",
+                    message: error?.message ?? "gsmsd answered \(response.status)")
+            }
+            return try JSONDecoder().decode(Answer.self, from: data)
+        } catch let error as ControlPlaneError {
+            throw error
+        } catch let error as DecodingError {
+            throw ControlPlaneError(status: nil, code: "InvalidAnswer", message: "gsmsd's answer to \(method) \(path) is not understood: \(DecodingErrorDescription.describe(error))")
+        } catch {
+            throw ControlPlaneError(status: nil, code: "Unreachable", message: "cannot reach gsmsd at \(baseURL): \(error)")
+        }
+    }
+}
+
+/// A failed call to gsmsd: an HTTP refusal (`status` set) or no answer at all.
+struct ControlPlaneError: Error, Sendable, CustomStringConvertible {
+    var status: Int?
+    var code: String
+    var message: String
+
+    var description: String { "\(code): \(message)" }
+
+    /// gsmsd does not know this host (it must register again).
+    var isUnknownHost: Bool { status == 404 && code == "UnknownHost" }
+
+    /// A refusal a retry will not change (bad request, bad secret, conflict).
+    var isRefusal: Bool { if let status { return (400..<500).contains(status) && status != 408 && status != 429 } else { return false } }
+}

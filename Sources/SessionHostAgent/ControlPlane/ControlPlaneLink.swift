@@ -1,0 +1,186 @@
+import Logging
+import ServiceLifecycle
+import SessionHostModel
+
+/// Keeps the agent and gsmsd in step (docs/control-plane-api.md):
+///
+/// - registers the host, then heartbeats at the interval gsmsd asks for and at once on every
+///   state change, reconciling with gsmsd's answer (gsmsd is the source of truth for
+///   assignments: a session it does not know is dropped, one the agent lost is taken back);
+/// - while StandingBy, holds a request for the next hand-off, saves it (which wakes the game's
+///   waiting `GET /v1/session?wait=`) and only then acknowledges it;
+/// - tells gsmsd when the game ended its session;
+/// - deregisters on shutdown while StandingBy.
+///
+/// When gsmsd is unreachable the agent keeps serving its socket and retries with exponential
+/// backoff and jitter.
+struct ControlPlaneLink: Service, CustomStringConvertible {
+    let agent: HostAgent
+    let client: ControlPlaneClient
+    let logger: Logger
+
+    var description: String { "ControlPlaneLink(\(client))" }
+
+    /// How long one held hand-off request lasts.
+    static let handoffWaitSeconds = 30
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.keepInStep() }
+                    group.addTask { await self.receiveHandoffs() }
+                    await group.waitForAll()
+                }
+            }
+        } onGracefulShutdown: {
+            logger.debug("control plane link stopping")
+        }
+        await deregisterIfIdle()
+    }
+
+    // MARK: Registration, heartbeats, reconciliation
+
+    private func keepInStep() async {
+        var registered = false
+        var backoff = Backoff()
+        var interval: Duration = .seconds(5)
+        var reportedUnreachable = false
+        while !Task.isCancelled {
+            let seen = await agent.changeCount
+            do throws(ControlPlaneError) {
+                let status: HostStatus
+                if registered {
+                    try await reportEndedSession()
+                    status = try await client.heartbeat(await agent.heartbeatReport())
+                } else {
+                    status = try await client.register(await agent.registration())
+                    registered = true
+                    logger.info("registered with gsmsd", metadata: ["state": "\(status.state.rawValue)"])
+                    // The registration carries Initializing or StandingBy; the heartbeat says the rest.
+                    continue
+                }
+                await reconcile(with: status)
+                interval = .milliseconds(Int64(max(200, min(status.heartbeatIntervalMilliseconds, 60_000))))
+                backoff.reset()
+                if reportedUnreachable {
+                    logger.notice("gsmsd is reachable again")
+                    reportedUnreachable = false
+                }
+                await agent.waitForChange(since: seen, timeout: interval)
+            } catch {
+                if error.isUnknownHost {
+                    registered = false
+                    continue
+                }
+                let wait = backoff.next()
+                if !reportedUnreachable || backoff.failures % 20 == 0 {
+                    logger.warning("gsmsd call failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                    reportedUnreachable = true
+                }
+                try? await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    /// gsmsd decides which session the host holds.
+    private func reconcile(with status: HostStatus) async {
+        let local = await agent.session
+        if let ended = await agent.unreportedEnd, ended == status.sessionId { return }  // told at the next beat
+        do {
+            switch (local, status.sessionId) {
+            case (let held?, let assigned) where assigned != held.sessionId:
+                guard status.state != .allocating else { return }  // a new hand-off is on its way
+                logger.warning(
+                    "gsmsd does not assign this host's session; dropping it",
+                    metadata: ["session_id": "\(held.sessionId)", "gsmsd_session_id": "\(assigned ?? "-")"])
+                try await agent.drop(sessionId: held.sessionId, reason: "gsmsd does not assign this session to the host")
+            case (nil, let assigned?) where status.state == .active:
+                logger.warning("gsmsd says this host holds a session the agent lost; taking it back", metadata: ["session_id": "\(assigned)"])
+                try await agent.adopt(
+                    SessionRecord(sessionId: assigned, sessionCookie: status.sessionCookie, allocatedAt: status.allocatedAt ?? ""))
+            default:
+                break
+            }
+        } catch {
+            logger.error("cannot reconcile with gsmsd", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Tells gsmsd about a session the game ended, until it has heard.
+    private func reportEndedSession() async throws(ControlPlaneError) {
+        guard let sessionId = await agent.unreportedEnd else { return }
+        do {
+            _ = try await client.endSession(sessionId: sessionId)
+        } catch where error.isRefusal {
+            // gsmsd no longer has it on this host: nothing left to report.
+            logger.notice("gsmsd did not have the ended session on this host", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+        }
+        do {
+            try await agent.endReported(sessionId: sessionId)
+        } catch {
+            logger.error("cannot save that the session end was reported", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Hand-offs
+
+    private func receiveHandoffs() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            let seen = await agent.changeCount
+            guard await agent.state == .standingBy else {
+                await agent.waitForChange(since: seen, timeout: .seconds(30))
+                continue
+            }
+            do throws(ControlPlaneError) {
+                guard let handoff = try await client.nextHandoff(wait: Self.handoffWaitSeconds) else { continue }
+                backoff.reset()
+                await take(handoff)
+            } catch {
+                // Unknown host: the registration loop registers it; wait a moment either way.
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    /// Saves the hand-off, then acknowledges it; drops it when gsmsd has moved on.
+    private func take(_ handoff: Handoff) async {
+        do {
+            try await agent.accept(handoff)
+        } catch {
+            logger.error("cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
+            return  // not acknowledged: gsmsd moves on to another host
+        }
+        var backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
+        while !Task.isCancelled {
+            do throws(ControlPlaneError) {
+                _ = try await client.acknowledge(sessionId: handoff.sessionId)
+                logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
+                return
+            } catch where error.isRefusal {
+                logger.warning(
+                    "gsmsd refused the acknowledgement; dropping the session",
+                    metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
+                try? await agent.drop(sessionId: handoff.sessionId, reason: "gsmsd refused the acknowledgement (\(error.code))")
+                return
+            } catch {
+                // Unreachable: retry; if gsmsd moved on meanwhile, the heartbeat reconciles.
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func deregisterIfIdle() async {
+        let state = await agent.state
+        guard await agent.session == nil, state == .standingBy || state == .initializing else { return }
+        do {
+            try await client.deregister()
+            logger.info("deregistered from gsmsd")
+        } catch {
+            logger.warning("could not deregister from gsmsd", metadata: ["error": "\(error)"])
+        }
+    }
+}

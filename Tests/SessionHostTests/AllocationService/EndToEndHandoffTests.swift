@@ -1,0 +1,137 @@
+import Foundation
+import SessionHostModel
+import SessionHostSDK
+import Testing
+
+/// The real agents and the real gsmsd together: registration, hand-offs to waiting game
+/// servers, session ends, deregistration, health, and restarts.
+@Suite("end-to-end hand-off", .serialized)
+struct EndToEndHandoffTests {
+    static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
+
+    /// Starts a real agent joined to `gsms` as `hostId`.
+    static func agent(
+        _ gsms: GSMSProcess, hostId: String, region: String = "WestUS", extra: [String] = []
+    ) async throws -> AgentProcess {
+        let secretFile = gsms.directory.file("fleet-\(hostId).token")
+        try Data((GSMSProcess.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
+        return try await AgentProcess.started(arguments: [
+            "--control-plane", "http://127.0.0.1:\(gsms.client.port)", "--agent-token-file", secretFile,
+            "--title-id", "1234", "--host-id", hostId, "--region", region, "--hostname", "\(hostId).example.net",
+            "--port", "game:udp:7777:30000", "--health-timeout", "0",
+        ] + extra)
+    }
+
+    /// Waits until gsmsd sees the host in `state`.
+    static func waitForHost(_ gsms: GSMSProcess, _ hostId: String, state: String, timeout: Duration = .seconds(20)) async throws {
+        try await Deadline.waitUntilAsync("\(hostId) to be \(state) in gsmsd", timeout: timeout) {
+            try await gsms.hostStatus(hostId).json["state"] as? String == state
+        }
+    }
+
+    @Test("the game calls ready, a title allocates, the game's waiting request gets the session and cookie; the end releases the host")
+    func fullHandoff() async throws {
+        let gsms = try await GSMSProcess()
+        let agent = try await Self.agent(gsms, hostId: "vm-1")
+        let game = AgentClient(socketPath: agent.socketPath)
+        try await Self.waitForHost(gsms, "vm-1", state: "Initializing")
+        _ = try await game.ready()
+        try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
+
+        let waiting = Task { try await game.session(wait: .seconds(60)) }
+        let answer = try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2", "locations": ["West US"]])
+        #expect(answer.status == 200, "\(answer)\n\(agent.log)")
+        #expect(answer.json["hostName"] as? String == "vm-1.example.net")
+        let session = try await waiting.value
+        #expect(session.sessionId == Self.sessionId)
+        #expect(session.sessionCookie == "map=dust2")
+        #expect(session.state == .active)
+        #expect(try await gsms.hostStatus("vm-1").json["state"] as? String == "Active")
+
+        _ = try await game.endSession()
+        try await Self.waitForHost(gsms, "vm-1", state: "Terminating")
+        let lookUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+        #expect(lookUp.status == 404)
+        _ = try await game.ready()
+        try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
+
+        // SIGTERM while StandingBy deregisters the host.
+        try await agent.stop()
+        #expect(try await gsms.hostStatus("vm-1").status == 404)
+        try await gsms.stop()
+    }
+
+    @Test("an agent killed while holding an Active session keeps it after restart, and the host is not allocated again")
+    func agentSIGKILLKeepsSession() async throws {
+        let gsms = try await GSMSProcess()
+        let agent = try await Self.agent(gsms, hostId: "vm-1")
+        let game = AgentClient(socketPath: agent.socketPath)
+        _ = try await game.ready()
+        try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
+        #expect(try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "c"]).status == 200)
+        _ = try await agent.stop(signal: SIGKILL)
+        try await agent.restart()
+        let session = try await game.session()
+        #expect(session.sessionId == Self.sessionId)
+        #expect(session.sessionCookie == "c")
+        // The agent heartbeats again; the host stays Active with that session.
+        try await Deadline.waitUntilAsync("a heartbeat after the restart", timeout: .seconds(20)) {
+            try await gsms.hostStatus("vm-1").json["sessionId"] as? String == Self.sessionId
+        }
+        #expect(try await gsms.allocate(["sessionId": "4536d3e6-e85d-4f47-b898-9617d19dabcd"]).status == 503)
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
+    @Test("an agent whose game stopped heartbeating leaves the pool")
+    func silentGameLeavesPool() async throws {
+        let gsms = try await GSMSProcess()
+        let agent = try await Self.agent(gsms, hostId: "vm-1", extra: ["--health-timeout", "1"])
+        let game = AgentClient(socketPath: agent.socketPath)
+        _ = try await game.ready()
+        try await Self.waitForHost(gsms, "vm-1", state: "Unhealthy")
+        #expect(try await gsms.allocate(["sessionId": Self.sessionId]).status == 503)
+        // The game comes back: healthy heartbeat, then the host is StandingBy again.
+        _ = try await game.heartbeat(HeartbeatRequest(health: .healthy))
+        try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
+    @Test("a queued cluster request is fulfilled when an agent's game becomes ready; the game receives the session path")
+    func clusterFulfilledByReadyAgent() async throws {
+        let gsms = try await GSMSProcess()
+        let agent = try await Self.agent(gsms, hostId: "vm-1")
+        let game = AgentClient(socketPath: agent.socketPath)
+        let path = "/serviceconfigs/00000000-0000-0000-0000-000000000000/sessiontemplates/quick/session/e2e"
+        #expect(try await gsms.cluster(["sessionId": path]).json["fulfillmentState"] as? String == "Queued")
+        _ = try await game.ready()
+        let session = try await game.session(wait: .seconds(30))
+        #expect(session.sessionId == path)
+        try await Deadline.waitUntilAsync("the cluster to be Fulfilled", timeout: .seconds(20)) {
+            try await gsms.cluster(["sessionId": path]).json["fulfillmentState"] as? String == "Fulfilled"
+        }
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
+    @Test("the agent serves its game while gsmsd is away, and registers once gsmsd is back")
+    func gsmsdAway() async throws {
+        let gsms = try await GSMSProcess()
+        _ = try await gsms.daemon.stop()
+        // gsmsd is down: the agent still starts, answers its game, and keeps retrying.
+        let secretFile = gsms.directory.file("fleet.token")
+        try Data(GSMSProcess.fleetSecret.utf8).write(to: URL(fileURLWithPath: secretFile))
+        let port = gsms.client.port
+        let agent = try await AgentProcess.started(arguments: [
+            "--control-plane", "http://127.0.0.1:\(port)", "--agent-token-file", secretFile, "--title-id", "1234",
+            "--host-id", "vm-1", "--health-timeout", "0",
+        ])
+        let game = AgentClient(socketPath: agent.socketPath)
+        #expect(try await game.ready().state == .standingBy)
+        try await gsms.restart(onPort: port)
+        try await Self.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
+        try await agent.stop()
+        try await gsms.stop()
+    }
+}
