@@ -1,12 +1,14 @@
 #!/bin/bash
 # Runs INSIDE the container booted by scripts/systemd-test (as root, PID 1 is systemd).
-# /sessionhost-test holds bin/, systemd/ and this script. Prints PASS/FAIL lines and exits
-# with the number of failures (capped at 100).
+# /sessionhost-test holds bin/ (sessionhostd, sessionhostctl, gsmsd), systemd/ and this script.
+# Prints PASS/FAIL lines and exits with the number of failures (capped at 100).
 set -u
 T=/sessionhost-test
 SOCK=/run/sessionhost/agent.sock
 GAME=example-game-server.service
 AGENT=sessionhostd.service
+GSMS=gsmsd.service
+GSMS_URL=http://127.0.0.1:8080
 failures=0 passes=0
 pass() { echo "PASS: $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -34,7 +36,7 @@ journal_has() { journalctl -q --no-pager -u "$1" | grep -q -- "$2"; }
 journal_count() { journalctl -q --no-pager -u "$1" | grep -c -- "$2"; }
 dump_on_failure() {
   [ "$failures" = 0 ] && return
-  journalctl --no-pager -o short-monotonic -u sessionhostd.socket -u $AGENT -u $GAME > $T/journal.txt 2>&1
+  journalctl --no-pager -o short-monotonic -u sessionhostd.socket -u $AGENT -u $GAME -u $GSMS > $T/journal.txt 2>&1
   echo "---- last journal lines (full: journal.txt in the scratch folder) ----"
   tail -n 60 $T/journal.txt
 }
@@ -43,16 +45,26 @@ trap dump_on_failure EXIT
 echo "== SessionHost systemd checks ($(systemctl --version | head -n1))"
 
 # ---------------------------------------------------------------- install
-install -m 0755 $T/bin/sessionhostd $T/bin/sessionhostctl /usr/bin/
-install -d -m 0755 /usr/lib/sessionhost /usr/lib/sysusers.d /etc/sessionhost
+install -m 0755 $T/bin/sessionhostd $T/bin/sessionhostctl $T/bin/gsmsd /usr/bin/
+install -d -m 0755 /usr/lib/sessionhost /usr/lib/sysusers.d /etc/sessionhost /etc/gsms
 install -m 0755 $T/systemd/example-game-server.sh /usr/lib/sessionhost/
 install -m 0644 $T/systemd/sessionhostd.service $T/systemd/sessionhostd.socket \
-  $T/systemd/example-game-server.service /etc/systemd/system/
+  $T/systemd/example-game-server.service $T/systemd/gsmsd.service /etc/systemd/system/
 install -m 0644 $T/systemd/sessionhost.sysusers /usr/lib/sysusers.d/sessionhost.conf
+install -m 0644 $T/systemd/gsms.sysusers /usr/lib/sysusers.d/gsms.conf
 install -m 0644 $T/systemd/sessionhostd.json /etc/sessionhost/sessionhostd.json
+install -m 0644 $T/systemd/gsmsd.json /etc/gsms/gsmsd.json
 check "systemd-sysusers creates user and group sessionhost" \
   bash -c 'systemd-sysusers && getent passwd sessionhost >/dev/null && getent group sessionhost >/dev/null'
 info "$(getent passwd sessionhost)"
+check "... and user and group gsms" bash -c 'getent passwd gsms >/dev/null && getent group gsms >/dev/null'
+info "$(getent passwd gsms)"
+# gsmsd's two secrets, as docs/operations.md says: root:gsms 0640.
+(umask 0027
+ head -c 32 /dev/urandom | base64 > /etc/gsms/token.key
+ head -c 32 /dev/urandom | base64 > /etc/gsms/agent.token)
+chown root:gsms /etc/gsms/token.key /etc/gsms/agent.token
+chmod 0640 /etc/gsms/token.key /etc/gsms/agent.token
 # The test shortens the watchdog so that (f) is quick; it is active during all checks, so
 # they also prove that the agent's WATCHDOG=1 keep-alives arrive in time.
 mkdir -p /etc/systemd/system/$AGENT.d /etc/systemd/system/$GAME.d
@@ -69,7 +81,7 @@ Environment=SESSION_SECONDS=3 HEARTBEAT_INTERVAL=2
 CONF
 systemctl daemon-reload
 verify_out=$(systemd-analyze verify --man=no /etc/systemd/system/sessionhostd.socket \
-  /etc/systemd/system/$AGENT /etc/systemd/system/$GAME 2>&1)
+  /etc/systemd/system/$AGENT /etc/systemd/system/$GAME /etc/systemd/system/$GSMS 2>&1)
 check "systemd-analyze verify accepts the units" test -z "$verify_out"
 [ -n "$verify_out" ] && info "$verify_out"
 
@@ -211,6 +223,155 @@ check "a new connection socket-activates the agent again" \
   bash -c 'curl -sS --max-time 15 --unix-socket '$SOCK' -o /dev/null -w "%{http_code}" http://localhost/v1/host | grep -q 200'
 systemctl stop $AGENT sessionhostd.socket
 check "stopping sessionhostd.socket removes the socket file" test ! -e $SOCK
+
+# ---------------------------------------------------------------- (h) gsmsd
+echo "== (h) gsmsd.service: readiness, REST API, database, restart, stop"
+# gcurl OUT-PREFIX ARGS...: curl to gsmsd; the body in OUT-PREFIX.body, the headers in
+# OUT-PREFIX.headers, the status code on stdout (000 when nothing answers).
+gcurl() {
+  local out=$1; shift
+  curl -sS --max-time 15 -o "$out.body" -D "$out.headers" -w '%{http_code}' "$@" 2>"$out.err" || true
+}
+header_of() { grep -i "^$2:" "$1.headers" | head -n1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
+gsms_state_is() { [ "$(prop $GSMS ActiveState)/$(prop $GSMS SubState)" = "$1" ]; }
+G=/tmp/gsms; mkdir -p $G
+
+# Readiness. A drop-in makes gsmsd start 3 s late (sh sleeps, then execs gsmsd in the same
+# process): the unit must stay activating until gsmsd itself sends READY=1, unlike Type=simple.
+mkdir -p /etc/systemd/system/$GSMS.d
+printf '%s\n' '[Service]' 'ExecStart=' \
+  "ExecStart=/bin/sh -c 'sleep 3; exec /usr/bin/gsmsd --config /etc/gsms/gsmsd.json'" \
+  > /etc/systemd/system/$GSMS.d/50-late.conf
+systemctl daemon-reload
+systemctl start --no-block $GSMS
+sleep 1.5
+state="$(prop $GSMS ActiveState)/$(prop $GSMS SubState)"
+check "before gsmsd runs the unit is activating/start (was $state)" test "$state" = activating/start
+check "... with no STATUS= yet, and nothing answers on 8080" \
+  bash -c '[ -z "$(systemctl show -p StatusText --value '$GSMS')" ] &&
+           [ "$(curl -s --max-time 2 -o /dev/null -w "%{http_code}" '$GSMS_URL'/)" = 000 ]'
+check "once gsmsd sends READY=1 the unit is active/running" wait_for 15 gsms_state_is active/running
+check "... with STATUS= Listening on 0.0.0.0:8080" test "$(prop $GSMS StatusText)" = "Listening on 0.0.0.0:8080"
+systemctl stop $GSMS
+rm -f /etc/systemd/system/$GSMS.d/50-late.conf
+
+# A gsmsd that cannot listen (the port is taken) never becomes active, and systemctl start says so.
+printf '[Service]\nRestart=no\n' > /etc/systemd/system/$GSMS.d/50-norestart.conf
+systemctl daemon-reload
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 8080)); s.listen(); open("/tmp/gsms/blocker.ready", "w").close(); time.sleep(60)' &
+blocker=$!
+wait_for 5 test -e $G/blocker.ready
+systemctl start $GSMS 2>/dev/null; rc=$?
+check "with port 8080 taken systemctl start $GSMS fails (rc=$rc), the unit is failed ($(prop $GSMS ActiveState))" \
+  bash -c '[ "$1" != 0 ] && [ "$(systemctl show -p ActiveState --value '$GSMS')" = failed ]' _ "$rc"
+check "... and the journal says why" journal_has $GSMS "Address already in use"
+kill $blocker; wait $blocker 2>/dev/null
+rm -f /etc/systemd/system/$GSMS.d/50-norestart.conf
+systemctl daemon-reload
+systemctl reset-failed $GSMS
+
+t0=$(now)
+systemctl start $GSMS; rc=$?
+t1=$(now)
+state="$(prop $GSMS ActiveState)/$(prop $GSMS SubState)"
+check "systemctl start $GSMS succeeds (rc=$rc, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')s)" test "$rc" = 0
+check "Type=notify, NotifyAccess=main" test "$(prop $GSMS Type)/$(prop $GSMS NotifyAccess)" = notify/main
+check "active/running as soon as systemctl start returns (was $state)" test "$state" = active/running
+code=$(gcurl $G/first "$GSMS_URL/titles/1234ABCD/sessionhosts" -X POST -d '{}')
+check "gsmsd answers HTTP right after start, without a retry (got $code)" test "$code" != 000
+gsms_status=$(prop $GSMS StatusText)
+info "StatusText=$gsms_status"
+check "STATUS= is 'Listening on 0.0.0.0:8080'" test "$gsms_status" = "Listening on 0.0.0.0:8080"
+check "systemctl status shows it" \
+  bash -c 'systemctl status --no-pager '$GSMS' | grep -E "^ +Status: " | grep -Fq "Listening on 0.0.0.0:8080"'
+
+gpid=$(prop $GSMS MainPID)
+check "gsmsd runs as gsms:gsms" \
+  test "$(awk '/^Uid:/ { u = $2 } /^Gid:/ { g = $2 } END { print u ":" g }' /proc/"$gpid"/status)" = \
+       "$(id -u gsms):$(getent group gsms | cut -d: -f3)"
+check "no capabilities, no new privileges, seccomp filter on" \
+  bash -c 'grep -q "^CapEff:[[:space:]]*0000000000000000" /proc/$1/status &&
+           grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$1/status &&
+           grep -q "^Seccomp:[[:space:]]*2" /proc/$1/status' _ "$gpid"
+check "gsmsd runs in its own user namespace (PrivateUsers=yes)" \
+  test "$(readlink /proc/"$gpid"/ns/user)" != "$(readlink /proc/self/ns/user)"
+check "the root file system is read-only for gsmsd" \
+  nsenter -t "$gpid" -m awk '$2 == "/" { o = $4 } END { exit !(o ~ /^ro(,|$)/) }' /proc/self/mounts
+check "gsmsd sees STATE_DIRECTORY=/var/lib/gsms" \
+  bash -c 'tr "\0" "\n" < /proc/$1/environ | grep -qx STATE_DIRECTORY=/var/lib/gsms' _ "$gpid"
+check "state directory /var/lib/gsms is 0750 gsms:gsms" \
+  test "$(stat -c '%a %U:%G' /var/lib/gsms)" = "750 gsms:gsms"
+
+code=$(gcurl $G/noauth "$GSMS_URL/titles/1234ABCD/sessionhosts" -X POST \
+  -H 'Content-Type: application/json' -d "{\"sessionId\": \"$(cat /proc/sys/kernel/random/uuid)\"}")
+check "POST sessionhosts without a token: 401 (got $code)" test "$code" = 401
+check "... MissingAuthorization with WWW-Authenticate: XBL3.0" \
+  bash -c 'grep -q "\"MissingAuthorization\"" '$G'/noauth.body && grep -qi "^WWW-Authenticate: XBL3.0" '$G'/noauth.headers'
+token=$(sessionhostctl token --key-file /etc/gsms/token.key --title 1234ABCD 2>$G/token.err); rc=$?
+check "sessionhostctl token mints a title token from /etc/gsms/token.key (rc=$rc)" \
+  bash -c '[ "$1" = 0 ] && [ -n "$2" ]' _ "$rc" "$token"
+code=$(gcurl $G/nohost "$GSMS_URL/titles/1234ABCD/sessionhosts" -X POST -H "Authorization: XBL3.0 x=-;$token" \
+  -H 'Content-Type: application/json' -d "{\"sessionId\": \"$(cat /proc/sys/kernel/random/uuid)\"}")
+info "POST sessionhosts with the token: $code $(cat $G/nohost.body)"
+check "POST sessionhosts with the token and no host: 503 (got $code)" test "$code" = 503
+check "... NoStandingByHost" grep -q '"NoStandingByHost"' $G/nohost.body
+check "... with Retry-After (got '$(header_of $G/nohost Retry-After)')" test -n "$(header_of $G/nohost Retry-After)"
+
+host_id=sessionhost-test-host
+registration='{"titleId": "1234ABCD", "region": "WestUS", "hostName": "host-1.example.net",
+  "portMappings": [{"Key": "game", "Value": {"internal": 7777, "external": 30000}}],
+  "secureContext": "", "state": "StandingBy", "health": "Healthy"}'
+code=$(gcurl $G/badsecret "$GSMS_URL/agent/v1/hosts/$host_id" -X PUT -H "Authorization: Bearer not-the-fleet-secret" \
+  -H 'Content-Type: application/json' -d "$registration")
+check "agent registration with a wrong fleet secret: 401 (got $code)" test "$code" = 401
+secret=$(cat /etc/gsms/agent.token)
+code=$(gcurl $G/register "$GSMS_URL/agent/v1/hosts/$host_id" -X PUT -H "Authorization: Bearer $secret" \
+  -H 'Content-Type: application/json' -d "$registration")
+info "PUT /agent/v1/hosts/$host_id: $code $(cat $G/register.body)"
+check "agent registration with the fleet secret: 200 (got $code)" test "$code" = 200
+check "... the host is StandingBy" test "$(tr -d '\n' < $G/register.body | json_string state)" = StandingBy
+
+check "the database /var/lib/gsms/gsms.sqlite exists, 0600 gsms:gsms" \
+  test "$(stat -c '%a %U:%G' /var/lib/gsms/gsms.sqlite 2>&1)" = "600 gsms:gsms"
+check "... in WAL mode: gsms.sqlite-wal and -shm are written next to it" \
+  test -f /var/lib/gsms/gsms.sqlite-wal -a -f /var/lib/gsms/gsms.sqlite-shm
+info "$(ls -l /var/lib/gsms | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+# An online backup with SQLite's backup API, which `sqlite3 DB ".backup FILE"` (docs) uses.
+backup_py='
+import sqlite3, sys
+src = sqlite3.connect("/var/lib/gsms/gsms.sqlite")
+dst = sqlite3.connect("/tmp/gsms-backup.sqlite")
+src.backup(dst)
+src.close()
+rows = dst.execute("SELECT state FROM hosts WHERE host_id = ?", (sys.argv[1],)).fetchall()
+ok = dst.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+sys.exit(0 if ok and rows == [("StandingBy",)] else 1)
+'
+check "an online backup of the running database holds the host" python3 -c "$backup_py" "$host_id"
+check "... and leaves the database files owned by gsms" \
+  test "$(stat -c %U /var/lib/gsms/gsms.sqlite* | sort -u)" = gsms
+
+old_gpid=$gpid
+systemctl restart $GSMS; rc=$?
+check "systemctl restart $GSMS (rc=$rc) gives a new, active process" \
+  bash -c '[ "$1" = 0 ] && [ "$(systemctl show -p ActiveState --value '$GSMS')" = active ] &&
+           [ "$(systemctl show -p MainPID --value '$GSMS')" != "$2" ]' _ "$rc" "$old_gpid"
+code=$(gcurl $G/after "$GSMS_URL/agent/v1/hosts/$host_id" -H "Authorization: Bearer $secret")
+info "GET /agent/v1/hosts/$host_id after the restart: $code $(cat $G/after.body)"
+check "after the restart GET /agent/v1/hosts/$host_id: 200 (got $code)" test "$code" = 200
+check "... the same host and title" \
+  test "$(tr -d '\n' < $G/after.body | json_string sessionHostId)/$(tr -d '\n' < $G/after.body | json_string titleId)" = "$host_id/1234ABCD"
+
+t0=$(date +%s)
+systemctl stop $GSMS
+check "systemctl stop $GSMS is quick ($(( $(date +%s) - t0 ))s)" test $(( $(date +%s) - t0 )) -lt 10
+check "Result=success after stop (got $(prop $GSMS Result))" test "$(prop $GSMS Result)" = success
+check "main process exited with status 0 (ExecMainStatus=$(prop $GSMS ExecMainStatus))" \
+  test "$(prop $GSMS ExecMainStatus)" = 0
+check "the journal has 'gsmsd stopped'" journal_has $GSMS "gsmsd stopped"
+check "the database was closed cleanly: its WAL is checkpointed and removed" test ! -e /var/lib/gsms/gsms.sqlite-wal
+check "the database stays in /var/lib/gsms after the stop" test -s /var/lib/gsms/gsms.sqlite
 
 echo "== $passes passed, $failures failed"
 [ "$failures" -gt 100 ] && failures=100

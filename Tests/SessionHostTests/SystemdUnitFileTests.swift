@@ -1,5 +1,7 @@
 #if os(Linux)
+import AllocationService
 import Foundation
+import SessionHostModel
 import Testing
 
 /// Static checks of the shipped systemd units in `systemd/` with the host's `systemd-analyze`
@@ -8,8 +10,9 @@ import Testing
 @Suite("systemd unit files")
 struct SystemdUnitFileTests {
     /// Highest accepted `systemd-analyze security` exposure (0 = locked down, 10 = unprotected).
-    /// Measured 1.2 ("OK") for sessionhostd.service and 1.3 for the example game server with
-    /// systemd 252; the margin absorbs scoring changes between systemd versions.
+    /// Measured 1.2 ("OK") for sessionhostd.service, 1.1 for gsmsd.service and 1.3 for the
+    /// example game server with systemd 252; the margin absorbs scoring changes between systemd
+    /// versions.
     static let maximumExposure = 2.0
 
     // MARK: - Helpers
@@ -20,7 +23,7 @@ struct SystemdUnitFileTests {
 
     static var systemdDirectory: URL { repositoryRoot.appendingPathComponent("systemd") }
 
-    /// The folder of the running test executable; SwiftPM builds `sessionhostd` next to it.
+    /// The folder of the running test executable; SwiftPM builds `sessionhostd` and `gsmsd` next to it.
     static func binaryDirectory() throws -> URL {
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         return URL(fileURLWithPath: exe).deletingLastPathComponent()
@@ -52,8 +55,8 @@ struct SystemdUnitFileTests {
     }
 
     /// A temporary copy of `systemd/` whose ExecStart= lines point at binaries that exist:
-    /// the built `sessionhostd` and the copied example game-server script.
-    static func stagedUnits(agentBinary: String? = nil) throws -> URL {
+    /// the built `sessionhostd` and `gsmsd`, and the copied example game-server script.
+    static func stagedUnits(agentBinary: String? = nil, serviceBinary: String? = nil) throws -> URL {
         let fm = FileManager.default
         let dir = fm.temporaryDirectory.appendingPathComponent("sessionhost-units-\(UUID().uuidString)")
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -61,9 +64,12 @@ struct SystemdUnitFileTests {
             try fm.copyItem(at: systemdDirectory.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
         let agent = try agentBinary ?? binaryDirectory().appendingPathComponent("sessionhostd").path
+        let service = try serviceBinary ?? binaryDirectory().appendingPathComponent("gsmsd").path
         let script = dir.appendingPathComponent("example-game-server.sh").path
         try rewriteExecStart(in: dir.appendingPathComponent("sessionhostd.service"),
                              from: "/usr/bin/sessionhostd", to: agent)
+        try rewriteExecStart(in: dir.appendingPathComponent("gsmsd.service"),
+                             from: "/usr/bin/gsmsd", to: service)
         try rewriteExecStart(in: dir.appendingPathComponent("example-game-server.service"),
                              from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
         return dir
@@ -82,7 +88,7 @@ struct SystemdUnitFileTests {
 
     static func verify(_ dir: URL) throws -> Output {
         try run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=no"]
-            + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service"]
+            + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service", "gsmsd.service"]
                 .map { dir.appendingPathComponent($0).path })
     }
 
@@ -114,28 +120,33 @@ struct SystemdUnitFileTests {
 
     // MARK: - systemd-analyze verify
 
-    @Test("systemd-analyze verify accepts the socket, agent and example game-server units")
+    @Test("systemd-analyze verify accepts the socket, agent, example game-server and gsmsd units")
     func verifyAcceptsUnits() throws {
-        let agent = try Self.binaryDirectory().appendingPathComponent("sessionhostd")
-        #expect(FileManager.default.isExecutableFile(atPath: agent.path),
-                "the built sessionhostd is expected next to the test executable: \(agent.path)")
+        for name in ["sessionhostd", "gsmsd"] {
+            let binary = try Self.binaryDirectory().appendingPathComponent(name)
+            #expect(FileManager.default.isExecutableFile(atPath: binary.path),
+                    "the built \(name) is expected next to the test executable: \(binary.path)")
+        }
         let dir = try Self.stagedUnits()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = try Self.verify(dir)
         #expect(out.status == 0, "systemd-analyze verify failed:\n\(out.text)")
         let diagnostics = out.text.split(separator: "\n").filter {
-            $0.contains("sessionhostd") || $0.contains("example-game-server")
+            $0.contains("sessionhostd") || $0.contains("example-game-server") || $0.contains("gsmsd")
         }
         #expect(diagnostics.isEmpty, "systemd-analyze verify complained:\n\(out.text)")
     }
 
-    @Test("systemd-analyze verify rejects a unit whose ExecStart binary is missing")
-    func verifyDetectsMissingBinary() throws {
-        let dir = try Self.stagedUnits(agentBinary: "/nonexistent/sessionhost/sessionhostd")
+    @Test("systemd-analyze verify rejects a unit whose ExecStart binary is missing",
+          arguments: ["sessionhostd", "gsmsd"])
+    func verifyDetectsMissingBinary(name: String) throws {
+        let missing = "/nonexistent/sessionhost/\(name)"
+        let dir = name == "gsmsd"
+            ? try Self.stagedUnits(serviceBinary: missing) : try Self.stagedUnits(agentBinary: missing)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = try Self.verify(dir)
         #expect(out.status != 0)
-        #expect(out.text.contains("/nonexistent/sessionhost/sessionhostd"), "\(out.text)")
+        #expect(out.text.contains(missing), "\(out.text)")
     }
 
     // MARK: - systemd-analyze security
@@ -148,6 +159,18 @@ struct SystemdUnitFileTests {
         for check in ["✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
                       "✓ PrivateDevices=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
                       "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser="] {
+            #expect(output.contains(check), "missing \(check) in:\n\(output)")
+        }
+    }
+
+    @Test("gsmsd.service has a low exposure score")
+    func serviceExposure() throws {
+        let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("gsmsd.service"))
+        #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
+        for check in ["✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
+                      "✓ PrivateDevices=", "✓ PrivateUsers=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
+                      "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser=",
+                      "✓ CapabilityBoundingSet=~CAP_SYS_ADMIN", "✓ AmbientCapabilities="] {
             #expect(output.contains(check), "missing \(check) in:\n\(output)")
         }
     }
@@ -185,6 +208,42 @@ struct SystemdUnitFileTests {
         #expect(Self.value("RestrictAddressFamilies", in: service) == ["AF_UNIX AF_INET AF_INET6"])
         // SO_PEERCRED must see real uids and gids of game servers: no user namespace.
         #expect(Self.value("PrivateUsers", in: service).allSatisfy { $0 == "no" || $0 == "false" })
+    }
+
+    @Test("gsmsd.service: Type=notify, dedicated user, state and configuration directories, hardening")
+    func serviceContract() throws {
+        let service = try Self.assignments("gsmsd.service")
+        #expect(Self.value("Type", in: service) == ["notify"])
+        #expect(Self.value("NotifyAccess", in: service) == ["main"])
+        #expect(Self.value("ExecStart", in: service) == ["/usr/bin/gsmsd --config /etc/gsms/gsmsd.json"])
+        // The user comes from gsms.sysusers, so that the secrets can be group-readable for it.
+        #expect(Self.value("User", in: service) == ["gsms"])
+        #expect(Self.value("Group", in: service) == ["gsms"])
+        #expect(Self.value("DynamicUser", in: service).allSatisfy { $0 == "no" || $0 == "false" })
+        #expect(Self.value("Restart", in: service) == ["on-failure"])
+        // A graceful stop waits for agents' hand-off long polls (30 s by default).
+        #expect(Self.value("TimeoutStopSec", in: service) == ["45s"])
+        // gsmsd sends no WATCHDOG=1: a WatchdogSec= would kill a healthy service.
+        #expect(Self.value("WatchdogSec", in: service).isEmpty)
+        // The default database is $STATE_DIRECTORY/gsms.sqlite: /var/lib/gsms.
+        #expect(Self.value("StateDirectory", in: service) == ["gsms"])
+        #expect(Self.value("StateDirectoryMode", in: service) == ["0750"])
+        #expect(Self.value("ConfigurationDirectory", in: service) == ["gsms"])
+        #expect(Self.value("ConfigurationDirectoryMode", in: service) == ["0755"])
+        #expect(Self.value("UMask", in: service) == ["0077"])
+        #expect(Self.value("CapabilityBoundingSet", in: service) == [""])
+        #expect(Self.value("AmbientCapabilities", in: service) == [""])
+        #expect(Self.value("NoNewPrivileges", in: service) == ["yes"])
+        #expect(Self.value("ProtectSystem", in: service) == ["strict"])
+        #expect(Self.value("PrivateTmp", in: service) == ["yes"])
+        // It must bind its TCP port and reach journald and the notify socket.
+        #expect(Self.value("RestrictAddressFamilies", in: service) == ["AF_UNIX AF_INET AF_INET6"])
+        #expect(Self.value("PrivateNetwork", in: service).allSatisfy { $0 == "no" || $0 == "false" })
+        #expect(Self.value("IPAddressDeny", in: service).isEmpty)
+        #expect(Self.value("SystemCallFilter", in: service) == ["@system-service", "~@privileged @resources"])
+        // Nothing but the state directory (and the private /tmp) is writable; no extra paths.
+        #expect(Self.value("ReadWritePaths", in: service).isEmpty)
+        #expect(Self.value("WantedBy", in: service) == ["multi-user.target"])
     }
 
     @Test("sessionhostd.socket: the agent socket path, owner and mode")
@@ -240,6 +299,46 @@ struct SystemdUnitFileTests {
         let text = try String(contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers"), encoding: .utf8)
         #expect(text.contains("/var/lib/sessionhost"))
         #expect(text.contains("nologin"))
+    }
+
+    @Test("the sysusers entry creates user and group gsms")
+    func serviceSysusers() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gsms-sysusers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = try Self.run(["systemd-sysusers", "--dry-run", "--root=\(root.path)",
+                                Self.systemdDirectory.appendingPathComponent("gsms.sysusers").path])
+        #expect(out.status == 0, "\(out.text)")
+        #expect(out.text.contains("Creating group 'gsms'"), "\(out.text)")
+        #expect(out.text.contains("Creating user 'gsms'"), "\(out.text)")
+        let text = try String(contentsOf: Self.systemdDirectory.appendingPathComponent("gsms.sysusers"), encoding: .utf8)
+        #expect(text.contains("/var/lib/gsms"))
+        #expect(text.contains("nologin"))
+    }
+
+    @Test("the example gsmsd config is accepted by gsmsd and names the secrets in /etc/gsms")
+    func serviceExampleConfig() throws {
+        let path = Self.systemdDirectory.appendingPathComponent("gsmsd.json").path
+        // The same loader gsmsd uses: unknown keys and wrong types are refused.
+        let file = try ConfigFile.load(ServiceConfigFile.self, path: path)
+        #expect(file.listen == "0.0.0.0:8080")
+        #expect(file.title == ["1234ABCD"])
+        #expect(file.tokenKeyFile == "/etc/gsms/token.key")
+        #expect(file.agentTokenFile == "/etc/gsms/agent.token")
+        #expect(file.handoffTimeout == 5)
+        #expect(file.hostTimeout == 15)
+        #expect(file.queueTimeout == 30)
+        // The database is left to the default, which under the unit is the state directory.
+        #expect(file.database == nil)
+        let configuration = try ServiceConfiguration.resolve(
+            options: try ServiceOptions.parse([]), file: file, environment: ["STATE_DIRECTORY": "/var/lib/gsms"])
+        #expect(configuration.listenHost == "0.0.0.0")
+        #expect(configuration.listenPort == 8080)
+        #expect(configuration.database == .sqlite(path: "/var/lib/gsms/gsms.sqlite"))
+        #expect(configuration.titles == ["1234ABCD"])
+        #expect(configuration.handoffTimeout == .seconds(5))
+        #expect(configuration.hostTimeout == .seconds(15))
+        #expect(configuration.queueTimeout == .seconds(30))
     }
 
     @Test("the example agent config is JSON with the documented keys")
