@@ -50,7 +50,7 @@ struct InventorySweeper: Service {
                 await clusters.dispatch(titleId: titleId)
             }
         } catch {
-            logger.error("inventory sweep failed", metadata: ["error": "\(error)"])
+            if !Task.isCancelled { logger.error("inventory sweep failed", metadata: ["error": "\(error)"]) }
         }
     }
 }
