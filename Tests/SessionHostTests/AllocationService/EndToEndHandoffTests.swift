@@ -134,4 +134,70 @@ struct EndToEndHandoffTests {
         try await agent.stop()
         try await gsms.stop()
     }
+
+    @Test("locations are honoured in order across real agents; a repeated POST is idempotent; an exhausted pool answers 503")
+    func locationsAcrossAgents() async throws {
+        let gsms = try await GSMSProcess()
+        var agents: [AgentProcess] = []
+        for (host, region) in [("vm-1", "WestUS"), ("vm-2", "EastUS"), ("vm-3", "WestEurope")] {
+            let agent = try await Self.agent(gsms, hostId: host, region: region)
+            _ = try await AgentClient(socketPath: agent.socketPath).ready()
+            agents.append(agent)
+        }
+        for host in ["vm-1", "vm-2", "vm-3"] { try await Self.waitForHost(gsms, host, state: "StandingBy") }
+        let first = try await gsms.allocate(["sessionId": Self.sessionId, "locations": ["West Europe", "East US"]])
+        #expect(first.json["sessionHostId"] as? String == "vm-3", "\(first)")
+        let again = try await gsms.allocate(["sessionId": Self.sessionId, "locations": ["West Europe", "East US"]])
+        #expect(again.status == 200)
+        #expect(again.text == first.text)
+        let second = try await gsms.allocate(["sessionId": "4536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["West Europe", "East US"]])
+        #expect(second.json["sessionHostId"] as? String == "vm-2", "\(second)")
+        let none = try await gsms.allocate(["sessionId": "5536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["westeurope", "EASTUS"]])
+        #expect(none.status == 503)
+        #expect(try await AgentClient(socketPath: agents[2].socketPath).session().sessionId == Self.sessionId)
+        for agent in agents { try await agent.stop() }
+        try await gsms.stop()
+    }
+
+    @Test("SIGKILL of gsmsd during allocations: every 200 is still true after the restart and agents agree with gsmsd")
+    func gsmsdSIGKILLDuringAllocations() async throws {
+        let gsms = try await GSMSProcess()
+        var agents: [String: AgentProcess] = [:]
+        for index in 1...4 {
+            let host = "vm-\(index)"
+            let agent = try await Self.agent(gsms, hostId: host)
+            _ = try await AgentClient(socketPath: agent.socketPath).ready()
+            agents[host] = agent
+        }
+        for host in agents.keys { try await Self.waitForHost(gsms, host, state: "StandingBy") }
+        let ids = (1...6).map { String(format: "00000000-0000-4000-8000-%012d", $0) }
+        let load = Task {
+            await withTaskGroup(of: (String, HTTPTestClient.Answer?).self) { group in
+                for id in ids { group.addTask { (id, try? await gsms.allocate(["sessionId": id])) } }
+                return await group.reduce(into: [(String, HTTPTestClient.Answer?)]()) { $0.append($1) }
+            }
+        }
+        try await gsms.killAndRestart(keepPort: true)
+        var given: [String: String] = [:]
+        for (id, answer) in await load.value where answer?.status == 200 {
+            given[id] = answer?.json["sessionHostId"] as? String
+        }
+        let auth = try await GSMSProcess.authorization(["1234"])
+        for (id, host) in given {
+            let lookUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(id)", headers: [auth])
+            #expect(lookUp.status == 200, "\(id): \(lookUp)")
+            #expect(lookUp.json["sessionHostId"] as? String == host)
+        }
+        #expect(Set(given.values).count == given.count, "a host was given two sessions: \(given)")
+        // The agents converge to gsmsd: each holds exactly the session gsmsd assigns it.
+        for (host, agent) in agents {
+            try await Deadline.waitUntilAsync("\(host) to agree with gsmsd", timeout: .seconds(30)) {
+                let assigned = try await gsms.hostStatus(host).json["sessionId"] as? String
+                let held = try await AgentClient(socketPath: agent.socketPath).session().sessionId
+                return assigned == held
+            }
+        }
+        for agent in agents.values { try await agent.stop() }
+        try await gsms.stop()
+    }
 }

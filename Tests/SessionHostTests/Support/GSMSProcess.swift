@@ -47,10 +47,16 @@ final class GSMSProcess: @unchecked Sendable {
         return port
     }
 
-    /// SIGKILLs gsmsd and starts it again on the same database (and a new port).
-    func killAndRestart() async throws {
+    /// SIGKILLs gsmsd and starts it again on the same database (on a new port, or on the same
+    /// one when agents were told it).
+    func killAndRestart(keepPort: Bool = false) async throws {
+        let port = client.port
         _ = try await daemon.stop(signal: SIGKILL)
-        try await daemon.restart()
+        if keepPort {
+            try await daemon.restart(replacing: ("--listen", "127.0.0.1:\(port)"))
+        } else {
+            try await daemon.restart()
+        }
         client = HTTPTestClient(host: "127.0.0.1", port: try await waitForPort())
     }
 
