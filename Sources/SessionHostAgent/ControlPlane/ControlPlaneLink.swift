@@ -89,6 +89,10 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         if let ended = await agent.unreportedEnd, ended == status.sessionId { return }  // told at the next beat
         do {
             switch (local, status.sessionId) {
+            case (let held?, let assigned?) where assigned == held.sessionId && status.state == .allocating:
+                // Saved but not acknowledged (the agent restarted in between): acknowledge now.
+                _ = try await client.acknowledge(sessionId: held.sessionId)
+                logger.info("hand-off acknowledged after a restart", metadata: ["session_id": "\(held.sessionId)"])
             case (let held?, let assigned) where assigned != held.sessionId:
                 guard status.state != .allocating else { return }  // a new hand-off is on its way
                 logger.warning(
