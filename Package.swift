@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sessionhostd", targets: ["sessionhostd"]),
         .executable(name: "sessionhostctl", targets: ["sessionhostctl"]),
         .executable(name: "gsmsd", targets: ["gsmsd"]),
+        .executable(name: "example-game-server", targets: ["example-game-server"]),
         .library(name: "SessionHostSDK", targets: ["SessionHostSDK"]),
     ],
     dependencies: [
@@ -107,6 +108,16 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "gsmsd", dependencies: ["AllocationService"]),
+        // An example game server built on SessionHostSDK (the demo runs it).
+        .executableTarget(
+            name: "example-game-server",
+            dependencies: [
+                "SessionHostSDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "sessionhostd", dependencies: ["SessionHostAgent"]),
         .executableTarget(name: "sessionhostctl", dependencies: ["SessionHostCLI"]),
         .testTarget(
@@ -124,6 +135,7 @@ let package = Package(
                 "sessionhostd",
                 "sessionhostctl",
                 "gsmsd",
+                "example-game-server",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
