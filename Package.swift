@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "gsmsd", targets: ["gsmsd"]),
         .executable(name: "example-game-server", targets: ["example-game-server"]),
         .library(name: "SessionHostSDK", targets: ["SessionHostSDK"]),
+        .library(name: "SessionHostTitleClient", targets: ["SessionHostTitleClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -61,11 +62,22 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Async Swift client of gsmsd's public REST API, for title services (matchmakers, lobbies).
+        .target(
+            name: "SessionHostTitleClient",
+            dependencies: [
+                "SessionHostModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The commands of sessionhostctl.
         .target(
             name: "SessionHostCLI",
             dependencies: [
                 "SessionHostSDK",
+                "SessionHostTitleClient",
                 "SessionHostModel",
                 "TitleTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +140,7 @@ let package = Package(
                 "SessionHostAgent",
                 "SessionHostSDK",
                 "SessionHostCLI",
+                "SessionHostTitleClient",
                 "TitleTokens",
                 "AllocationStore",
                 "AllocationStoreSQLite",

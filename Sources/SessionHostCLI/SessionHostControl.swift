@@ -4,14 +4,15 @@ import ArgumentParser
 public struct SessionHostControl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sessionhostctl",
-        abstract: "Inspect and drive a session-host agent (sessionhostd); mint title tokens for gsmsd.",
+        abstract: "Inspect and drive a session-host agent (sessionhostd); call gsmsd as a title would; mint title tokens.",
         discussion: """
-            Exit codes: 0 success; 1 the agent refused the request (its error code and message \
-            are printed); 3 the agent could not be reached; 64 a usage error.
+            Exit codes: 0 success; 1 the agent or gsmsd refused the request (its error code and \
+            message are printed); 3 the agent or gsmsd could not be reached; 64 a usage error.
             """,
         subcommands: [
             HostCommand.self, SessionCommand.self, EventsCommand.self, ReadyCommand.self,
-            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, TokenCommand.self,
+            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, GetCommand.self,
+            ClusterCommand.self, TokenCommand.self,
         ])
 
     public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SessionHostModel
 import SessionHostSDK
 
 #if canImport(FoundationEssentials)
@@ -133,18 +134,34 @@ struct EndCommand: AsyncParsableCommand {
 struct AllocateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allocate",
-        abstract: "Local mode: hand the agent a session, as the allocation service would.",
+        abstract: "Allocate a session host: from gsmsd with --service, else locally on an agent (--socket).",
         discussion: """
-            Works only on an agent without a control plane, for root or the agent's own user, \
-            and only while the host is StandingBy. The session id must be a GUID and the cookie \
-            at most 4096 bytes of UTF-8.
+            With --service (or any gsmsd option, the URL then coming from $SESSIONHOST_SERVICE), \
+            asks gsmsd for a StandingBy host as a title would (POST /titles/{titleId}/sessionhosts), \
+            retrying 408, 429, 500, 502, 503 and 504 with backoff, and prints where the game \
+            server is. The session id must be a GUID; reuse it to retry safely.
 
-            Example:
+            Otherwise (local mode) hands the agent at --socket a session, as the allocation \
+            service would. That works only on an agent without a control plane, for root or the \
+            agent's own user, and only while the host is StandingBy. --socket and --service \
+            cannot be given together.
+
+            The cookie is at most 4096 bytes of UTF-8.
+
+            Examples:
+              sessionhostctl allocate --service http://127.0.0.1:8080 --title 1234 \\
+                --key-file /etc/gsms/token.key --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd \\
+                --location "West US" --location "East US" --cookie "map=dust2"
               sessionhostctl allocate --socket /run/sessionhost/agent.sock \\
                 --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd --cookie "map=dust2"
+
+            Exit codes: 0 allocated; 1 refused (by gsmsd, including 503 after the retries, or by \
+            the agent); 3 gsmsd or the agent unreachable; 64 a usage error.
             """)
 
     @OptionGroup var agent: AgentConnectionOptions
+
+    @OptionGroup(title: "gsmsd (instead of --socket)") var service: ServiceConnectionOptions
 
     @Option(name: .customLong("session-id"), help: ArgumentHelp("The session's GUID.", valueName: "GUID"))
     var sessionId: String
@@ -155,9 +172,33 @@ struct AllocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("cookie-file"), help: ArgumentHelp("Read the session cookie from this file (UTF-8).", valueName: "FILE"))
     var cookieFile: String?
 
+    @Option(name: .customLong("location"), help: ArgumentHelp("gsmsd: a preferred location, tried in order. Repeatable.", valueName: "L"))
+    var locations: [String] = []
+
+    @Option(name: .customLong("sandbox-id"), help: ArgumentHelp("gsmsd: the sandbox the host must serve.", valueName: "ID"))
+    var sandboxId: String?
+
+    @Option(name: .customLong("cloud-game-id"), help: ArgumentHelp("gsmsd: the cloud game the host must serve.", valueName: "ID"))
+    var cloudGameId: String?
+
+    @Option(name: .customLong("game-mode-id"), help: ArgumentHelp("gsmsd: the game mode the host must serve.", valueName: "ID"))
+    var gameModeId: String?
+
+    /// Whether this call goes to gsmsd: `--service` or any option only gsmsd understands.
+    var usesService: Bool {
+        service.anyGiven || !locations.isEmpty || sandboxId != nil || cloudGameId != nil || gameModeId != nil
+    }
+
     func validate() throws {
         if cookie != nil, cookieFile != nil {
             throw ValidationError("give either --cookie or --cookie-file, not both")
+        }
+        if usesService {
+            if agent.socket != nil {
+                throw ValidationError(
+                    "give either --socket (local mode: hand a session to an agent) or --service and the gsmsd options (allocate through gsmsd), not both")
+            }
+            try service.validateForService()
         }
     }
 
@@ -176,6 +217,12 @@ struct AllocateCommand: AsyncParsableCommand {
             cookie = text
         }
         let allocation = cookie
+        if usesService {
+            let request = SessionHostAllocationRequest(
+                sessionId: sessionId, sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId,
+                locations: locations.isEmpty ? nil : locations, sessionCookie: allocation)
+            return try await ServiceAllocation(service: service, request: request, json: agent.json).run()
+        }
         try await CommandOutput.run {
             if agent.json {
                 var object: [String: String] = ["sessionId": sessionId]
