@@ -150,7 +150,8 @@ struct AllocateCommand: AsyncParsableCommand {
 
             Examples:
               sessionhostctl allocate --service http://127.0.0.1:8080 --title 1234 \\
-                --key-file /etc/gsms/token.key --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd \\
+                --key-file /etc/gsms/token.key \\
+                --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd \\
                 --location "West US" --location "East US" --cookie "map=dust2"
               sessionhostctl allocate --socket /run/sessionhost/agent.sock \\
                 --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd --cookie "map=dust2"
