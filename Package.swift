@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "sessionhostctl", targets: ["sessionhostctl"]),
         .executable(name: "gsmsd", targets: ["gsmsd"]),
         .executable(name: "example-game-server", targets: ["example-game-server"]),
+        .executable(name: "sessionhost-bench", targets: ["sessionhost-bench"]),
         .library(name: "SessionHostSDK", targets: ["SessionHostSDK"]),
         .library(name: "SessionHostTitleClient", targets: ["SessionHostTitleClient"]),
     ],
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // sessionhostd -> gsmsd (http or https).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // sessionhost-bench: latency histograms.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // libsystemd, through pkg-config (apt: libsystemd-dev).
@@ -132,6 +135,22 @@ let package = Package(
         ),
         .executableTarget(name: "sessionhostd", dependencies: ["SessionHostAgent"]),
         .executableTarget(name: "sessionhostctl", dependencies: ["SessionHostCLI"]),
+        // The benchmarks: allocations through gsmsd, the agent socket API, agent start-up.
+        .target(
+            name: "SessionHostBenchmarks",
+            dependencies: [
+                "SessionHostModel",
+                "SessionHostSDK",
+                "TitleTokens",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sessionhost-bench", dependencies: ["SessionHostBenchmarks"]),
         .testTarget(
             name: "SessionHostTests",
             dependencies: [
@@ -149,6 +168,8 @@ let package = Package(
                 "sessionhostctl",
                 "gsmsd",
                 "example-game-server",
+                "SessionHostBenchmarks",
+                "sessionhost-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

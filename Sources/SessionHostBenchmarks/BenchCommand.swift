@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+
+/// `sessionhost-bench`: the benchmarks of docs/performance.md. Each subcommand prints one JSON
+/// report on standard output (or to `--output`) and its progress on standard error.
+public struct BenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sessionhost-bench",
+        abstract: "Benchmarks of gsmsd allocations, the agent socket API and agent start-up, with JSON output.",
+        discussion: """
+            Build and measure the release binaries:
+              swift build -c release --product sessionhost-bench
+              swift build -c release --product gsmsd --product sessionhostd
+              .build/release/sessionhost-bench all --output bench.json
+            gsmsd and sessionhostd are taken from this executable's directory unless --bin-dir says \
+            otherwise. See docs/performance.md.
+            """,
+        subcommands: [Allocations.self, Agent.self, Startup.self, All.self])
+
+    public init() {}
+}
+
+/// Flags every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("bin-dir"), help: ArgumentHelp("Directory holding gsmsd and sessionhostd (default: this executable's).", valueName: "DIR"))
+    var binDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write the JSON report to FILE instead of standard output.", valueName: "FILE"))
+    var output: String?
+
+    @Flag(name: .long, help: "Print no progress on standard error.")
+    var quiet = false
+
+    func binaries() throws -> Binaries { try Binaries(directory: binDir) }
+
+    var log: @Sendable (String) -> Void {
+        guard !quiet else { return { _ in } }
+        let started = ContinuousClock.now
+        return { message in
+            let seconds = String(format: "%7.2f", (ContinuousClock.now - started).seconds)
+            FileHandle.standardError.write(Data(("sessionhost-bench [\(seconds) s] " + message + "\n").utf8))
+        }
+    }
+
+    func emit(_ report: some Encodable) throws {
+        var data = try Report.encoder().encode(report)
+        data.append(UInt8(ascii: "\n"))
+        if let output {
+            try data.write(to: URL(fileURLWithPath: output))
+        } else {
+            FileHandle.standardOutput.write(data)
+        }
+    }
+}
+
+struct AllocationsOptions: ParsableArguments {
+    @Option(name: .long, help: "Simulated StandingBy hosts registered with gsmsd.")
+    var hosts = 1000
+
+    @Option(name: .customLong("real-agents"), help: "Real sessionhostd processes with --control-plane, for the hand-off to the game.")
+    var realAgents = 2
+
+    @Option(name: .long, help: "Concurrent title clients.")
+    var clients = 8
+
+    @Option(name: .long, help: "Allocations measured (after the warm-up).")
+    var requests = 3000
+
+    @Option(name: .long, help: "Allocations before the measurement, not counted.")
+    var warmup = 200
+
+    @Option(name: .long, help: "Hand-offs to the real agents measured with gsmsd otherwise idle.")
+    var handoffs = 100
+
+    @Option(name: .customLong("session-ms"), help: "How long a simulated host keeps a session before ending it.")
+    var sessionMs = 0
+
+    @Option(name: .customLong("host-timeout"), help: "gsmsd's --host-timeout in seconds; hosts heartbeat every third of it.")
+    var hostTimeout = 15.0
+
+    @Option(name: .customLong("gsmsd-log-level"), help: "gsmsd's --log-level (its log goes to a file).")
+    var gsmsdLogLevel = "info"
+
+    func validate() throws {
+        guard hosts >= 1, clients >= 1, requests >= 1, warmup >= 0, handoffs >= 0, realAgents >= 0, sessionMs >= 0 else {
+            throw ValidationError("--hosts, --clients and --requests must be at least 1; the other counts at least 0")
+        }
+        guard hostTimeout >= 0.3 else { throw ValidationError("--host-timeout must be at least 0.3 seconds") }
+    }
+
+    var scenario: AllocationsScenario.Options {
+        var options = AllocationsScenario.Options()
+        options.hosts = hosts
+        options.realAgents = realAgents
+        options.clients = clients
+        options.requests = requests
+        options.warmup = warmup
+        options.handoffs = handoffs
+        options.sessionMs = sessionMs
+        options.hostTimeoutSeconds = hostTimeout
+        options.gsmsdLogLevel = gsmsdLogLevel
+        return options
+    }
+}
+
+struct AgentOptions: ParsableArguments {
+    @Option(name: .long, help: "Concurrent keep-alive connections.")
+    var concurrency = 8
+
+    @Option(name: .customLong("agent-requests"), help: "Requests to each server per round.")
+    var agentRequests = 20000
+
+    @Option(name: .long, help: "Rounds, alternating which server goes first.")
+    var rounds = 3
+
+    @Option(name: .customLong("agent-warmup"), help: "Requests to each server before the measurement.")
+    var agentWarmup = 2000
+
+    @Option(name: .customLong("idle-seconds"), help: "Seconds over which the idle agent's CPU use is measured.")
+    var idleSeconds = 10.0
+
+    func validate() throws {
+        guard concurrency >= 1, agentRequests >= 1, rounds >= 1, agentWarmup >= 0, idleSeconds > 0 else {
+            throw ValidationError("--concurrency, --agent-requests and --rounds must be at least 1, --idle-seconds above 0")
+        }
+    }
+
+    var scenario: AgentScenario.Options {
+        var options = AgentScenario.Options()
+        options.concurrency = concurrency
+        options.requests = agentRequests
+        options.rounds = rounds
+        options.warmup = agentWarmup
+        options.idleSeconds = idleSeconds
+        return options
+    }
+}
+
+struct StartupOptions: ParsableArguments {
+    @Option(name: .long, help: "Starts of sessionhostd.")
+    var runs = 10
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    var scenario: StartupScenario.Options {
+        var options = StartupScenario.Options()
+        options.runs = runs
+        return options
+    }
+}
+
+extension BenchCommand {
+    struct Allocations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Allocation latency and rate through gsmsd, against a trivial request; hand-off latency to the game.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: AllocationsOptions
+
+        func run() async throws {
+            try Limits.raiseOpenFiles()
+            try common.emit(try await AllocationsScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+        }
+    }
+
+    struct Agent: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "GET /v1/host over the agent socket against a minimal SwiftNIO server; the agent's memory and idle CPU.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: AgentOptions
+
+        func run() async throws {
+            try common.emit(try await AgentScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+        }
+    }
+
+    struct Startup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time from exec to READY=1 of sessionhostd.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: StartupOptions
+
+        func run() async throws {
+            try common.emit(try await StartupScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+        }
+    }
+
+    struct All: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "startup, agent and allocations, one after the other, in one JSON report.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var startup: StartupOptions
+        @OptionGroup var agent: AgentOptions
+        @OptionGroup var allocations: AllocationsOptions
+
+        func run() async throws {
+            try Limits.raiseOpenFiles()
+            let binaries = try common.binaries()
+            let startupReport = try await StartupScenario(options: startup.scenario, binaries: binaries, log: common.log).run()
+            let agentReport = try await AgentScenario(options: agent.scenario, binaries: binaries, log: common.log).run()
+            let allocationsReport = try await AllocationsScenario(options: allocations.scenario, binaries: binaries, log: common.log).run()
+            try common.emit(AllReport(startup: startupReport, agent: agentReport, allocations: allocationsReport))
+        }
+    }
+}
