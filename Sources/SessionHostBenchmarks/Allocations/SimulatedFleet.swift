@@ -21,6 +21,9 @@ final class SimulatedFleet: Sendable {
     private let state = Mutex(Counters())
 
     private struct Counters {
+        var started: ContinuousClock.Instant?
+        var stopped: ContinuousClock.Instant?
+        var interval: Duration = .seconds(5)
         var cycles = 0
         var heartbeats = 0
         var errors = 0
@@ -39,7 +42,14 @@ final class SimulatedFleet: Sendable {
     }
 
     var result: SimulatedAgentsResult {
-        state.withLock { SimulatedAgentsResult(cycles: $0.cycles, heartbeats: $0.heartbeats, errors: $0.errors, lastError: $0.lastError) }
+        state.withLock { counters in
+            let seconds = counters.started.map { ((counters.stopped ?? .now) - $0).seconds } ?? 0
+            return SimulatedAgentsResult(
+                cycles: counters.cycles, heartbeats: counters.heartbeats,
+                heartbeatsPerSecond: seconds > 0 ? Report.rounded(Double(counters.heartbeats) / seconds) : 0,
+                heartbeatsPerSecondAsked: Report.rounded(Double(hostIds.count) / counters.interval.seconds),
+                errors: counters.errors, lastError: counters.lastError)
+        }
     }
 
     private func client(_ index: Int) -> ServiceHTTP { clients[index / Self.hostsPerClient] }
@@ -91,6 +101,11 @@ final class SimulatedFleet: Sendable {
 
     /// Serves hand-offs and heartbeats until the task is cancelled.
     func run(heartbeatInterval: Duration) async {
+        state.withLock {
+            $0.started = .now
+            $0.interval = heartbeatInterval
+        }
+        defer { state.withLock { $0.stopped = .now } }
         await withDiscardingTaskGroup { group in
             for index in hostIds.indices {
                 group.addTask { await self.serve(index) }

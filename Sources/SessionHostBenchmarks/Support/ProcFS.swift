@@ -87,6 +87,8 @@ enum ProcFS {
         let order: (MappingUsage, MappingUsage) -> Bool = { $0.rssKib != $1.rssKib ? $0.rssKib > $1.rssKib : $0.name < $1.name }
         return MemoryReport(
             vmRssMib: Report.rounded(Double(rss) / 1024), vmHwmMib: Report.rounded(Double(hwm) / 1024),
+            rssAnonMib: Report.rounded(Double(statusKiB(pid: pid, "RssAnon") ?? 0) / 1024),
+            rssFileMib: Report.rounded(Double(statusKiB(pid: pid, "RssFile") ?? 0) / 1024),
             rssKibByKind: byKind.values.sorted(by: order),
             largestMappings: Array(byName.values.filter { $0.rssKib > 0 }.sorted(by: order).prefix(12)))
     }

@@ -117,6 +117,11 @@ public struct AgentReport: Codable, Sendable, Equatable {
 public struct MemoryReport: Codable, Sendable, Equatable {
     public var vmRssMib: Double
     public var vmHwmMib: Double
+    /// The anonymous part of VmRSS (heap, stacks, written data: the process's own memory) and
+    /// the file-backed part (code and read-only data mapped from the executable and libraries,
+    /// clean and shared with the page cache).
+    public var rssAnonMib: Double
+    public var rssFileMib: Double
     /// Resident KiB by kind: the executable, the Swift runtime and Foundation, other shared
     /// libraries, the heap and anonymous memory, stacks.
     public var rssKibByKind: [MappingUsage]
@@ -197,6 +202,10 @@ public struct SimulatedAgentsResult: Codable, Sendable, Equatable {
     /// Hand-off, ack, end and StandingBy heartbeat, completed.
     public var cycles: Int
     public var heartbeats: Int
+    /// Periodic heartbeats sent per second, and what `hosts / interval` asks for; the simulated
+    /// fleet falls behind when gsmsd answers slower than that.
+    public var heartbeatsPerSecond: Double
+    public var heartbeatsPerSecondAsked: Double
     public var errors: Int
     public var lastError: String?
 }

@@ -51,6 +51,8 @@ struct BenchmarkSmokeTests {
         #expect(report.ratioP50 > 0)
         #expect(report.memory.vmRssMib > 1)
         #expect(report.memory.vmHwmMib >= report.memory.vmRssMib)
+        #expect(report.memory.rssAnonMib > 0)
+        #expect(report.memory.rssFileMib > 0)
         #expect(report.memory.rssKibByKind.contains { $0.name == "executable" && $0.rssKib > 0 })
         #expect(!report.memory.largestMappings.isEmpty)
         #expect(report.idle.seconds >= 0.5)
@@ -80,6 +82,7 @@ struct BenchmarkSmokeTests {
         #expect(report.handoffIdle.errors == 0)
         // The simulated agents acknowledged and ended the simulated allocations.
         #expect(report.simulatedAgents.cycles > 0)
+        #expect(report.simulatedAgents.heartbeatsPerSecondAsked > 0)
         #expect(report.simulatedAgents.errors == 0)
         #expect(report.gsmsd.cpuSecondsDuringLoad > 0)
         #expect(report.realAgentRssMib.count == 1)
