@@ -31,7 +31,12 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no progress on standard error.")
     var quiet = false
 
-    func binaries() throws -> Binaries { try Binaries(directory: binDir) }
+    func binaries() throws -> Binaries {
+        // Progress goes to standard error: a reader that went away must not kill the run (and
+        // leave its daemons behind). The daemons get default signal handling back.
+        signal(SIGPIPE, SIG_IGN)
+        return try Binaries(directory: binDir)
+    }
 
     var log: @Sendable (String) -> Void {
         guard !quiet else { return { _ in } }

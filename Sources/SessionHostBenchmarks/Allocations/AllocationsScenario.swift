@@ -115,14 +115,15 @@ public struct AllocationsScenario: Sendable {
         let selfCPU = Double((ProcFS.cpuNanoseconds(pid: getpid()) ?? 0) - selfBefore) / 1e9
         let gsmsdRSS = Double(ProcFS.statusKiB(pid: gsmsd.daemon.pid, "VmRSS") ?? 0) / 1024
 
-        log("allocations: \(options.handoffs) hand-offs to the real agents with gsmsd otherwise idle")
+        // Idle: the simulated fleet stops, so gsmsd serves only the hand-offs and the real agents.
+        log("allocations: stopping the simulated agents; \(options.handoffs) hand-offs to the real agents with gsmsd otherwise idle")
+        fleetTask.cancel()
+        await fleetTask.value
         let idle = await load.handoffs(count: options.handoffs, board: board, until: nil, agents: options.realAgents)
 
-        log("allocations: stopping the simulated agents and the games")
-        fleetTask.cancel()
+        log("allocations: stopping the games")
         gamesTask.cancel()
         await board.close()
-        await fleetTask.value
         await gamesTask.value
         let realRSS = agents.daemons.map { Report.rounded(Double(ProcFS.statusKiB(pid: $0.pid, "VmRSS") ?? 0) / 1024) }
 

@@ -171,7 +171,9 @@ public struct AllocationsReport: Codable, Sendable, Equatable {
     /// allocation p50 / floor p50, and the same for p99.
     public var ratioP50: Double
     public var ratioP99: Double
+    /// Hand-offs to the real agents during the load phase, one at a time.
     public var handoffUnderLoad: HandoffResult
+    /// Hand-offs to the real agents after the load phase, with the simulated agents stopped.
     public var handoffIdle: HandoffResult
     public var simulatedAgents: SimulatedAgentsResult
     public var gsmsd: ServiceUsage
