@@ -132,7 +132,8 @@ public struct MemoryReport: Codable, Sendable, Equatable {
 public struct MappingUsage: Codable, Sendable, Equatable {
     public var name: String
     public var rssKib: Int
-    /// Resident pages private to the process (not shared with another process).
+    /// Resident pages mapped by no other process (smaps `Private_Clean` + `Private_Dirty`):
+    /// clean code pages of an executable only this process runs count too.
     public var privateKib: Int
 }
 
