@@ -23,6 +23,9 @@ public protocol InventoryStore: Sendable {
     /// The host, if registered.
     func host(id: String) async throws -> HostRecord?
 
+    /// The host with its session, if registered, read together.
+    func assignment(hostId: String) async throws -> HostAssignment?
+
     /// Removes a host without a session. Returns false when there was none; throws
     /// `StoreError.hostHasSession` when it holds one.
     func deregisterHost(id: String) async throws -> Bool

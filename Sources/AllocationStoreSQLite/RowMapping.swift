@@ -1,7 +1,8 @@
 import AllocationStore
 import FoundationEssentials
 import SessionHostModel
-import SQLiteNIO
+import Synchronization
+import GRDB
 
 // MARK: Values
 
@@ -23,43 +24,64 @@ extension Date {
     private static let storeLimit: Int64 = 1 << 52
 }
 
-extension SQLiteData {
-    static func milliseconds(_ date: Date) -> SQLiteData { .integer(SQLiteInt64(date.storeMilliseconds)) }
+extension Date {
+    /// The stored form, for a statement argument.
+    var storeArgument: Int64 { storeMilliseconds }
+}
 
-    static func milliseconds(_ date: Date?) -> SQLiteData { date.map { .milliseconds($0) } ?? .null }
+extension Optional where Wrapped == Date {
+    /// The stored form, or NULL.
+    var storeArgument: Int64? { self?.storeMilliseconds }
+}
 
-    static func optionalText(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+extension Database {
+    /// The rows of `sql`, through the connection's cache of compiled statements.
+    func rows(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try Row.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// The first row of `sql`, if any (the statement runs to its end).
+    func row(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> Row? {
+        try rows(sql, arguments).first
+    }
+
+    /// Runs `sql`, which returns no rows, through the cache of compiled statements.
+    func run(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
 }
 
 /// Typed access to the columns of one result row; a missing or mistyped column is
 /// `StoreError.unavailable` (a damaged or foreign database), never a crash.
 struct Columns {
-    let row: SQLiteRow
+    let row: Row
 
-    init(_ row: SQLiteRow) { self.row = row }
+    init(_ row: Row) { self.row = row }
 
     func text(_ name: String) throws -> String {
-        guard case .text(let value)? = row.column(name) else { throw Self.bad(name, "text") }
+        guard let value = try optionalText(name) else { throw Self.bad(name, "text") }
         return value
     }
 
     func optionalText(_ name: String) throws -> String? {
-        switch row.column(name) {
-        case .text(let value)?: return value
-        case .null?: return nil
+        guard row.hasColumn(name) else { throw Self.bad(name, "text or null") }
+        switch row[name] {
+        case nil: return nil
+        case let value as String: return value
         default: throw Self.bad(name, "text or null")
         }
     }
 
     func int(_ name: String) throws -> Int64 {
-        guard case .integer(let value)? = row.column(name) else { throw Self.bad(name, "integer") }
-        return Int64(value)
+        guard let value = try optionalInt(name) else { throw Self.bad(name, "integer") }
+        return value
     }
 
     func optionalInt(_ name: String) throws -> Int64? {
-        switch row.column(name) {
-        case .integer(let value)?: return Int64(value)
-        case .null?: return nil
+        guard row.hasColumn(name) else { throw Self.bad(name, "integer or null") }
+        switch row[name] {
+        case nil: return nil
+        case let value as Int64: return value
         default: throw Self.bad(name, "integer or null")
         }
     }
@@ -77,10 +99,9 @@ struct Columns {
     }
 
     func portMappings(_ name: String) throws -> [PortMapping] {
+        let json = try text(name)
         do {
-            return try JSONDecoder().decode([PortMapping].self, from: Data(try text(name).utf8))
-        } catch let error as StoreError {
-            throw error
+            return try PortMappingsJSON.decode(json)
         } catch {
             throw StoreError.unavailable("column \(name) does not hold port mappings: \(error)")
         }
@@ -91,7 +112,22 @@ struct Columns {
     }
 }
 
+/// Port mappings as stored: a JSON array. A host's mappings are read back on every heartbeat and
+/// rarely change, so decoded arrays are kept by their JSON text (a bounded cache).
 enum PortMappingsJSON {
+    private static let decoded = Mutex<[String: [PortMapping]]>([:])
+    private static let cacheLimit = 16_384
+
+    static func decode(_ json: String) throws -> [PortMapping] {
+        if let cached = decoded.withLock({ $0[json] }) { return cached }
+        let mappings = try JSONDecoder().decode([PortMapping].self, from: Data(json.utf8))
+        decoded.withLock { cache in
+            if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[json] = mappings
+        }
+        return mappings
+    }
+
     static func encode(_ mappings: [PortMapping]) throws -> String {
         do {
             return String(decoding: try JSONEncoder().encode(mappings), as: UTF8.self)
@@ -110,7 +146,7 @@ enum HostRow {
         game_mode_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state
         """
 
-    static func record(_ row: SQLiteRow) throws -> HostRecord {
+    static func record(_ row: Row) throws -> HostRecord {
         let c = Columns(row)
         let registration = HostRegistration(
             titleId: try c.text("title_id"), region: try c.text("region"), hostName: try c.text("host_name"),
@@ -144,7 +180,7 @@ struct SessionRow {
         self.enqueuedAt = enqueuedAt
     }
 
-    init(_ row: SQLiteRow) throws {
+    init(_ row: Row) throws {
         let c = Columns(row)
         allocation = Allocation(
             titleId: try c.text("title_id"), sessionId: try c.text("session_id"), kind: try c.enumeration("kind", AllocationKind.self),
@@ -168,7 +204,7 @@ struct ClaimedHost {
 
     static let columns = "host_id, host_name, region, port_mappings, secure_context"
 
-    init(_ row: SQLiteRow) throws {
+    init(_ row: Row) throws {
         let c = Columns(row)
         hostId = try c.text("host_id")
         hostName = try c.text("host_name")
@@ -188,7 +224,7 @@ struct ClaimedHost {
 struct CandidateQuery {
     /// `SELECT host_id … LIMIT 1`, to be used as a scalar subquery.
     var sql: String
-    var binds: [SQLiteData]
+    var arguments: StatementArguments
 
     init(titleId: String, criteria: HostCriteria, liveSince: Date) {
         let filter = """
@@ -196,14 +232,14 @@ struct CandidateQuery {
             AND (sandbox_key IS NULL OR sandbox_key = ?) AND (cloud_game_key IS NULL OR cloud_game_key = ?) \
             AND (game_mode_key IS NULL OR game_mode_key = ?)
             """
-        let filterBinds: [SQLiteData] = [
-            .text(titleId), .milliseconds(liveSince), .optionalText(TitleRules.matchKey(criteria.sandboxId)),
-            .optionalText(TitleRules.matchKey(criteria.cloudGameId)), .optionalText(TitleRules.matchKey(criteria.gameModeId)),
+        let filterArguments: StatementArguments = [
+            titleId, liveSince.storeArgument, TitleRules.matchKey(criteria.sandboxId),
+            TitleRules.matchKey(criteria.cloudGameId), TitleRules.matchKey(criteria.gameModeId),
         ]
         let order = "ORDER BY standing_by_since_ms, host_id LIMIT 1"
         if criteria.locations.isEmpty {
             sql = "SELECT host_id FROM hosts WHERE \(filter) \(order)"
-            binds = filterBinds
+            arguments = filterArguments
             return
         }
         var keys: [String] = []
@@ -213,7 +249,7 @@ struct CandidateQuery {
         }
         guard !keys.isEmpty else {
             sql = "SELECT NULL AS host_id WHERE 0"
-            binds = []
+            arguments = StatementArguments()
             return
         }
         // One index-ordered probe per location; the first location with a host wins.
@@ -221,6 +257,7 @@ struct CandidateQuery {
             "SELECT * FROM (SELECT host_id, \(index) AS preference FROM hosts WHERE \(filter) AND region_key = ? \(order))"
         }
         sql = "SELECT host_id FROM (\(probes.joined(separator: " UNION ALL "))) ORDER BY preference LIMIT 1"
-        binds = keys.flatMap { filterBinds + [.text($0)] }
+        arguments = StatementArguments()
+        for key in keys { arguments += filterArguments + [key] }
     }
 }

@@ -1,7 +1,7 @@
 public import AllocationStore
 public import FoundationEssentials
 public import SessionHostModel
-import SQLiteNIO
+import GRDB
 
 extension SQLiteInventoryStore {
     /// Registers or updates a host (see `InventoryStore.registerHost`). A host holding a session
@@ -9,7 +9,7 @@ extension SQLiteInventoryStore {
     public func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord {
         let portMappings = try PortMappingsJSON.encode(registration.portMappings)
         return try await write { db in
-            let current = try await Self.currentHost(db, id: id)
+            let current = try Self.currentHost(db, id: id)
             if let current, current.sessionId != nil, current.titleId != registration.titleId {
                 throw StoreError.titleMismatch(id)
             }
@@ -17,7 +17,7 @@ extension SQLiteInventoryStore {
                 session: current?.sessionState, agentState: registration.state, agentSessionId: nil, health: registration.health
             )
             let since = HostReconciliation.standingBySince(newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
-            let rows = try await db.query(
+            let rows = try db.rows(
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
@@ -36,13 +36,13 @@ extension SQLiteInventoryStore {
                 RETURNING \(HostRow.columns)
                 """,
                 [
-                    .text(id), .text(registration.titleId), .text(registration.region),
-                    .text(TitleRules.locationKey(registration.region)), .text(registration.hostName), .text(portMappings),
-                    .text(registration.secureContext), .optionalText(registration.sandboxId),
-                    .optionalText(TitleRules.matchKey(registration.sandboxId)), .optionalText(registration.cloudGameId),
-                    .optionalText(TitleRules.matchKey(registration.cloudGameId)), .optionalText(registration.gameModeId),
-                    .optionalText(TitleRules.matchKey(registration.gameModeId)), .text(state.rawValue), .milliseconds(now),
-                    .milliseconds(since), .text(registration.health.rawValue), .text(registration.state.rawValue),
+                    id, registration.titleId, registration.region,
+                    TitleRules.locationKey(registration.region), registration.hostName, portMappings,
+                    registration.secureContext, registration.sandboxId,
+                    TitleRules.matchKey(registration.sandboxId), registration.cloudGameId,
+                    TitleRules.matchKey(registration.cloudGameId), registration.gameModeId,
+                    TitleRules.matchKey(registration.gameModeId), state.rawValue, now.storeArgument,
+                    since.storeArgument, registration.health.rawValue, registration.state.rawValue,
                 ]
             )
             return try Self.onlyHost(rows, id: id)
@@ -52,19 +52,19 @@ extension SQLiteInventoryStore {
     /// Records a heartbeat and reconciles the host's state (see `InventoryStore.recordHeartbeat`).
     public func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord {
         try await write { db in
-            guard let current = try await Self.currentHost(db, id: id) else { throw StoreError.unknownHost(id) }
+            guard let current = try Self.currentHost(db, id: id) else { throw StoreError.unknownHost(id) }
             let state = HostReconciliation.state(
                 session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
             )
             let since = HostReconciliation.standingBySince(newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
-            let rows = try await db.query(
+            let rows = try db.rows(
                 """
                 UPDATE hosts SET state = ?, standing_by_since_ms = ?, health = ?,
                     last_heartbeat_ms = MAX(last_heartbeat_ms, ?)
                 WHERE host_id = ?
                 RETURNING \(HostRow.columns)
                 """,
-                [.text(state.rawValue), .milliseconds(since), .text(heartbeat.health.rawValue), .milliseconds(now), .text(id)]
+                [state.rawValue, since.storeArgument, heartbeat.health.rawValue, now.storeArgument, id]
             )
             return try Self.onlyHost(rows, id: id)
         }
@@ -73,7 +73,18 @@ extension SQLiteInventoryStore {
     /// The host, if registered.
     public func host(id: String) async throws -> HostRecord? {
         try await read { db in
-            try await db.query("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [.text(id)]).first.map(HostRow.record)
+            try db.rows("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [id]).first.map(HostRow.record)
+        }
+    }
+
+    /// The host with its session, if registered, in one read.
+    public func assignment(hostId: String) async throws -> HostAssignment? {
+        try await read { db in
+            guard let host = try db.row("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [hostId]).map(HostRow.record) else {
+                return nil
+            }
+            let session = try db.row("SELECT \(SessionRow.columns) FROM sessions WHERE host_id = ?", [hostId]).map { try SessionRow($0).allocation }
+            return HostAssignment(host: host, session: session)
         }
     }
 
@@ -81,12 +92,12 @@ extension SQLiteInventoryStore {
     /// when it holds one.
     public func deregisterHost(id: String) async throws -> Bool {
         try await write { db in
-            let rows = try await db.query("SELECT session_id FROM hosts WHERE host_id = ?", [.text(id)])
+            let rows = try db.rows("SELECT session_id FROM hosts WHERE host_id = ?", [id])
             guard let row = rows.first else { return false }
             if let sessionId = try Columns(row).optionalText("session_id") {
                 throw StoreError.hostHasSession(id, sessionId)
             }
-            _ = try await db.query("DELETE FROM hosts WHERE host_id = ?", [.text(id)])
+            try db.run("DELETE FROM hosts WHERE host_id = ?", [id])
             return true
         }
     }
@@ -102,14 +113,14 @@ extension SQLiteInventoryStore {
         var standingBySince: Date?
     }
 
-    static func currentHost(_ db: SQLiteConnection, id: String) async throws -> CurrentHost? {
-        let rows = try await db.query(
+    static func currentHost(_ db: Database, id: String) throws -> CurrentHost? {
+        let rows = try db.rows(
             """
             SELECT h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state
             FROM hosts h LEFT JOIN sessions s ON s.host_id = h.host_id
             WHERE h.host_id = ?
             """,
-            [.text(id)]
+            [id]
         )
         guard let row = rows.first else { return nil }
         let c = Columns(row)
@@ -126,7 +137,7 @@ extension SQLiteInventoryStore {
         )
     }
 
-    static func onlyHost(_ rows: [SQLiteRow], id: String) throws -> HostRecord {
+    static func onlyHost(_ rows: [Row], id: String) throws -> HostRecord {
         guard let row = rows.first else { throw StoreError.unknownHost(id) }
         return try HostRow.record(row)
     }

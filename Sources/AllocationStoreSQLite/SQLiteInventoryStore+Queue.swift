@@ -1,21 +1,21 @@
 public import AllocationStore
 public import FoundationEssentials
-import SQLiteNIO
+import GRDB
 
 extension SQLiteInventoryStore {
     /// Queues a cluster request at the tail of its title's queue or, when it is queued already,
     /// records the poll; returns the ticket with its position.
     public func enqueueCluster(titleId: String, sessionId: String, at now: Date) async throws -> ClusterTicket {
         try await write { db in
-            _ = try await db.query(
+            try db.run(
                 """
                 INSERT INTO cluster_queue (title_id, session_id, enqueued_at_ms, last_polled_at_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT (title_id, session_id) DO UPDATE SET
                     last_polled_at_ms = MAX(cluster_queue.last_polled_at_ms, excluded.last_polled_at_ms)
                 """,
-                [.text(titleId), .text(sessionId), .milliseconds(now), .milliseconds(now)]
+                [titleId, sessionId, now.storeArgument, now.storeArgument]
             )
-            guard let ticket = try await Self.ticket(db, titleId: titleId, sessionId: sessionId) else {
+            guard let ticket = try Self.ticket(db, titleId: titleId, sessionId: sessionId) else {
                 throw StoreError.unavailable("the queued cluster request \(titleId)/\(sessionId) vanished")
             }
             return ticket
@@ -25,17 +25,17 @@ extension SQLiteInventoryStore {
     /// The queued ticket, if any; with `polledAt`, records that its caller polled.
     public func ticket(titleId: String, sessionId: String, polledAt: Date?) async throws -> ClusterTicket? {
         guard let polledAt else {
-            return try await read { db in try await Self.ticket(db, titleId: titleId, sessionId: sessionId) }
+            return try await read { db in try Self.ticket(db, titleId: titleId, sessionId: sessionId) }
         }
         return try await write { db in
-            _ = try await db.query(
+            try db.run(
                 """
                 UPDATE cluster_queue SET last_polled_at_ms = MAX(last_polled_at_ms, ?)
                 WHERE title_id = ? AND session_id = ?
                 """,
-                [.milliseconds(polledAt), .text(titleId), .text(sessionId)]
+                [polledAt.storeArgument, titleId, sessionId]
             )
-            return try await Self.ticket(db, titleId: titleId, sessionId: sessionId)
+            return try Self.ticket(db, titleId: titleId, sessionId: sessionId)
         }
     }
 
@@ -45,32 +45,32 @@ extension SQLiteInventoryStore {
         try await write { db in
             // A ticket whose session exists already (claimed directly meanwhile) is stale: drop it.
             for _ in 0..<100 {
-                let heads = try await db.query(
+                let heads = try db.rows(
                     """
                     SELECT q.seq, q.session_id, q.enqueued_at_ms,
                         EXISTS (SELECT 1 FROM sessions s WHERE s.title_id = q.title_id AND s.session_id = q.session_id) AS taken
                     FROM cluster_queue q WHERE q.title_id = ?
                     ORDER BY q.enqueued_at_ms, q.seq LIMIT 1
                     """,
-                    [.text(titleId)]
+                    [titleId]
                 )
                 guard let head = heads.first else { return nil }
                 let c = Columns(head)
                 let seq = try c.int("seq")
                 if try c.int("taken") != 0 {
-                    _ = try await db.query("DELETE FROM cluster_queue WHERE seq = ?", [.integer(SQLiteInt64(seq))])
+                    try db.run("DELETE FROM cluster_queue WHERE seq = ?", [seq])
                     continue
                 }
                 let sessionId = try c.text("session_id")
-                guard let host = try await Self.takeCandidate(db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince)
+                guard let host = try Self.takeCandidate(db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince)
                 else { return nil }
-                _ = try await db.query("DELETE FROM cluster_queue WHERE seq = ?", [.integer(SQLiteInt64(seq))])
+                try db.run("DELETE FROM cluster_queue WHERE seq = ?", [seq])
                 let allocation = Allocation(
                     titleId: titleId, sessionId: sessionId, kind: .cluster, state: .allocating, sessionCookie: nil,
                     allocatedAt: now.storeRounded, acknowledgeBy: acknowledgeBy.storeRounded, sessionHostId: host.hostId,
                     hostName: host.hostName, region: host.region, portMappings: host.portMappings, secureContext: host.secureContext
                 )
-                try await Self.insertSession(db, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: try c.date("enqueued_at_ms"))
+                try Self.insertSession(db, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: try c.date("enqueued_at_ms"))
                 return allocation
             }
             return nil
@@ -80,7 +80,7 @@ extension SQLiteInventoryStore {
     /// Number of queued cluster requests of the title.
     public func queueLength(titleId: String) async throws -> Int {
         try await read { db in
-            let rows = try await db.query("SELECT COUNT(*) AS queued FROM cluster_queue WHERE title_id = ?", [.text(titleId)])
+            let rows = try db.rows("SELECT COUNT(*) AS queued FROM cluster_queue WHERE title_id = ?", [titleId])
             return try rows.first.map { Int(try Columns($0).int("queued")) } ?? 0
         }
     }
@@ -88,22 +88,22 @@ extension SQLiteInventoryStore {
     /// Titles with at least one queued cluster request, in order.
     public func titlesWithQueuedClusters() async throws -> [String] {
         try await read { db in
-            try await db.query("SELECT DISTINCT title_id FROM cluster_queue ORDER BY title_id").map { try Columns($0).text("title_id") }
+            try db.rows("SELECT DISTINCT title_id FROM cluster_queue ORDER BY title_id").map { try Columns($0).text("title_id") }
         }
     }
 
     // MARK: Helpers
 
     /// The ticket with its 1-based place: one more than the title's tickets ahead of it.
-    static func ticket(_ db: SQLiteConnection, titleId: String, sessionId: String) async throws -> ClusterTicket? {
-        let rows = try await db.query(
+    static func ticket(_ db: Database, titleId: String, sessionId: String) throws -> ClusterTicket? {
+        let rows = try db.rows(
             """
             SELECT q.enqueued_at_ms, q.last_polled_at_ms,
                 1 + (SELECT COUNT(*) FROM cluster_queue o
                      WHERE o.title_id = q.title_id AND (o.enqueued_at_ms, o.seq) < (q.enqueued_at_ms, q.seq)) AS position
             FROM cluster_queue q WHERE q.title_id = ? AND q.session_id = ?
             """,
-            [.text(titleId), .text(sessionId)]
+            [titleId, sessionId]
         )
         guard let row = rows.first else { return nil }
         let c = Columns(row)

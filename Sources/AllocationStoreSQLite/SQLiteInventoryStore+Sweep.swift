@@ -1,7 +1,7 @@
 public import AllocationStore
 import FoundationEssentials
 import SessionHostModel
-import SQLiteNIO
+import GRDB
 
 extension SQLiteInventoryStore {
     /// Expires what the policy says, in one transaction: stale queue tickets are dropped,
@@ -13,9 +13,9 @@ extension SQLiteInventoryStore {
         try await write { db in
             var report = SweepReport()
 
-            let expired = try await db.query(
+            let expired = try db.rows(
                 "DELETE FROM cluster_queue WHERE last_polled_at_ms < ? RETURNING title_id, session_id",
-                [.milliseconds(policy.polledSince)]
+                [policy.polledSince.storeArgument]
             )
             report.expiredTickets = try expired.map { row in
                 let c = Columns(row)
@@ -23,42 +23,42 @@ extension SQLiteInventoryStore {
             }.sorted { ($0.titleId, $0.sessionId) < ($1.titleId, $1.sessionId) }
 
             var marked = Set<String>()
-            let overdue = try await db.query(
+            let overdue = try db.rows(
                 """
                 SELECT s.title_id, s.session_id, s.kind, s.host_id, s.allocated_at_ms, s.enqueued_at_ms, h.state AS host_state
                 FROM sessions s JOIN hosts h ON h.host_id = s.host_id
                 WHERE s.state = 'Allocating' AND s.acknowledge_by_ms < ?
                 ORDER BY s.acknowledge_by_ms, s.title_id, s.session_id
                 """,
-                [.milliseconds(policy.handoffsDueBefore)]
+                [policy.handoffsDueBefore.storeArgument]
             )
             for row in overdue {
                 let c = Columns(row)
                 let key = SessionKey(titleId: try c.text("title_id"), sessionId: try c.text("session_id"))
                 let hostId = try c.text("host_id")
-                _ = try await db.query(
-                    "DELETE FROM sessions WHERE title_id = ? AND session_id = ?", [.text(key.titleId), .text(key.sessionId)]
+                try db.run(
+                    "DELETE FROM sessions WHERE title_id = ? AND session_id = ?", [key.titleId, key.sessionId]
                 )
-                _ = try await db.query(
+                try db.run(
                     "UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL WHERE host_id = ?",
-                    [.text(hostId)]
+                    [hostId]
                 )
                 if try c.text("host_state") != HostState.unhealthy.rawValue { marked.insert(hostId) }
                 report.abandonedHandoffs.append(key)
                 if try c.enumeration("kind", AllocationKind.self) == .cluster {
                     let enqueuedAt = try c.optionalDate("enqueued_at_ms") ?? c.date("allocated_at_ms")
-                    try await Self.requeue(db, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt, polledAt: policy.now)
+                    try Self.requeue(db, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt, polledAt: policy.now)
                     report.requeuedClusters.append(key)
                 }
             }
 
-            let silent = try await db.query(
+            let silent = try db.rows(
                 """
                 UPDATE hosts SET state = 'Unhealthy', standing_by_since_ms = NULL
                 WHERE last_heartbeat_ms < ? AND state <> 'Unhealthy'
                 RETURNING host_id
                 """,
-                [.milliseconds(policy.liveSince)]
+                [policy.liveSince.storeArgument]
             )
             for row in silent { marked.insert(try Columns(row).text("host_id")) }
             report.hostsMarkedUnhealthy = marked.sorted()

@@ -1,34 +1,24 @@
 public import AllocationStore
 import FoundationEssentials
+import GRDB
 public import Logging
-import SQLiteNIO
 
 /// The embedded inventory (SPEC §4: gsmsd's default `--database`): one SQLite file in WAL mode
 /// with `synchronous=FULL`, so a committed allocation survives a SIGKILL or a power cut.
 ///
-/// One connection does all the work. Each `InventoryStore` method is one transaction
-/// (`BEGIN IMMEDIATE` … `COMMIT`, `ROLLBACK` on any error; a lone `SELECT` runs as its own
-/// implicit transaction), and calls are served one at a time in arrival order, so the statements
-/// of two calls never interleave. Every SQLite failure surfaces as `StoreError.unavailable`.
-public actor SQLiteInventoryStore: InventoryStore {
-    private var connection: SQLiteConnection?
+/// One connection does all the work, on SQLite's own thread (GRDB's serial queue). Each
+/// `InventoryStore` method is one closure of synchronous statements, compiled once and cached,
+/// run in its own savepoint; calls that arrive together share one `BEGIN IMMEDIATE` … `COMMIT`
+/// and its fsync, and each caller is answered only after that commit (`GroupCommitWriter`).
+/// Calls are served in arrival order, so the statements of two calls never interleave. Every
+/// SQLite failure surfaces as `StoreError.unavailable`.
+public final class SQLiteInventoryStore: InventoryStore {
+    private let writer: GroupCommitWriter
     let logger: Logger
 
-    // A first-in first-out gate: an actor alone lets another call in at every `await`.
-    private var gateBusy = false
-    private var gateWaiters: [CheckedContinuation<Void, Never>] = []
-    private var gateNext = 0
-
-    private init(connection: SQLiteConnection, logger: Logger) {
-        self.connection = connection
+    private init(writer: GroupCommitWriter, logger: Logger) {
+        self.writer = writer
         self.logger = logger
-    }
-
-    deinit {
-        // Not closed by its owner: close anyway (the future keeps the connection until done).
-        if let connection, !connection.isClosed {
-            _ = connection.close()
-        }
     }
 
     /// Opens (creating if need be) the database file at `path`, sets it up and applies the
@@ -40,44 +30,43 @@ public actor SQLiteInventoryStore: InventoryStore {
 
     /// `open(path:logger:)` with a chosen list of migrations (tests).
     static func open(path: String, logger: Logger, migrations: [SchemaMigration]) async throws -> SQLiteInventoryStore {
-        let connection: SQLiteConnection
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        configuration.label = "gsmsd.inventory"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let database: DatabaseQueue
         do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            database = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw StoreError.unavailable("cannot open the database \(path): \(error)")
+            throw StoreError.unavailable("cannot open the database \(path): \(Self.describe(error))")
         }
         do {
-            try await configure(connection, logger: logger)
-            _ = try await SchemaMigrations.apply(migrations, on: connection, at: Date(), logger: logger)
+            let applied = try await database.writeWithoutTransaction { db in
+                try SchemaMigrations.apply(migrations, on: db, at: Date())
+            }
+            for version in applied {
+                logger.info("applied schema migration", metadata: ["version": "\(version)"])
+            }
         } catch {
             do {
-                try await connection.close()
+                try database.close()
             } catch let closeError {
                 logger.warning("closing the database failed", metadata: ["error": "\(closeError)"])
             }
             throw storeError(error)
         }
-        return SQLiteInventoryStore(connection: connection, logger: logger)
+        return SQLiteInventoryStore(writer: GroupCommitWriter(database: database), logger: logger)
     }
 
-    private static func configure(_ db: SQLiteConnection, logger: Logger) async throws {
-        let mode = try await db.query("PRAGMA journal_mode = WAL").first.flatMap { $0.columns.first?.data.string }
-        if mode?.lowercased() != "wal" {
-            logger.warning("the database is not in WAL mode", metadata: ["journal_mode": "\(mode ?? "unknown")"])
-        }
-        _ = try await db.query("PRAGMA synchronous = FULL")
-        _ = try await db.query("PRAGMA foreign_keys = ON")
-        _ = try await db.query("PRAGMA busy_timeout = 5000")
-    }
-
-    /// Closes the database; no call may follow (later calls throw `StoreError.unavailable`).
+    /// Closes the database after the calls already made; later calls throw
+    /// `StoreError.unavailable`.
     public func close() async throws {
-        await acquire()
-        defer { release() }
-        guard let connection else { return }
-        self.connection = nil
         do {
-            try await connection.close()
+            try await writer.close()
         } catch {
             throw Self.storeError(error)
         }
@@ -85,76 +74,35 @@ public actor SQLiteInventoryStore: InventoryStore {
 
     /// The schema versions recorded in the file (tests and diagnostics).
     func appliedSchemaVersions() async throws -> [Int] {
-        try await read { db in try await SchemaMigrations.appliedVersions(db) }
+        try await read { db in try SchemaMigrations.appliedVersions(db) }
     }
 
     // MARK: Transactions
 
-    /// Runs `body` as one write transaction: `BEGIN IMMEDIATE`, then `COMMIT`, or `ROLLBACK` when
-    /// anything throws. Calls are served one at a time.
-    func write<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
-        await acquire()
-        defer { release() }
-        guard let connection else { throw StoreError.unavailable("the store is closed") }
+    /// Runs `body` as one call of the group commit: all of it or, when it throws, none of it;
+    /// answered after the commit.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            _ = try await connection.query("BEGIN IMMEDIATE")
+            return try await writer.write(body)
         } catch {
-            throw Self.storeError(error)
-        }
-        do {
-            let result = try await body(connection)
-            _ = try await connection.query("COMMIT")
-            return result
-        } catch {
-            do {
-                _ = try await connection.query("ROLLBACK")
-            } catch let rollbackError {
-                logger.error("rollback failed", metadata: ["error": "\(rollbackError)", "cause": "\(error)"])
-            }
             throw Self.storeError(error)
         }
     }
 
-    /// Runs `body`, a single read statement (its own implicit transaction), in turn with writes.
-    func read<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
-        await acquire()
-        defer { release() }
-        guard let connection else { throw StoreError.unavailable("the store is closed") }
-        do {
-            return try await body(connection)
-        } catch {
-            throw Self.storeError(error)
-        }
+    /// Runs `body`, which only reads, in turn with the writes.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await write(body)
     }
 
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
-        if let error = error as? SQLiteError { return .unavailable("SQLite: \(error.description)") }
-        return .unavailable("\(error)")
+        return .unavailable(describe(error))
     }
 
-    private func acquire() async {
-        if !gateBusy {
-            gateBusy = true
-            return
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite: \(error.message ?? "error \(error.resultCode.rawValue)")"
         }
-        await withCheckedContinuation { gateWaiters.append($0) }
-    }
-
-    private func release() {
-        guard gateNext < gateWaiters.count else {
-            gateWaiters.removeAll(keepingCapacity: true)
-            gateNext = 0
-            gateBusy = false
-            return
-        }
-        let next = gateWaiters[gateNext]
-        gateNext += 1
-        if gateNext >= 64, gateNext * 2 >= gateWaiters.count {
-            gateWaiters.removeFirst(gateNext)
-            gateNext = 0
-        }
-        // The gate passes straight to the next caller: it stays busy.
-        next.resume()
+        return "\(error)"
     }
 }

@@ -1,12 +1,11 @@
 import AllocationStore
 import FoundationEssentials
-import Logging
-import SQLiteNIO
+import GRDB
 
 /// One step of the schema: its version and the statements that take the previous version to it.
 struct SchemaMigration: Sendable {
     var version: Int
-    /// Run in order inside one transaction (sqlite-nio runs one statement per call).
+    /// Run in order inside one transaction.
     var statements: [String]
 }
 
@@ -103,53 +102,39 @@ enum SchemaMigrations {
     /// transaction (so two processes opening one file at once apply each version once).
     /// Returns the versions applied now. Throws `StoreError.schemaTooNew` when the file is newer
     /// than the newest of `migrations`.
-    static func apply(_ migrations: [SchemaMigration], on db: SQLiteConnection, at now: Date, logger: Logger) async throws -> [Int] {
+    static func apply(_ migrations: [SchemaMigration], on db: Database, at now: Date) throws -> [Int] {
         let ordered = migrations.sorted { $0.version < $1.version }
         let newest = ordered.last?.version ?? 0
-        _ = try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        try await checkNotTooNew(db, known: newest)
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        try checkNotTooNew(db, known: newest)
         var applied: [Int] = []
         for migration in ordered {
-            _ = try await db.query("BEGIN IMMEDIATE")
-            do {
-                try await checkNotTooNew(db, known: newest)
-                let present = try await db.query("SELECT 1 FROM schema_migrations WHERE version = ?", [.integer(SQLiteInt64(migration.version))])
-                if present.isEmpty {
+            try db.inTransaction(.immediate) {
+                try checkNotTooNew(db, known: newest)
+                let present = try db.row("SELECT 1 AS present FROM schema_migrations WHERE version = ?", [migration.version])
+                if present == nil {
                     for statement in migration.statements {
-                        _ = try await db.query(statement)
+                        try db.execute(sql: statement)
                     }
-                    _ = try await db.query(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                        [.integer(SQLiteInt64(migration.version)), .milliseconds(now)]
-                    )
+                    try db.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [migration.version, now.storeArgument])
                     applied.append(migration.version)
                 }
-                _ = try await db.query("COMMIT")
-            } catch {
-                do {
-                    _ = try await db.query("ROLLBACK")
-                } catch let rollbackError {
-                    logger.error("rollback of schema migration failed", metadata: ["version": "\(migration.version)", "error": "\(rollbackError)"])
-                }
-                throw error
-            }
-            if applied.last == migration.version {
-                logger.info("applied schema migration", metadata: ["version": "\(migration.version)"])
+                return .commit
             }
         }
         return applied
     }
 
     /// The versions recorded in the file, ascending.
-    static func appliedVersions(_ db: SQLiteConnection) async throws -> [Int] {
-        try await db.query("SELECT version FROM schema_migrations ORDER BY version").map { row in
+    static func appliedVersions(_ db: Database) throws -> [Int] {
+        try db.rows("SELECT version FROM schema_migrations ORDER BY version").map { row in
             Int(try Columns(row).int("version"))
         }
     }
 
-    private static func checkNotTooNew(_ db: SQLiteConnection, known: Int) async throws {
-        let rows = try await db.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
-        let found = try rows.first.map { Int(try Columns($0).int("version")) } ?? 0
+    private static func checkNotTooNew(_ db: Database, known: Int) throws {
+        let row = try db.row("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
+        let found = try row.map { Int(try Columns($0).int("version")) } ?? 0
         if found > known {
             throw StoreError.schemaTooNew(found: found, known: known)
         }

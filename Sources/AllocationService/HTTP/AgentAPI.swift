@@ -104,8 +104,8 @@ struct AgentAPI: Sendable {
     }
 
     func status(of hostId: String) async throws -> Response {
-        guard let record = try await store.host(id: hostId) else { throw Self.unknownHost(hostId) }
-        return try JSONBody.response(try await status(record))
+        guard let assignment = try await store.assignment(hostId: hostId) else { throw Self.unknownHost(hostId) }
+        return try JSONBody.response(status(assignment.host, session: assignment.session))
     }
 
     func deregister(hostId: String) async throws -> Response {
@@ -158,16 +158,21 @@ struct AgentAPI: Sendable {
         }
     }
 
+    /// The agent's view of `record`; reads its session from the store when it holds one.
     private func status(_ record: HostRecord) async throws -> HostStatus {
+        guard let sessionId = record.sessionId else { return status(record, session: nil) }
+        let session = try await store.allocation(titleId: record.registration.titleId, sessionId: sessionId)
+        return status(record, session: session)
+    }
+
+    private func status(_ record: HostRecord, session: Allocation?) -> HostStatus {
         var status = HostStatus(
             sessionHostId: record.sessionHostId, titleId: record.registration.titleId, state: record.state,
             heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds)
-        if let sessionId = record.sessionId,
-            let allocation = try await store.allocation(titleId: record.registration.titleId, sessionId: sessionId)
-        {
-            status.sessionId = allocation.sessionId
-            status.sessionCookie = allocation.sessionCookie
-            status.allocatedAt = Self.timestamp(allocation.allocatedAt)
+        if let session {
+            status.sessionId = session.sessionId
+            status.sessionCookie = session.sessionCookie
+            status.allocatedAt = Self.timestamp(session.allocatedAt)
         }
         return status
     }

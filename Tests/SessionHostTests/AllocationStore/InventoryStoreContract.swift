@@ -288,9 +288,16 @@ enum InventoryStoreContract {
 
         var expected = claimed
         expected.state = .active
+        #expect(try await store.assignment(hostId: "h1")?.session == claimed)
         #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12)) == expected)
         #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == expected)
         #expect(try await hostState(store, "h1") == .active)
+        let assignment = try #require(try await store.assignment(hostId: "h1"))
+        #expect(assignment.host == (try await store.host(id: "h1")))
+        #expect(assignment.session == expected)
+        #expect(try await store.assignment(hostId: "h2")?.session == nil)
+        #expect(try await store.assignment(hostId: "h2")?.host.sessionHostId == "h2")
+        #expect(try await store.assignment(hostId: "ghost") == nil)
         #expect(try await store.pendingHandoff(hostId: "h1") == nil)
         // Idempotent.
         #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(13)) == expected)
