@@ -174,7 +174,7 @@ public struct AllocationsScenario: Sendable {
                     ? Report.rounded(gsmsdCPU * 1e6 / Double(measured.allocations.count)) : 0,
                 benchmarkCpuSecondsDuringLoad: Report.rounded(selfCPU), vmRssMibAfterLoad: Report.rounded(gsmsdRSS)),
             realAgentRssMib: realRSS,
-            durability: "gsmsd's SQLite store as shipped: WAL, synchronous=FULL, one transaction per call; a title's 200 is sent only after the agent's acknowledgement is committed",
+            durability: "gsmsd's SQLite store as shipped: WAL, synchronous=FULL, group commit (each call in a savepoint, answered after its commit); a title's 200 is sent only after the agent's acknowledgement is committed",
             targets: targets)
     }
 }
