@@ -19,6 +19,10 @@ actor ClusterQueue {
     private var advisors: [String: PollIntervalAdvisor] = [:]
     private var dispatching: Set<String> = []
     private var dispatchAgain: Set<String> = []
+    /// Titles whose queue may hold tickets: every title queued through here or found queued by
+    /// the sweeper, until a pass finds its queue empty. A host becoming StandingBy serves only
+    /// these, so the fleet's heartbeats cost no store call while nothing is queued.
+    private var maybeQueued: Set<String> = []
 
     init(store: any InventoryStore, allocator: Allocator, timings: AllocationTimings, logger: Logger) {
         self.store = store
@@ -53,6 +57,7 @@ actor ClusterQueue {
                 // Hosts were claimed but none acknowledged in time: the store put the request back
                 // in the queue (at its head), so say so rather than Aborted.
                 if let ticket = try await store.ticket(titleId: titleId, sessionId: sessionId, polledAt: nil) {
+                    maybeQueued.insert(titleId)
                     return response(titleId, .queued, position: ticket.position)
                 }
             }
@@ -68,8 +73,14 @@ actor ClusterQueue {
         return response(titleId, .queued, position: ticket.position)
     }
 
+    /// A host of the title became StandingBy: serves the title's queue if it may hold tickets.
+    func hostBecameStandingBy(titleId: String) {
+        if maybeQueued.contains(titleId) { dispatch(titleId: titleId) }
+    }
+
     /// Serves the title's queue with the StandingBy hosts it has now. Cheap to call often.
     func dispatch(titleId: String) {
+        maybeQueued.insert(titleId)
         guard !dispatching.contains(titleId) else {
             dispatchAgain.insert(titleId)
             return
@@ -96,6 +107,11 @@ actor ClusterQueue {
                             "session_host_id": "\(allocation.sessionHostId)",
                         ])
                     Task { await self.finishHandoff(allocation) }
+                }
+                if try await store.queueLength(titleId: titleId) == 0 {
+                    maybeQueued.remove(titleId)
+                } else {
+                    maybeQueued.insert(titleId)
                 }
             } catch {
                 logger.error("cannot serve the cluster queue", metadata: ["title_id": "\(titleId)", "error": "\(error)"])
@@ -124,7 +140,11 @@ actor ClusterQueue {
                 case .active:
                     advisors[allocation.titleId, default: PollIntervalAdvisor()].recordFulfilment(at: .now)
                     return
-                case .inFlight, .noHost:
+                case .noHost:
+                    // Back at the head of its queue.
+                    maybeQueued.insert(allocation.titleId)
+                    return
+                case .inFlight:
                     return
                 }
             }

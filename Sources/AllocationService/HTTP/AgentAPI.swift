@@ -154,7 +154,7 @@ struct AgentAPI: Sendable {
     /// A host that became StandingBy may serve its title's queue.
     private func hostMayBeStandingBy(_ record: HostRecord) async {
         if record.state == .standingBy {
-            await clusters.dispatch(titleId: record.registration.titleId)
+            await clusters.hostBecameStandingBy(titleId: record.registration.titleId)
         }
     }
 
