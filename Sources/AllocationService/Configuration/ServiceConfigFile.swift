@@ -11,6 +11,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
     public var handoffTimeout: Double?
     public var hostTimeout: Double?
     public var queueTimeout: Double?
+    public var idleTimeout: Double?
     public var logLevel: String?
 
     public init() {}
@@ -22,6 +23,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         case handoffTimeout = "handoff-timeout"
         case hostTimeout = "host-timeout"
         case queueTimeout = "queue-timeout"
+        case idleTimeout = "idle-timeout"
         case logLevel = "log-level"
     }
 
@@ -36,6 +38,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         handoffTimeout = try container.decodeIfPresent(Double.self, forKey: .handoffTimeout)
         hostTimeout = try container.decodeIfPresent(Double.self, forKey: .hostTimeout)
         queueTimeout = try container.decodeIfPresent(Double.self, forKey: .queueTimeout)
+        idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
     }
 }

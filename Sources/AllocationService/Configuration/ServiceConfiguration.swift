@@ -24,12 +24,15 @@ public struct ServiceConfiguration: Sendable {
     public var handoffTimeout: Duration
     public var hostTimeout: Duration
     public var queueTimeout: Duration
+    /// How long a connection may stay idle, or take to send a request head, before it is closed.
+    public var idleTimeout: Duration
     public var logLevel: Logger.Level
 
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = 8080, database: Database, titles: Set<String>,
         tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
-        hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30), logLevel: Logger.Level = .info
+        hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(75),
+        logLevel: Logger.Level = .info
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -40,6 +43,7 @@ public struct ServiceConfiguration: Sendable {
         self.handoffTimeout = handoffTimeout
         self.hostTimeout = hostTimeout
         self.queueTimeout = queueTimeout
+        self.idleTimeout = idleTimeout
         self.logLevel = logLevel
     }
 
@@ -74,6 +78,7 @@ public struct ServiceConfiguration: Sendable {
         let handoff = try seconds(options.handoffTimeout ?? file.handoffTimeout ?? 5, flag: "handoff-timeout", range: 0.05...300)
         let hostTimeout = try seconds(options.hostTimeout ?? file.hostTimeout ?? 15, flag: "host-timeout", range: 0.3...86_400)
         let queueTimeout = try seconds(options.queueTimeout ?? file.queueTimeout ?? 30, flag: "queue-timeout", range: 1...86_400)
+        let idleTimeout = try seconds(options.idleTimeout ?? file.idleTimeout ?? 75, flag: "idle-timeout", range: 0.1...3_600)
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
@@ -85,7 +90,7 @@ public struct ServiceConfiguration: Sendable {
         return ServiceConfiguration(
             listenHost: host, listenPort: port, database: database, titles: titles, tokenKeyFile: tokenKeyFile,
             agentTokenFile: agentTokenFile, handoffTimeout: handoff, hostTimeout: hostTimeout,
-            queueTimeout: queueTimeout, logLevel: logLevel)
+            queueTimeout: queueTimeout, idleTimeout: idleTimeout, logLevel: logLevel)
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

@@ -26,6 +26,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("queue-timeout"), help: ArgumentHelp("Seconds a queued cluster request lives without being polled (default 30).", valueName: "SECONDS"))
     public var queueTimeout: Double?
 
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a connection may stay idle, or take to send a request's head, before it is closed (default 75).", valueName: "SECONDS"))
+    public var idleTimeout: Double?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "LEVEL"))
     public var logLevel: String?
 

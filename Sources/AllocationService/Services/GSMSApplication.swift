@@ -40,6 +40,7 @@ public enum GSMSApplication {
         let systemd = SystemdNotifier()
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.timeInterval * 1e9)))),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.listenPort

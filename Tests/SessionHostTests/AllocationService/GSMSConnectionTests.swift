@@ -1,0 +1,81 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// How `gsmsd` treats connections that send nothing, send slowly or wait long (`--idle-timeout`).
+@Suite("gsmsd connections", .serialized)
+struct GSMSConnectionTests {
+    typealias RawConnection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func connect(_ gsms: GSMSProcess) async throws -> RawConnection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: gsms.client.host, port: gsms.client.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try RawConnection(wrappingChannelSynchronously: channel) }
+            }
+    }
+
+    /// Reads until the server closes the connection; returns what it sent.
+    static func readUntilClosed(_ connection: RawConnection) async throws -> String {
+        try await connection.executeThenClose { inbound, _ in
+            var received = ""
+            for try await buffer in inbound { received += String(buffer: buffer) }
+            return received
+        }
+    }
+
+    @Test("a request head that never completes is cut off after --idle-timeout, and others are served meanwhile")
+    func slowRequestHead() async throws {
+        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "0.5"])
+        let slow = try await Self.connect(gsms)
+        try await slow.channel.writeAndFlush(ByteBuffer(string: "GET /agent/v1/hosts/h1 HTTP/1.1\r\nHost: gsmsd\r\nX-Slow: "))
+        #expect(try await gsms.register(host: "h1").status == 200)
+        let received = try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask { try await Self.readUntilClosed(slow) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                throw TestFailure("gsmsd kept a half-sent request open for 30 s")
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? ""
+        }
+        #expect(!received.contains("200 OK"), "\(received)")
+        try await gsms.stop()
+    }
+
+    @Test("a held hand-off poll outlives --idle-timeout: the connection is busy, not idle")
+    func heldPollIsNotIdle() async throws {
+        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "0.3"])
+        #expect(try await gsms.register(host: "h1").status == 200)
+        let started = ContinuousClock.now
+        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=1.5", headers: [GSMSProcess.fleetHeader])
+        // Answered (an empty poll) at the end of its wait, well after the idle timeout.
+        #expect(answer.status == 200, "\(answer)")
+        #expect(answer.json.isEmpty, "\(answer)")
+        #expect(ContinuousClock.now - started >= .seconds(1.4))
+        try await gsms.stop()
+    }
+
+    @Test("1,000 idle connections neither keep other clients out nor stay open past --idle-timeout")
+    func manyIdleConnections() async throws {
+        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "1"])
+        var idle: [RawConnection] = []
+        for _ in 0..<1000 { idle.append(try await Self.connect(gsms)) }
+        #expect(try await gsms.register(host: "h1").status == 200)
+        #expect(try await gsms.hostStatus("h1").status == 200)
+        // Every one of them is closed by gsmsd, none by us.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for connection in idle {
+                group.addTask { _ = try await Self.readUntilClosed(connection) }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                throw TestFailure("gsmsd kept idle connections open for 60 s")
+            }
+            for _ in 0..<idle.count { try await group.next() }
+            group.cancelAll()
+        }
+        #expect(try await gsms.hostStatus("h1").status == 200)
+        try await gsms.stop()
+    }
+}
