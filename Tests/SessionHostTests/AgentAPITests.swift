@@ -122,4 +122,32 @@ struct AgentAPITests {
         }
         #expect(await fixture.agent.state == .standingBy)
     }
+
+    @Test("when the agent stops, a held long poll answers at once with the current state and event streams end")
+    func stoppingAnswersWaiters() async throws {
+        let fixture = try AgentFixture()
+        let api = api(fixture)
+        _ = await call(api, "POST", "/v1/ready")
+        guard case .stream(_, let lines) = await api.handle(AgentRequest(method: "GET", target: "/v1/events", body: [], peer: Self.root)) else {
+            Issue.record("GET /v1/events is not a stream")
+            return
+        }
+        var events = lines.makeAsyncIterator()
+        #expect(await events.next() != nil, "the current state comes first")
+        let started = ContinuousClock.now
+        let waiter = Task { await api.handle(AgentRequest(method: "GET", target: "/v1/session?wait=3600", body: [], peer: Self.root)) }
+        api.stopping.fire()
+        guard case .json(let status, let bytes, _) = await waiter.value else {
+            Issue.record("GET /v1/session is not JSON")
+            return
+        }
+        let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
+        #expect(status == 200)
+        #expect(body["state"] as? String == "StandingBy")
+        #expect(body["sessionId"] == nil)
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(await events.next() == nil, "the events stream ends")
+        // Later long polls do not wait at all.
+        #expect(await call(api, "GET", "/v1/session?wait=3600").0 == 200)
+    }
 }

@@ -17,11 +17,17 @@ public struct AgentAPI: Sendable {
     public let policy: PeerPolicy
     /// Local mode (no control plane): `POST /v1/local/allocate` hands the host a session.
     public let localMode: Bool
+    /// Fired when the agent begins to stop (`AgentHTTPServer` fires it): held
+    /// `GET /v1/session?wait=` requests are answered at once with the current state and
+    /// `GET /v1/events` streams end, so that their clients ask again (the next agent process
+    /// answers, through the socket systemd keeps) rather than see the connection cut.
+    public let stopping: OneShotSignal
 
-    public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool) {
+    public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool, stopping: OneShotSignal = OneShotSignal()) {
         self.agent = agent
         self.policy = policy
         self.localMode = localMode
+        self.stopping = stopping
     }
 
     /// The routes and the methods each takes.
@@ -65,7 +71,7 @@ public struct AgentAPI: Sendable {
         case "/v1/session":
             let wait = try Self.waitSeconds(request.query["wait"])
             if wait > 0 {
-                return Self.ok(await agent.waitForSession(timeout: .milliseconds(Int64(wait * 1000))))
+                return Self.ok(await waitForSession(timeout: .milliseconds(Int64(wait * 1000))))
             }
             return Self.ok(await agent.sessionInfo())
         case "/v1/heartbeat":
@@ -95,14 +101,44 @@ public struct AgentAPI: Sendable {
         }
     }
 
+    /// Waits for a session until the timeout or until the agent begins to stop, whichever comes
+    /// first, then answers like `GET /v1/session`.
+    private func waitForSession(timeout: Duration) async -> SessionInfo {
+        let agent = self.agent
+        let stopping = self.stopping
+        if stopping.hasFired { return await agent.sessionInfo() }
+        return await withTaskGroup(of: SessionInfo?.self) { group in
+            group.addTask { await agent.waitForSession(timeout: timeout) }
+            group.addTask {
+                await stopping.wait()
+                return nil
+            }
+            // Stopping (nil) cancels the wait, which then answers with the current state.
+            while let answer = await group.next() {
+                group.cancelAll()
+                if let answer { return answer }
+            }
+            return await agent.sessionInfo()
+        }
+    }
+
     private func eventStream() -> AgentResponse {
         let agent = self.agent
+        let stopping = self.stopping
         let (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(256))
         let task = Task {
-            for await event in await agent.events() {
-                var line = Self.encode(event)
-                line.append(UInt8(ascii: "\n"))
-                continuation.yield(line)
+            // The stream ends when the agent stops: cleanly, with the end of the chunked answer.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in await agent.events() {
+                        var line = Self.encode(event)
+                        line.append(UInt8(ascii: "\n"))
+                        continuation.yield(line)
+                    }
+                }
+                group.addTask { await stopping.wait() }
+                await group.next()
+                group.cancelAll()
             }
             continuation.finish()
         }

@@ -15,7 +15,9 @@ public enum ListenTarget: Sendable, Equatable {
 
 /// Serves `AgentAPI` as HTTP/1.1 on a Unix stream socket, one task per connection. It checks
 /// every connection's peer credentials, limits bodies to 64 KiB and holds long polls and event
-/// streams without threads of their own.
+/// streams without threads of their own. On graceful shutdown it stops accepting and drains:
+/// every client gets a complete answer (see `run()`), so a restart under socket activation
+/// (an upgrade) cuts no request of a game server.
 public struct AgentHTTPServer: Service {
     public let target: ListenTarget
     public let api: AgentAPI
@@ -23,15 +25,19 @@ public struct AgentHTTPServer: Service {
     public let logger: Logger
     /// Called once the socket accepts connections.
     public let onListening: @Sendable () async -> Void
+    /// On shutdown, how long requests in flight may take to finish before their connections are cut.
+    public let drainTimeout: Duration
 
     public init(
         target: ListenTarget, api: AgentAPI, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        drainTimeout: Duration = .seconds(5),
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
         self.target = target
         self.api = api
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.drainTimeout = drainTimeout
         self.onListening = onListening
     }
 
@@ -45,19 +51,33 @@ public struct AgentHTTPServer: Service {
         logger.info("serving the agent API", metadata: ["socket": "\(describeTarget())"])
         await onListening()
 
+        let stopping = api.stopping
+        let connections = ConnectionTracker()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await (connection, peer) in inbound {
                         group.addTask {
-                            await handle(connection, peer: peer)
+                            await handle(connection, peer: peer, connections: connections)
                         }
                     }
                 }
-                // The listening socket is closed: end the long polls and streams too.
-                group.cancelAll()
+                // The listening socket is closed. A socket from systemd stays open in systemd,
+                // so new connections wait in its backlog for the next agent process. Drain this
+                // one's connections: long polls and event streams answer and end now, requests
+                // in flight finish, every connection closes after its current answer, idle
+                // keep-alive connections close at once.
+                stopping.fire()
+                connections.closeIdle()
+                if await !connections.waitUntilClosed(timeout: drainTimeout) {
+                    logger.warning(
+                        "connections still open after the drain timeout are cut",
+                        metadata: ["timeout": "\(drainTimeout)", "connections": "\(connections.count)"])
+                    group.cancelAll()
+                }
             }
         } onGracefulShutdown: {
+            stopping.fire()
             server.channel.close(promise: nil)
         }
         if case .path(let path) = target {
@@ -108,12 +128,15 @@ public struct AgentHTTPServer: Service {
 
     // MARK: One connection
 
-    private func handle(_ connection: Connection, peer: PeerCredentials) async {
+    private func handle(_ connection: Connection, peer: PeerCredentials, connections: ConnectionTracker) async {
+        let id = connections.add(connection.channel)
+        defer { connections.remove(id) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var parts = inbound.makeAsyncIterator()
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
+                    connections.markBusy(id)
                     guard let body = try await Self.readBody(head: head, parts: &parts) else {
                         let answer = AgentAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
@@ -123,9 +146,12 @@ public struct AgentHTTPServer: Service {
                     }
                     let request = AgentRequest(method: head.method.rawValue, target: head.uri, body: body, peer: peer)
                     let answer = await api.handle(request)
-                    let keepAlive = head.isKeepAlive && answer.status != 403
+                    // While stopping, each connection closes after its answer.
+                    let keepAlive = head.isKeepAlive && answer.status != 403 && !api.stopping.hasFired
                     try await write(answer, for: head, keepAlive: keepAlive, to: outbound)
                     if !keepAlive { return }
+                    // Idle until the next request; false when the drain has begun meanwhile.
+                    if !connections.markIdle(id) { return }
                 }
             }
         } catch {
