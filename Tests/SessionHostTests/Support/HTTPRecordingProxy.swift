@@ -13,15 +13,19 @@ final class HTTPRecordingProxy: @unchecked Sendable {
         case unix(path: String)
     }
 
-    /// One request as it arrived, with the status of its answer once the answer was sent.
+    /// One request as it arrived, with its answer once the answer was sent.
     struct Exchange: Sendable, CustomStringConvertible {
         var method: String
         var path: String
         var body: [UInt8]
         var held: Bool
         var status: Int?
+        var answer: [UInt8] = []
 
+        /// The request's body.
         var text: String { String(decoding: body, as: UTF8.self) }
+        /// The answer's body.
+        var answerText: String { String(decoding: answer, as: UTF8.self) }
         var description: String { "\(method) \(path) \(text.prefix(200)) -> \(status.map(String.init) ?? (held ? "held" : "pending"))" }
     }
 
@@ -186,8 +190,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
                 case .end:
                     guard let requestHead = head else { return }
                     guard let answer = try await exchange(requestHead, body: body) else { return }
-                    var headers = HTTPHeaders()
-                    if let type = answer.contentType { headers.add(name: "Content-Type", value: type) }
+                    var headers = Self.endToEnd(answer.headers)
                     headers.add(name: "Content-Length", value: String(answer.body.count))
                     if !requestHead.isKeepAlive { headers.add(name: "Connection", value: "close") }
                     try await outbound.write(contentsOf: [
@@ -195,7 +198,10 @@ final class HTTPRecordingProxy: @unchecked Sendable {
                         .body(.byteBuffer(ByteBuffer(bytes: answer.body))),
                         .end(nil),
                     ])
-                    update { $0[answer.index].status = answer.status }
+                    update { log in
+                        log[answer.index].status = answer.status
+                        log[answer.index].answer = answer.body
+                    }
                     if !requestHead.isKeepAlive { return }
                 }
             }
@@ -205,8 +211,17 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     private struct Answer {
         var index: Int
         var status: Int
-        var contentType: String?
+        var headers: HTTPHeaders
         var body: [UInt8]
+    }
+
+    /// The headers that are not about one connection (those the proxy sets itself).
+    private static func endToEnd(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var kept = HTTPHeaders()
+        for (name, value) in headers where !["connection", "content-length", "transfer-encoding", "keep-alive"].contains(name.lowercased()) {
+            kept.add(name: name, value: value)
+        }
+        return kept
     }
 
     /// Records the request, holds it if the rule says so, and forwards it; `nil` when it is
@@ -231,14 +246,14 @@ final class HTTPRecordingProxy: @unchecked Sendable {
             }
             guard forward else { return nil }
         }
-        let (status, contentType, answerBody) = try await forward(head, body: body)
-        return Answer(index: index, status: status, contentType: contentType, body: answerBody)
+        let (status, headers, answerBody) = try await forward(head, body: body)
+        return Answer(index: index, status: status, headers: headers, body: answerBody)
     }
 
     private typealias Upstream = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     /// Sends the request upstream on a new connection and reads the whole answer.
-    private func forward(_ head: HTTPRequestHead, body: [UInt8]) async throws -> (Int, String?, [UInt8]) {
+    private func forward(_ head: HTTPRequestHead, body: [UInt8]) async throws -> (Int, HTTPHeaders, [UInt8]) {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Upstream> = { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -254,10 +269,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
             connection = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
         }
         return try await connection.executeThenClose { inbound, outbound in
-            var headers = HTTPHeaders()
-            for (name, value) in head.headers where !["connection", "content-length", "transfer-encoding", "keep-alive"].contains(name.lowercased()) {
-                headers.add(name: name, value: value)
-            }
+            var headers = Self.endToEnd(head.headers)
             headers.add(name: "Connection", value: "close")
             headers.add(name: "Content-Length", value: String(body.count))
             try await outbound.write(contentsOf: [
@@ -266,17 +278,17 @@ final class HTTPRecordingProxy: @unchecked Sendable {
                 .end(nil),
             ])
             var status = 0
-            var contentType: String?
+            var answerHeaders = HTTPHeaders()
             var collected: [UInt8] = []
             for try await part in inbound {
                 switch part {
                 case .head(let responseHead):
                     status = Int(responseHead.status.code)
-                    contentType = responseHead.headers.first(name: "content-type")
+                    answerHeaders = responseHead.headers
                 case .body(let buffer):
                     collected.append(contentsOf: buffer.readableBytesView)
                 case .end:
-                    return (status, contentType, collected)
+                    return (status, answerHeaders, collected)
                 }
             }
             throw TestFailure("the upstream server closed the connection before answering \(head.method) \(head.uri)")
