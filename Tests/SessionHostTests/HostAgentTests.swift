@@ -68,16 +68,8 @@ struct HostAgentTests {
         // The waiter subscribes before it sleeps; give it the first event to be sure it waits.
         _ = try await first(events) { $0.state == .standingBy }
         _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "c"))
-        let session = try await withThrowingTaskGroup(of: SessionInfo?.self) { group in
-            group.addTask { await waiter.value }
-            group.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-        #expect(session?.sessionId == AgentFixture.sessionId, "the wait of 600 s ended with the hand-off")
+        let session = try await Deadline.within(.seconds(30), "the waiting long poll") { await waiter.value }
+        #expect(session.sessionId == AgentFixture.sessionId, "the wait of 600 s ended with the hand-off")
     }
 
     @Test("a long poll with nothing to wait for answers at once with the current state")

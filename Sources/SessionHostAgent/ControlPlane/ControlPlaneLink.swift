@@ -18,6 +18,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     let agent: HostAgent
     let client: ControlPlaneClient
     let logger: Logger
+    /// Makes sure each hand-off is acknowledged once, by `take` or by `reconcile`.
+    let acknowledgements = AcknowledgementLedger()
 
     var description: String { "ControlPlaneLink(\(client))" }
 
@@ -90,8 +92,16 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         do {
             switch (local, status.sessionId) {
             case (let held?, let assigned?) where assigned == held.sessionId && status.state == .allocating:
-                // Saved but not acknowledged (the agent restarted in between): acknowledge now.
-                _ = try await client.acknowledge(sessionId: held.sessionId)
+                // Saved but not acknowledged by an earlier run of the agent (killed in between):
+                // acknowledge it now, unless this run's hand-off path is at it or has done it.
+                guard await acknowledgements.claim(held.sessionId) else { return }
+                do {
+                    _ = try await client.acknowledge(sessionId: held.sessionId)
+                } catch {
+                    await acknowledgements.finish(held.sessionId, acknowledged: false)
+                    throw error
+                }
+                await acknowledgements.finish(held.sessionId, acknowledged: true)
                 logger.info("hand-off acknowledged after a restart", metadata: ["session_id": "\(held.sessionId)"])
             case (let held?, let assigned) where assigned != held.sessionId:
                 guard status.state != .allocating else { return }  // a new hand-off is on its way
@@ -148,31 +158,40 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         }
     }
 
-    /// Saves the hand-off, then acknowledges it; drops it when gsmsd has moved on.
+    /// Saves the hand-off, then acknowledges it; drops it when gsmsd has moved on. The ledger
+    /// knows of it before it is saved, so a heartbeat in between does not acknowledge it too.
     private func take(_ handoff: Handoff) async {
+        await acknowledgements.begin(handoff.sessionId)
+        let acknowledged = await saveAndAcknowledge(handoff)
+        await acknowledgements.finish(handoff.sessionId, acknowledged: acknowledged)
+    }
+
+    /// Whether gsmsd accepted the acknowledgement.
+    private func saveAndAcknowledge(_ handoff: Handoff) async -> Bool {
         do {
             try await agent.accept(handoff)
         } catch {
             logger.error("cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
-            return  // not acknowledged: gsmsd moves on to another host
+            return false  // not acknowledged: gsmsd moves on to another host
         }
         var backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
         while !Task.isCancelled {
             do throws(ControlPlaneError) {
                 _ = try await client.acknowledge(sessionId: handoff.sessionId)
                 logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
-                return
+                return true
             } catch where error.isRefusal {
                 logger.warning(
                     "gsmsd refused the acknowledgement; dropping the session",
                     metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
                 try? await agent.drop(sessionId: handoff.sessionId, reason: "gsmsd refused the acknowledgement (\(error.code))")
-                return
+                return false
             } catch {
                 // Unreachable: retry; if gsmsd moved on meanwhile, the heartbeat reconciles.
                 try? await Task.sleep(for: backoff.next())
             }
         }
+        return false
     }
 
     // MARK: Shutdown

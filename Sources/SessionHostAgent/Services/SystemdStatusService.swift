@@ -4,11 +4,17 @@ import Systemd
 
 /// Tells systemd how the agent is: `READY=1` once the socket serves (the state is loaded before
 /// the server starts), `STATUS=` on every state change, `STOPPING=1` when shutdown begins.
+///
+/// Sending never blocks (see `SystemdNotifier`). When the manager's queue was full, the message
+/// is retried every `retryInterval` until it goes out or a newer state replaces it.
 public struct SystemdStatusService: Service {
     public let agent: HostAgent
     public let notifier: SystemdNotifier
     /// Yields once when the socket is listening.
     public let listening: AsyncStream<Void>
+
+    /// How often a message the manager could not take is sent again.
+    static let retryInterval: Duration = .seconds(1)
 
     public init(agent: HostAgent, notifier: SystemdNotifier, listening: AsyncStream<Void>) {
         self.agent = agent
@@ -21,9 +27,18 @@ public struct SystemdStatusService: Service {
             await cancelWhenGracefulShutdown {
                 var ready = listening.makeAsyncIterator()
                 guard await ready.next() != nil else { return }
+                var seen = await agent.changeCount
                 notifier.ready(status: await agent.statusText())
-                for await _ in await agent.events(bufferingNewest: 1) {
-                    notifier.status(await agent.statusText())
+                while !Task.isCancelled {
+                    let owed = notifier.hasUndelivered
+                    await agent.waitForChange(since: seen, timeout: owed ? Self.retryInterval : .seconds(3600))
+                    let count = await agent.changeCount
+                    if count != seen {
+                        seen = count
+                        notifier.status(await agent.statusText())
+                    } else if owed {
+                        notifier.retryUndelivered()
+                    }
                 }
             }
         } onGracefulShutdown: {

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A running daemon. Its notify socket is closed once it said `READY=1`: nobody would read the
-/// status messages that follow, and a daemon blocks in `sd_notify` once the socket's queue is full.
+/// status messages that follow.
 struct Daemon: Sendable {
     let process: ChildProcess
     /// Exec to `READY=1`.

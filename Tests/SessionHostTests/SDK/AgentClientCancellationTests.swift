@@ -7,20 +7,28 @@ struct AgentClientCancellationTests {
     @Test("cancelling a task that waits for its session ends the wait promptly")
     func cancelWaitingForSession() async throws {
         let agent = try await AgentProcess.started(arguments: ["--health-timeout", "0"])
-        let client = AgentClient(socketPath: agent.socketPath)
-        try await client.ready()
+        try await AgentClient(socketPath: agent.socketPath).ready()
+        // The client talks to the agent through a proxy, which says when the request is in flight.
+        let proxy = try await HTTPRecordingProxy(
+            listen: .unix(path: agent.directory.file("proxy.sock")), upstream: .unix(path: agent.socketPath))
+        guard case .unix(let proxyPath) = proxy.address else { throw TestFailure("the proxy is not on a Unix socket") }
+        let client = AgentClient(socketPath: proxyPath)
         let started = ContinuousClock.now
         let waiting = Task { try await client.session(wait: .seconds(300)) }
-        // The wait is held by the agent (no session will come); cancel it once it is in flight.
-        try await Task.sleep(for: .milliseconds(200))
+        // No session will come: the wait is held until it is cancelled.
+        try await proxy.waitUntil("the waiting request") { log in
+            log.contains { $0.method == "GET" && $0.path.hasPrefix("/v1/session?wait=") }
+        }
         waiting.cancel()
         let outcome = await waiting.result
         #expect(ContinuousClock.now - started < .seconds(60))
         if case .success(let session) = outcome {
             #expect(session.sessionId == nil)
         }
-        // The agent is unharmed and still answers.
-        #expect(try await client.session().state == .standingBy)
+        // The proxy drops its connection to the agent in the middle of the long poll; the agent
+        // is unharmed and still answers.
+        await proxy.stop()
+        #expect(try await AgentClient(socketPath: agent.socketPath).session().state == .standingBy)
         try await agent.stop()
     }
 }

@@ -64,14 +64,23 @@ struct TitleClientCommandTests {
         #expect(queued.status == 0, "\(queued.stderr)")
         #expect(queued.stdout.hasPrefix("queued at position 1 session \(Self.cluster); poll again in "), "\(queued.stdout)")
 
-        let waiting = Task { try await Self.ctl(["cluster"] + Self.service(gsms) + ["--session-id", Self.cluster, "--wait", "30"], gsms) }
-        try await Task.sleep(for: .milliseconds(500))  // let the command post at least once while queued
+        // Through a proxy, to see the command's first poll answered (Queued) before a host comes.
+        let proxy = try await HTTPRecordingProxy(
+            listen: .tcp(host: "127.0.0.1", port: 0), upstream: .tcp(host: "127.0.0.1", port: gsms.client.port))
+        let service = ["--service", proxy.url, "--title", "1234", "--key-file", gsms.keyFile]
+        let waiting = Task { try await Self.ctl(["cluster"] + service + ["--session-id", Self.cluster, "--wait", "30"], gsms) }
+        try await proxy.waitUntil("the command's first poll answered") { log in
+            log.contains { $0.method == "POST" && $0.path == "/titles/1234/clusters" && $0.status == 200 }
+        }
+        #expect(proxy.exchanges.first?.answerText.contains(#""fulfillmentState":"Queued""#) == true, "\(proxy.exchanges)")
         try await gsms.register(host: "vm-3")
         let agent = gsms.acknowledgeNextHandoff(host: "vm-3")
         let fulfilled = try await waiting.value
         #expect(fulfilled.status == 0, "\(fulfilled.stderr)")
         #expect(fulfilled.stdout == "fulfilled vm-3.example.net (WestUS) game 7777->30000 session \(Self.cluster) host vm-3\n", "\(fulfilled.stdout)")
         #expect(try await agent.value?.sessionId == Self.cluster)
+        #expect(proxy.exchanges.count >= 2, "the command polled again: \(proxy.exchanges)")
+        await proxy.stop()
 
         let json = try await Self.ctl(["cluster"] + Self.service(gsms) + ["--session-id", Self.cluster, "--json"], gsms)
         #expect(json.status == 0, "\(json.stderr)")

@@ -170,8 +170,15 @@ struct TitleClientTests {
         let stillQueued = try await client.waitForCluster(sessionId: Self.session("match-42"), timeout: .milliseconds(300))
         #expect(stillQueued.fulfillmentState == .queued)
 
-        let waiting = Task { try await client.waitForCluster(sessionId: Self.session("match-42"), timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(300))  // let it post at least once while queued
+        // Through a proxy, to see the first poll answered (Queued) before a host comes.
+        let proxy = try await HTTPRecordingProxy(
+            listen: .tcp(host: "127.0.0.1", port: 0), upstream: .tcp(host: "127.0.0.1", port: gsms.client.port))
+        let proxied = TitleClient(baseURL: proxy.url, titleId: "1234", token: log.provider(), retry: Self.tiny)
+        let waiting = Task { try await proxied.waitForCluster(sessionId: Self.session("match-42"), timeout: .seconds(30)) }
+        try await proxy.waitUntil("the first poll answered") { log in
+            log.contains { $0.method == "POST" && $0.path == "/titles/1234/clusters" && $0.status == 200 }
+        }
+        #expect(proxy.exchanges.first?.answerText.contains(#""fulfillmentState":"Queued""#) == true, "\(proxy.exchanges)")
         try await gsms.register(host: "host-a")
         let agent = gsms.acknowledgeNextHandoff(host: "host-a")
         let fulfilled = try await waiting.value
@@ -180,6 +187,8 @@ struct TitleClientTests {
         #expect(fulfilled.hostName == "host-a.example.net")
         #expect(fulfilled.sessionId == Self.session("match-42"))
         #expect(try await agent.value?.sessionId == Self.session("match-42"))
+        #expect(proxy.exchanges.count >= 2, "it polled again: \(proxy.exchanges)")
+        await proxy.stop()
         try await gsms.stop()
     }
 
