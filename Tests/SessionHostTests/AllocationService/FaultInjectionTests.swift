@@ -23,7 +23,9 @@ struct FaultInjectionTests {
     func randomKills() async throws {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
-        let iterations = environment["FAULT_ITERATIONS"].flatMap(Int.init) ?? 6
+        let iterations = environment["FAULT_ITERATIONS"].flatMap(Int.init) ?? 20
+        // Bounded in time as well: no new iteration starts after this.
+        let stopStarting = ContinuousClock.now + .seconds(environment["FAULT_SECONDS"].flatMap(Int.init) ?? 90)
         var random = SplitMix64(state: seed)
         let replay = "replay with FAULT_SEED=\(seed)"
         print("fault injection: \(iterations) iterations; \(replay)")
@@ -36,8 +38,11 @@ struct FaultInjectionTests {
         }
         let auth = try await GSMSProcess.authorization(["1234"])
         var serial = 0
+        var kills: [String: Int] = [:]
+        var checked = 0
 
         for iteration in 1...iterations {
+            guard ContinuousClock.now < stopStarting else { break }
             // Every game ready: all hosts StandingBy.
             for host in hosts {
                 let game = AgentClient(socketPath: agents[host]!.socketPath)
@@ -69,6 +74,7 @@ struct FaultInjectionTests {
                 _ = try await agent.stop(signal: SIGKILL)
                 try await agent.restart()
             }
+            kills[victim == hosts.count ? "gsmsd" : "agent", default: 0] += 1
             let context = "iteration \(iteration), killed \(killed); \(replay)"
 
             var given: [String: String] = [:]
@@ -99,8 +105,11 @@ struct FaultInjectionTests {
                 #expect(lookUp.status == 200, "\(id): \(lookUp); \(context)")
                 #expect(lookUp.json["sessionHostId"] as? String == host, "\(id) moved; \(context)")
                 #expect(holders[id] == host, "\(id) was answered 200 on \(host) but the agent there holds \(holders); \(context)")
+                checked += 1
             }
         }
+        print("fault injection: SIGKILLs \(kills.sorted { $0.key < $1.key }), \(checked) answers of 200 checked; \(replay)")
+        #expect(kills.values.reduce(0, +) > 0)
         for (host, agent) in agents {
             do {
                 try await agent.stop()
