@@ -135,7 +135,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "sessionhostd", dependencies: ["SessionHostAgent"]),
+        // The agent runs on every game VM: it is linked for a small resident footprint (see
+        // docs/performance.md, "Agent memory"). It exports no symbols (Swift executables export
+        // all of theirs, which fills the dynamic symbol tables and turns relocations into symbol
+        // lookups), and lld packs its relative relocations (DT_RELR, glibc 2.36 or later). The
+        // test runner, which links this module, is linked the same way.
+        .executableTarget(
+            name: "sessionhostd",
+            dependencies: ["SessionHostAgent"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-use-ld=lld",
+                    "-Xlinker", "--no-export-dynamic",
+                    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                ])
+            ]
+        ),
         .executableTarget(name: "sessionhostctl", dependencies: ["SessionHostCLI"]),
         // The benchmarks: allocations through gsmsd, the agent socket API, agent start-up.
         .target(
