@@ -17,6 +17,7 @@ public struct AgentAPI: Sendable {
     public let policy: PeerPolicy
     /// Local mode (no control plane): `POST /v1/local/allocate` hands the host a session.
     public let localMode: Bool
+    private let hostInfoCache = HostInfoCache()
 
     public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool) {
         self.agent = agent
@@ -59,7 +60,8 @@ public struct AgentAPI: Sendable {
     private func route(_ request: AgentRequest) async throws(AgentError) -> AgentResponse {
         switch request.path {
         case "/v1/host":
-            return Self.ok(await agent.hostInfo())
+            let agent = self.agent
+            return .json(status: 200, body: hostInfoCache.body(for: agent.currentState) { Self.encode(agent.hostInfo(in: $0)) })
         case "/v1/ready":
             return Self.ok(try await agent.ready())
         case "/v1/session":
