@@ -24,7 +24,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        // sessionhostd -> gsmsd (http or https).
+        // sessionhostd -> gsmsd over https (the agent's own small HTTP/1.1 client).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The title client and the benchmarks -> gsmsd.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // sessionhost-bench: latency histograms.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
@@ -52,7 +54,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Async Swift client of the agent socket, for game servers and tools.
@@ -133,7 +135,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "sessionhostd", dependencies: ["SessionHostAgent"]),
+        // The agent runs on every game VM: it is linked for a small resident footprint (see
+        // docs/performance.md, "Agent memory"). It exports no symbols (Swift executables export
+        // all of theirs, which fills the dynamic symbol tables and turns relocations into symbol
+        // lookups), and lld packs its relative relocations (DT_RELR, glibc 2.36 or later). The
+        // test runner, which links this module, is linked the same way.
+        .executableTarget(
+            name: "sessionhostd",
+            dependencies: ["SessionHostAgent"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-use-ld=lld",
+                    "-Xlinker", "--no-export-dynamic",
+                    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                ])
+            ]
+        ),
         .executableTarget(name: "sessionhostctl", dependencies: ["SessionHostCLI"]),
         // The benchmarks: allocations through gsmsd, the agent socket API, agent start-up.
         .target(

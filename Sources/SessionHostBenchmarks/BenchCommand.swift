@@ -8,11 +8,9 @@ public struct BenchCommand: AsyncParsableCommand {
         commandName: "sessionhost-bench",
         abstract: "Benchmarks of gsmsd allocations, the agent socket API and agent start-up, with JSON output.",
         discussion: """
-            Build and measure the release binaries (one --product per command):
-              swift build -c release --static-swift-stdlib --product sessionhost-bench
-              swift build -c release --static-swift-stdlib --product gsmsd
-              swift build -c release --static-swift-stdlib --product sessionhostd
-              .build/release/sessionhost-bench all --output bench.json
+            Build and measure the release binaries (one build makes every product):
+              swift build -c release --static-swift-stdlib
+              $(swift build -c release --static-swift-stdlib --show-bin-path)/sessionhost-bench all --output bench.json
             gsmsd and sessionhostd are taken from this executable's directory unless --bin-dir says \
             otherwise. See docs/performance.md.
             """,

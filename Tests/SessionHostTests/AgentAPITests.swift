@@ -52,6 +52,23 @@ struct AgentAPITests {
         #expect(body["code"] as? String == "WrongState")
     }
 
+    @Test("GET /v1/host, answered from a cache, follows every change of state at once")
+    func hostAnswerFollowsState() async throws {
+        let fixture = try AgentFixture()
+        let api = api(fixture)
+        func host() async -> [String: Any] { await call(api, "GET", "/v1/host", peer: Self.game).1 }
+        #expect(await host()["state"] as? String == "Initializing")
+        #expect(await host()["state"] as? String == "Initializing")
+        _ = try await fixture.agent.ready()
+        #expect(await host()["state"] as? String == "StandingBy")
+        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: nil))
+        let active = await host()
+        #expect(active["state"] as? String == "Active")
+        #expect(active["sessionHostId"] as? String == fixture.agent.sessionHostId)
+        _ = try await fixture.agent.endSession()
+        #expect(await host()["state"] as? String == "Terminating")
+    }
+
     @Test("unknown paths are 404, wrong methods 405 with Allow")
     func routing() async throws {
         let fixture = try AgentFixture()

@@ -22,6 +22,7 @@ public struct AgentAPI: Sendable {
     /// `GET /v1/events` streams end, so that their clients ask again (the next agent process
     /// answers, through the socket systemd keeps) rather than see the connection cut.
     public let stopping: OneShotSignal
+    private let hostInfoCache = HostInfoCache()
 
     public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool, stopping: OneShotSignal = OneShotSignal()) {
         self.agent = agent
@@ -65,7 +66,8 @@ public struct AgentAPI: Sendable {
     private func route(_ request: AgentRequest) async throws(AgentError) -> AgentResponse {
         switch request.path {
         case "/v1/host":
-            return Self.ok(await agent.hostInfo())
+            let agent = self.agent
+            return .json(status: 200, body: hostInfoCache.body(for: agent.currentState) { Self.encode(agent.hostInfo(in: $0)) })
         case "/v1/ready":
             return Self.ok(try await agent.ready())
         case "/v1/session":

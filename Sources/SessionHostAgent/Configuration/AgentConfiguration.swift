@@ -152,9 +152,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             }
             return nil
         }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8, !url.contains(" ") else {
-            throw InvalidInput(code: "InvalidControlPlane", message: "--control-plane must be an http:// or https:// URL, got '\(url)'")
-        }
+        _ = try ControlPlaneEndpoint(url: url)
         guard let tokenFile else {
             throw InvalidInput(code: "MissingAgentToken", message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
         }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import SessionHostModel
@@ -10,25 +9,25 @@ import Foundation
 #endif
 
 /// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), authenticated with
-/// the fleet secret. Every call is one HTTP request with a deadline; failures are
-/// `ControlPlaneError`s that say whether a retry can help.
+/// the fleet secret. Every call is one HTTP/1.1 request with a deadline, on a reused keep-alive
+/// connection; failures are `ControlPlaneError`s that say whether a retry can help.
 struct ControlPlaneClient: Sendable, CustomStringConvertible {
-    let baseURL: String
+    let endpoint: ControlPlaneEndpoint
     let fleetSecret: String
     let sessionHostId: String
-    let http: HTTPClient
+    private let connections: HTTPConnectionPool
 
     /// Never shows the fleet secret (service descriptions are logged).
-    var description: String { "ControlPlaneClient(\(baseURL), host \(sessionHostId))" }
+    var description: String { "ControlPlaneClient(\(endpoint), host \(sessionHostId))" }
 
     /// Deadline of calls that are not held on purpose.
     static let callTimeout: TimeAmount = .seconds(10)
 
-    init(baseURL: String, fleetSecret: String, sessionHostId: String, http: HTTPClient = .shared) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    init(baseURL: String, fleetSecret: String, sessionHostId: String, eventLoopGroup: any EventLoopGroup) throws(InvalidInput) {
+        endpoint = try ControlPlaneEndpoint(url: baseURL)
         self.fleetSecret = fleetSecret
         self.sessionHostId = sessionHostId
-        self.http = http
+        connections = HTTPConnectionPool(endpoint: endpoint, eventLoopGroup: eventLoopGroup)
     }
 
     /// Host ids are checked at start-up: visible characters without '/' need no escaping.
@@ -67,21 +66,30 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
         _ = try await call(.DELETE, hostPath, body: nil as HostSessionReference?, as: Deregistration.self, timeout: .seconds(3))
     }
 
+    /// Closes the idle connections (on shutdown).
+    func shutdown() async {
+        await connections.shutdown()
+    }
+
     private func call<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, as answer: Answer.Type, timeout: TimeAmount = callTimeout
     ) async throws(ControlPlaneError) -> Answer {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer " + fleetSecret)
-        request.headers.add(name: "User-Agent", value: "sessionhostd")
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: endpoint.hostHeader)
+        headers.add(name: "Authorization", value: "Bearer " + fleetSecret)
+        headers.add(name: "User-Agent", value: "sessionhostd")
         do {
+            var bytes: ByteBuffer?
             if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+                bytes = ByteBuffer(bytes: try JSONEncoder().encode(body))
+                headers.add(name: "Content-Type", value: "application/json")
             }
-            let response = try await http.execute(request, timeout: timeout)
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            let data = Data(bytes.readableBytesView)
+            if bytes != nil || method == .POST || method == .PUT {
+                headers.add(name: "Content-Length", value: String(bytes?.readableBytes ?? 0))
+            }
+            let head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.pathPrefix + path, headers: headers)
+            let response = try await connections.execute(head, body: bytes, timeout: timeout)
+            let data = Data(response.body.readableBytesView)
             guard response.status == .ok else {
                 let error = try? JSONDecoder().decode(ErrorBody.self, from: data)
                 throw ControlPlaneError(
@@ -94,7 +102,7 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
         } catch let error as DecodingError {
             throw ControlPlaneError(status: nil, code: "InvalidAnswer", message: "gsmsd's answer to \(method) \(path) is not understood: \(DecodingErrorDescription.describe(error))")
         } catch {
-            throw ControlPlaneError(status: nil, code: "Unreachable", message: "cannot reach gsmsd at \(baseURL): \(error)")
+            throw ControlPlaneError(status: nil, code: "Unreachable", message: "cannot reach gsmsd at \(endpoint): \(error)")
         }
     }
 }

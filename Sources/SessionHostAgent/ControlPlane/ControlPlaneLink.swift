@@ -39,6 +39,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             logger.debug("control plane link stopping")
         }
         await deregisterIfIdle()
+        await client.shutdown()
     }
 
     // MARK: Registration, heartbeats, reconciliation

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import SessionHostModel
+import Synchronization
 
 /// The agent's state: the lifecycle, saved before every change is acknowledged, and the
 /// listeners (event streams, long polls, the health monitor) woken the moment it changes.
@@ -13,7 +14,13 @@ public actor HostAgent {
     public nonisolated let identity: HostIdentity
     public nonisolated let healthTimeout: Duration?
 
-    private var lifecycle: HostLifecycle
+    private var lifecycle: HostLifecycle {
+        didSet {
+            if lifecycle.state != oldValue.state { stateSnapshot.withLock { $0 = lifecycle.state } }
+        }
+    }
+    /// The state, for readers that must not wait for the actor (`GET /v1/host`).
+    private nonisolated let stateSnapshot: Mutex<HostState>
     private let store: AgentStateStore
     private let logger: Logger
     private let clock = ContinuousClock()
@@ -46,6 +53,7 @@ public actor HostAgent {
         self.identity = identity
         self.healthTimeout = healthTimeout
         self.lifecycle = HostLifecycle(record: record)
+        self.stateSnapshot = Mutex(record.state)
         self.store = store
         self.logger = logger
         self.lastSignOfLife = clock.now
@@ -58,11 +66,19 @@ public actor HostAgent {
 
     public var state: HostState { lifecycle.state }
 
+    /// The state as of the last change, read without waiting for the actor.
+    public nonisolated var currentState: HostState { stateSnapshot.withLock { $0 } }
+
     public func hostInfo() -> HostInfo {
+        hostInfo(in: lifecycle.state)
+    }
+
+    /// What `GET /v1/host` shows while the host is in `state`: everything else never changes.
+    public nonisolated func hostInfo(in state: HostState) -> HostInfo {
         HostInfo(
             sessionHostId: sessionHostId, titleId: identity.titleId, hostName: identity.hostName,
             region: identity.region, portMappings: identity.ports.map(\.mapping),
-            secureContext: identity.secureContext, state: lifecycle.state,
+            secureContext: identity.secureContext, state: state,
             sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId)
     }
 

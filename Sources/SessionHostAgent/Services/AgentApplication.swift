@@ -69,8 +69,14 @@ public enum AgentApplication {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         if let controlPlane = configuration.controlPlane {
             logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)"])
-            let client = ControlPlaneClient(
-                baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, sessionHostId: agent.sessionHostId)
+            let client: ControlPlaneClient
+            do {
+                client = try ControlPlaneClient(
+                    baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, sessionHostId: agent.sessionHostId,
+                    eventLoopGroup: eventLoopGroup)
+            } catch {
+                throw AgentError(status: 500, code: error.code, message: error.message)
+            }
             services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
         }
         let group = ServiceGroup(

@@ -14,7 +14,7 @@ struct Binaries: Sendable {
         }
         for binary in [gsmsd, sessionhostd] where !FileManager.default.isExecutableFile(atPath: binary) {
             throw BenchError(
-                "\(binary) is missing: build it (swift build -c release --product gsmsd --product sessionhostd) or pass --bin-dir")
+                "\(binary) is missing: build it (swift build -c release --static-swift-stdlib) or pass --bin-dir")
         }
     }
 

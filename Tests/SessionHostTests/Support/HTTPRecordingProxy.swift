@@ -44,6 +44,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     private var waiters: [UUID: (condition: @Sendable ([Exchange]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private var cancelledWaiters: Set<UUID> = []
     private var stopped = false
+    private var accepted: [any Channel] = []
 
     /// Listens on `listen` (`.tcp` with port 0 picks a free port) and forwards to `upstream`.
     init(listen: Address, upstream: Address) async throws {
@@ -86,6 +87,16 @@ final class HTTPRecordingProxy: @unchecked Sendable {
 
     /// Every exchange so far, in the order the requests arrived.
     var exchanges: [Exchange] { lock.withLock { log } }
+
+    /// How many connections clients opened so far.
+    var connectionCount: Int { lock.withLock { accepted.count } }
+
+    /// Closes the connections clients opened, as a server closes idle keep-alive connections.
+    func closeConnections() async {
+        for channel in lock.withLock({ accepted }) {
+            try? await channel.close()
+        }
+    }
 
     /// From now on, requests for which `rule` holds wait until `release()` (or are never
     /// forwarded, when the proxy stops first); `nil` forwards everything.
@@ -177,6 +188,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     // MARK: Serving
 
     private func serve(_ connection: Connection) async {
+        lock.withLock { accepted.append(connection.channel) }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []

@@ -1,0 +1,116 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Keep-alive HTTP/1.1 connections to gsmsd, over TCP or TLS, opened on demand and reused. The
+/// agent has at most two calls in flight (the held hand-off poll, and one of the others), so a
+/// few idle connections cover it.
+actor HTTPConnectionPool {
+    let endpoint: ControlPlaneEndpoint
+    let eventLoopGroup: any EventLoopGroup
+    private var idle: [any Channel] = []
+    private var tls: NIOSSLContext?
+
+    /// Idle connections kept for reuse.
+    static let maximumIdle = 4
+    /// The largest answer body accepted.
+    static let maximumBodyBytes = 1 << 20
+
+    init(endpoint: ControlPlaneEndpoint, eventLoopGroup: any EventLoopGroup) {
+        self.endpoint = endpoint
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// Sends one request and reads its whole answer, within `timeout` (connecting included).
+    func execute(_ head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount) async throws -> HTTPAnswer {
+        let deadline = NIODeadline.now() + timeout
+        if let channel = takeIdle() {
+            do {
+                return try await exchange(head, body: body, deadline: deadline, on: channel)
+            } catch where Self.mayBeStale(error) && NIODeadline.now() < deadline && !Task.isCancelled {
+                // gsmsd closed the idle connection as the request went out: once more, on a new
+                // one. Every call of the agent API may be repeated.
+            }
+        }
+        let channel = try await connect(deadline: deadline)
+        return try await exchange(head, body: body, deadline: deadline, on: channel)
+    }
+
+    /// Closes the idle connections.
+    func shutdown() {
+        for channel in idle { channel.close(promise: nil) }
+        idle.removeAll()
+    }
+
+    /// Whether a failure on a reused connection may only mean that gsmsd had closed it.
+    private static func mayBeStale(_ error: any Error) -> Bool {
+        switch error as? HTTPExchangeFailure {
+        case .timedOut, .answerTooLarge, .connectionClosed(answerStarted: true): false
+        case .connectionClosed(answerStarted: false), .busy, nil: true
+        }
+    }
+
+    private func takeIdle() -> (any Channel)? {
+        while let channel = idle.popLast() {
+            if channel.isActive { return channel }
+        }
+        return nil
+    }
+
+    private func exchange(_ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, on channel: any Channel) async throws -> HTTPAnswer {
+        let answer = channel.eventLoop.makePromise(of: HTTPAnswer.self)
+        channel.writeAndFlush(HTTPExchange(head: head, body: body, deadline: deadline, answer: answer)).whenFailure { error in
+            answer.fail(error)
+            channel.close(promise: nil)
+        }
+        let result: HTTPAnswer
+        do {
+            // Cancelling the task (shutdown) ends a held request at once.
+            result = try await withTaskCancellationHandler {
+                try await answer.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        if result.keepAlive, channel.isActive, idle.count < Self.maximumIdle {
+            idle.append(channel)
+        } else {
+            channel.close(promise: nil)
+        }
+        return result
+    }
+
+    private func connect(deadline: NIODeadline) async throws -> any Channel {
+        let tls = try tlsContext()
+        let endpoint = self.endpoint
+        let serverHostname = (try? SocketAddress(ipAddress: endpoint.host, port: 0)) == nil ? endpoint.host : nil
+        let remaining = deadline - .now()
+        return try await ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(max(remaining, .milliseconds(1)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(HTTPExchangeHandler(maximumBodyBytes: Self.maximumBodyBytes))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .get()
+    }
+
+    /// The TLS context for `https://`, made once (it reads the system's trust roots); `nil` for `http://`.
+    private func tlsContext() throws -> NIOSSLContext? {
+        guard endpoint.usesTLS else { return nil }
+        if let tls { return tls }
+        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+        tls = context
+        return context
+    }
+}
