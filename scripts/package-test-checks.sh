@@ -21,24 +21,10 @@ GSMS_DEB=$T/debs/gsmsd_${V1}_$ARCH.deb
 GSMS_DEB2=$T/debs/gsmsd_${V2}_$ARCH.deb
 GAME_DEB=$T/debs/sessionhost-example-game-server_${V1}_all.deb
 export DEBIAN_FRONTEND=noninteractive
-failures=0 passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-info() { echo "      $*"; }
-prop() { systemctl show -p "$2" --value "$1"; }
+# shellcheck source=lib/container-checks.sh
+. $T/checks-lib.sh
 unit_is() { [ "$(prop "$1" ActiveState)" = "$2" ]; }
 enabled_is() { [ "$(systemctl is-enabled "$1" 2>/dev/null)" = "$2" ]; }
-
-# wait_for SECONDS COMMAND...: polls every 0.2 s until COMMAND succeeds or the deadline.
-wait_for() {
-  local deadline; deadline=$(( $(date +%s) + $1 )); shift
-  while :; do
-    "$@" && return 0
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 # stays_for SECONDS COMMAND...: COMMAND succeeds every 0.2 s for SECONDS (an assertion over time).
 stays_for() {
   local deadline; deadline=$(( $(date +%s) + $1 )); shift
@@ -47,13 +33,6 @@ stays_for() {
     sleep 0.2
   done
 }
-# acurl ARGS...: curl to the agent socket as root; the body on stdout.
-acurl() { curl -sS --max-time 15 --unix-socket "$SOCK" "$@"; }
-json_string() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n1; }
-host_state() { acurl http://localhost/v1/host 2>/dev/null | tr -d '\n' | json_string state; }
-state_is() { [ "$(host_state)" = "$1" ]; }
-journal_has() { journalctl -q --no-pager -u "$1" | grep -q -- "$2"; }
-journal_count() { journalctl -q --no-pager -u "$1" | grep -c -- "$2"; }
 pkg_status() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | tr -d ' '; }
 pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
 # gsms_host: gsmsd's view of the agent's host (HostStatus JSON), with the fleet secret.

@@ -9,31 +9,10 @@ GAME=example-game-server.service
 AGENT=sessionhostd.service
 GSMS=gsmsd.service
 GSMS_URL=http://127.0.0.1:8080
-failures=0 passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-info() { echo "      $*"; }
-prop() { systemctl show -p "$2" --value "$1"; }
+# shellcheck source=lib/container-checks.sh
+. $T/checks-lib.sh
 now() { date +%s.%N; }
-
-# wait_for SECONDS COMMAND...: polls every 0.2 s until COMMAND succeeds or the deadline.
-wait_for() {
-  local deadline; deadline=$(( $(date +%s) + $1 )); shift
-  while :; do
-    "$@" && return 0
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
-# acurl ARGS...: curl to the agent socket as root; the body on stdout.
-acurl() { curl -sS --max-time 15 --unix-socket "$SOCK" "$@"; }
-json_string() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n1; }
-host_state() { acurl http://localhost/v1/host 2>/dev/null | tr -d '\n' | json_string state; }
-state_is() { [ "$(host_state)" = "$1" ]; }
 status_has() { prop $AGENT StatusText | grep -q -- "$1"; }
-journal_has() { journalctl -q --no-pager -u "$1" | grep -q -- "$2"; }
-journal_count() { journalctl -q --no-pager -u "$1" | grep -c -- "$2"; }
 dump_on_failure() {
   [ "$failures" = 0 ] && return
   journalctl --no-pager -o short-monotonic -u sessionhostd.socket -u $AGENT -u $GAME -u $GSMS > $T/journal.txt 2>&1
