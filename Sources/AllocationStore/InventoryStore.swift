@@ -73,6 +73,9 @@ public protocol InventoryStore: Sendable {
     /// Allocating with the cluster session. `nil` when the queue is empty or no host is free.
     func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation?
 
+    /// Removes a queued ticket whose caller gave up waiting. False when there was none.
+    func withdrawTicket(titleId: String, sessionId: String) async throws -> Bool
+
     /// Number of queued cluster requests of the title.
     func queueLength(titleId: String) async throws -> Int
 

@@ -77,6 +77,14 @@ extension SQLiteInventoryStore {
         }
     }
 
+    /// Removes a queued ticket whose caller gave up waiting; false when there was none.
+    public func withdrawTicket(titleId: String, sessionId: String) async throws -> Bool {
+        try await write { db in
+            try db.run("DELETE FROM cluster_queue WHERE title_id = ? AND session_id = ?", [titleId, sessionId])
+            return db.changesCount > 0
+        }
+    }
+
     /// Number of queued cluster requests of the title.
     public func queueLength(titleId: String) async throws -> Int {
         try await read { db in

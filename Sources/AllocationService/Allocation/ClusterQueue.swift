@@ -55,8 +55,12 @@ actor ClusterQueue {
                 return response(titleId, .queued, position: 1)
             case .noHost:
                 // Hosts were claimed but none acknowledged in time: the store put the request back
-                // in the queue (at its head), so say so rather than Aborted.
+                // at the head of the queue. A caller who would rather not wait gets Aborted and
+                // the ticket goes; any other is told it is Queued.
                 if let ticket = try await store.ticket(titleId: titleId, sessionId: sessionId, polledAt: nil) {
+                    if request.abortIfQueued, try await store.withdrawTicket(titleId: titleId, sessionId: sessionId) {
+                        return response(titleId, .aborted, position: ticket.position)
+                    }
                     maybeQueued.insert(titleId)
                     return response(titleId, .queued, position: ticket.position)
                 }

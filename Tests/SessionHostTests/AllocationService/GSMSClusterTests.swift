@@ -40,6 +40,21 @@ struct GSMSClusterTests {
         try await gsms.stop()
     }
 
+    @Test("abortIfQueued: when every free host fails to acknowledge, the answer is Aborted and nothing stays queued")
+    func abortedAfterFailedHandoffs() async throws {
+        let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "0.2"])
+        // Two hosts whose agents never acknowledge.
+        try await gsms.register(host: "host-a")
+        try await gsms.register(host: "host-b")
+        let answer = try await gsms.cluster(["sessionId": Self.session("gives-up"), "abortIfQueued": true])
+        #expect(answer.json["fulfillmentState"] as? String == "Aborted", "\(answer)")
+        // It left no ticket behind: the next request is first in the queue.
+        let next = try await gsms.cluster(["sessionId": Self.session("waits"), "abortIfQueued": false])
+        #expect(next.json["fulfillmentState"] as? String == "Queued", "\(next)")
+        #expect(next.json["queuePosition"] as? Int == 1, "\(next)")
+        try await gsms.stop()
+    }
+
     @Test("Queued requests are fulfilled first in, first out as hosts become StandingBy; polling never queues twice")
     func queuedThenFulfilledInOrder() async throws {
         let gsms = try await GSMSProcess()

@@ -453,6 +453,12 @@ enum InventoryStoreContract {
 
         // An expired request that polls again queues afresh at the tail.
         #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(11)).position == 3)
+        // A caller who gives up withdraws its ticket; those behind move up.
+        #expect(try await store.withdrawTicket(titleId: title, sessionId: clusterId(2)))
+        #expect(try await store.withdrawTicket(titleId: title, sessionId: clusterId(2)) == false)
+        #expect(try await store.withdrawTicket(titleId: otherTitle, sessionId: clusterId(3)) == false)
+        #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.position == 1)
+        #expect(try await store.queueLength(titleId: title) == 2)
     }
 
     static func claimHostForQueue(_ store: any InventoryStore) async throws {
