@@ -33,19 +33,10 @@ struct AgentFixture {
 func first<Element: Sendable>(
     _ stream: AsyncStream<Element>, within timeout: Duration = .seconds(30), where matches: @escaping @Sendable (Element) -> Bool
 ) async throws -> Element {
-    try await withThrowingTaskGroup(of: Element?.self) { group in
-        group.addTask {
-            for await element in stream where matches(element) { return element }
-            return nil
-        }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let result = try await group.next(), let element = result else {
-            throw TestFailure("no matching element within \(timeout)")
-        }
-        return element
+    let found = try await Deadline.within(timeout, "a matching element") { () async -> Element? in
+        for await element in stream where matches(element) { return element }
+        return nil
     }
+    guard let found else { throw TestFailure("the stream ended without a matching element") }
+    return found
 }

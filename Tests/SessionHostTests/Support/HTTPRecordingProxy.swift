@@ -119,16 +119,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
         _ description: String, timeout: Duration = .seconds(30), _ condition: @escaping @Sendable ([Exchange]) -> Bool
     ) async throws {
         let id = UUID()
-        let satisfied = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.wait(id, condition) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let satisfied = (try? await Deadline.within(timeout, description) { await self.wait(id, condition) }) ?? false
         guard satisfied else {
             throw TestFailure("\(description) did not happen within \(timeout); exchanges:\n" + exchanges.map(\.description).joined(separator: "\n"))
         }
