@@ -35,8 +35,12 @@ stays_for() {
 }
 pkg_status() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | tr -d ' '; }
 pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
-# gsms_host: gsmsd's view of the agent's host (HostStatus JSON), with the fleet secret.
-gsms_host() { curl -sS --max-time 5 -H "Authorization: Bearer $(cat /etc/gsms/agent.token)" "$GSMS_URL/agent/v1/hosts/$HOST_ID"; }
+# gsms_host: gsmsd's view of the agent's host (HostStatus JSON), with the fleet secret and the
+# agent's own host key.
+gsms_host() {
+  curl -sS --max-time 5 -H "Authorization: Bearer $(cat /etc/gsms/agent.token)" \
+    -H "SessionHost-Key: $(cat /var/lib/sessionhost/host-key 2>/dev/null)" "$GSMS_URL/agent/v1/hosts/$HOST_ID"
+}
 gsms_host_state_is() { [ "$(gsms_host 2>/dev/null | tr -d '\n' | json_string state)" = "$1" ]; }
 dump_on_failure() {
   [ "$failures" = 0 ] && return

@@ -305,11 +305,16 @@ code=$(gcurl $G/badsecret "$GSMS_URL/agent/v1/hosts/$host_id" -X PUT -H "Authori
   -H 'Content-Type: application/json' -d "$registration")
 check "agent registration with a wrong fleet secret: 401 (got $code)" test "$code" = 401
 secret=$(cat /etc/gsms/agent.token)
+host_key=systemd-test-host-key-0123456789abcdef-0123456789
 code=$(gcurl $G/register "$GSMS_URL/agent/v1/hosts/$host_id" -X PUT -H "Authorization: Bearer $secret" \
-  -H 'Content-Type: application/json' -d "$registration")
+  -H "SessionHost-Key: $host_key" -H 'Content-Type: application/json' -d "$registration")
 info "PUT /agent/v1/hosts/$host_id: $code $(cat $G/register.body)"
 check "agent registration with the fleet secret: 200 (got $code)" test "$code" = 200
 check "... the host is StandingBy" test "$(tr -d '\n' < $G/register.body | json_string state)" = StandingBy
+code=$(gcurl $G/otherkey "$GSMS_URL/agent/v1/hosts/$host_id" -H "Authorization: Bearer $secret" \
+  -H "SessionHost-Key: another-agents-host-key-0123456789abcdef-01234")
+check "the same host id with another agent's host key: 403 (got $code)" test "$code" = 403
+check "... HostKeyMismatch" grep -q '"HostKeyMismatch"' $G/otherkey.body
 
 check "the database /var/lib/gsms/gsms.sqlite exists, 0600 gsms:gsms" \
   test "$(stat -c '%a %U:%G' /var/lib/gsms/gsms.sqlite 2>&1)" = "600 gsms:gsms"
@@ -336,7 +341,7 @@ systemctl restart $GSMS; rc=$?
 check "systemctl restart $GSMS (rc=$rc) gives a new, active process" \
   bash -c '[ "$1" = 0 ] && [ "$(systemctl show -p ActiveState --value '$GSMS')" = active ] &&
            [ "$(systemctl show -p MainPID --value '$GSMS')" != "$2" ]' _ "$rc" "$old_gpid"
-code=$(gcurl $G/after "$GSMS_URL/agent/v1/hosts/$host_id" -H "Authorization: Bearer $secret")
+code=$(gcurl $G/after "$GSMS_URL/agent/v1/hosts/$host_id" -H "Authorization: Bearer $secret" -H "SessionHost-Key: $host_key")
 info "GET /agent/v1/hosts/$host_id after the restart: $code $(cat $G/after.body)"
 check "after the restart GET /agent/v1/hosts/$host_id: 200 (got $code)" test "$code" = 200
 check "... the same host and title" \

@@ -26,9 +26,14 @@ public protocol InventoryStore: Sendable {
     /// The host with its session, if registered, read together.
     func assignment(hostId: String) async throws -> HostAssignment?
 
-    /// Removes a host without a session. Returns false when there was none; throws
-    /// `StoreError.hostHasSession` when it holds one.
+    /// Removes a host without a session, and the key bound to its id. Returns false when there
+    /// was no host; throws `StoreError.hostHasSession` when it holds one.
     func deregisterHost(id: String) async throws -> Bool
+
+    /// Compares `digest` (the SHA-256 of the key an agent presented, hex) with the key bound to
+    /// the host id. With none bound, binds this one when `bindIfAbsent` is set or the host is
+    /// registered (hosts registered before keys existed), else answers `.absent`.
+    func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws -> HostKeyCheck
 
     // MARK: Allocations
 

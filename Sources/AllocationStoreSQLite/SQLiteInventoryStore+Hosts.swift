@@ -98,7 +98,24 @@ extension SQLiteInventoryStore {
                 throw StoreError.hostHasSession(id, sessionId)
             }
             try db.run("DELETE FROM hosts WHERE host_id = ?", [id])
+            try db.run("DELETE FROM host_keys WHERE host_id = ?", [id])
             return true
+        }
+    }
+
+    /// Checks or binds the host's key (see `InventoryStore.checkHostKey`).
+    public func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws -> HostKeyCheck {
+        try await write { db in
+            if let row = try db.row("SELECT key_digest FROM host_keys WHERE host_id = ?", [hostId]) {
+                return try Columns(row).text("key_digest") == digest ? .matched : .mismatched
+            }
+            if !bindIfAbsent, try db.row("SELECT 1 AS registered FROM hosts WHERE host_id = ?", [hostId]) == nil {
+                return .absent
+            }
+            try db.run(
+                "INSERT INTO host_keys (host_id, key_digest, bound_at_ms) VALUES (?, ?, ?)",
+                [hostId, digest, now.storeArgument])
+            return .bound
         }
     }
 

@@ -14,7 +14,7 @@ struct SchemaMigration: Sendable {
 /// refuses a file whose version is above the newest this build knows.
 enum SchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [SchemaMigration] = [version1]
+    static let all: [SchemaMigration] = [version1, version2]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -96,6 +96,19 @@ enum SchemaMigrations {
         """,
         "CREATE INDEX cluster_queue_order ON cluster_queue (title_id, enqueued_at_ms, seq)",
         "CREATE INDEX cluster_queue_polled ON cluster_queue (last_polled_at_ms)",
+    ])
+
+    /// Version 2: the key each host id is bound to (`InventoryStore.checkHostKey`), kept apart
+    /// from `hosts` because a key is bound by the first registration call, before the host row
+    /// exists. `key_digest` is the SHA-256 of the key, hex; the key itself is never stored.
+    static let version2 = SchemaMigration(version: 2, statements: [
+        """
+        CREATE TABLE host_keys (
+            host_id TEXT NOT NULL PRIMARY KEY,
+            key_digest TEXT NOT NULL,
+            bound_at_ms INTEGER NOT NULL
+        ) STRICT
+        """,
     ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`

@@ -41,7 +41,7 @@ struct ControlPlaneHTTPTests {
     static func statusRequest(_ host: String) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "gsmsd")
-        headers.add(name: "Authorization", value: "Bearer " + GSMSProcess.fleetSecret)
+        for (name, value) in GSMSProcess.simulatedAgentHeaders(host) { headers.add(name: name, value: value) }
         return HTTPRequestHead(version: .http1_1, method: .GET, uri: "/agent/v1/hosts/\(host)", headers: headers)
     }
 

@@ -11,7 +11,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The API agents use (docs/control-plane-api.md), authenticated with the fleet secret:
+/// The API agents use (docs/control-plane-api.md), authenticated with the fleet secret and the
+/// host's own key (`HostKeyAuthenticator`):
 ///
 /// | method, path | what it does |
 /// |---|---|
@@ -27,6 +28,7 @@ struct AgentAPI: Sendable {
     let notifier: ChangeNotifier
     let clusters: ClusterQueue
     let fleet: FleetAuthenticator
+    let hostKeys: HostKeyAuthenticator
     let subscribedTitles: Set<String>
     let timings: AllocationTimings
     let logger: Logger
@@ -37,25 +39,25 @@ struct AgentAPI: Sendable {
     func register<Context: RequestContext>(on router: Router<Context>) {
         let host = "agent/v1/hosts/:hostId"
         router.put(RouterPath(host)) { request, context in
-            try await registerHost(request, hostId: authenticated(request, context))
+            try await registerHost(request, hostId: await authenticated(request, context))
         }
         router.get(RouterPath(host)) { request, context in
-            try await status(of: authenticated(request, context))
+            try await status(of: await authenticated(request, context))
         }
         router.delete(RouterPath(host)) { request, context in
-            try await deregister(hostId: authenticated(request, context))
+            try await deregister(hostId: await authenticated(request, context))
         }
         router.post(RouterPath(host + "/heartbeat")) { request, context in
-            try await heartbeat(request, hostId: authenticated(request, context))
+            try await heartbeat(request, hostId: await authenticated(request, context))
         }
         router.get(RouterPath(host + "/handoff")) { request, context in
-            try await waitForHandoff(request, hostId: authenticated(request, context))
+            try await waitForHandoff(request, hostId: await authenticated(request, context))
         }
         router.post(RouterPath(host + "/ack")) { request, context in
-            try await acknowledge(request, hostId: authenticated(request, context))
+            try await acknowledge(request, hostId: await authenticated(request, context))
         }
         router.post(RouterPath(host + "/end")) { request, context in
-            try await endSession(request, hostId: authenticated(request, context))
+            try await endSession(request, hostId: await authenticated(request, context))
         }
         MethodNotAllowed.register(on: router, path: RouterPath(host), allowed: [.get, .put, .delete])
         for (suffix, method) in [("/heartbeat", HTTPRequest.Method.post), ("/handoff", .get), ("/ack", .post), ("/end", .post)] {
@@ -63,8 +65,8 @@ struct AgentAPI: Sendable {
         }
     }
 
-    /// Checks the fleet secret and the host id; returns the host id.
-    private func authenticated<Context: RequestContext>(_ request: Request, _ context: Context) throws -> String {
+    /// Checks the fleet secret, the host id and the host's key; returns the host id.
+    private func authenticated<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> String {
         try fleet.authenticate(request)
         let hostId = try context.parameters.require("hostId")
         guard !hostId.isEmpty, hostId.utf8.count <= 128,
@@ -72,6 +74,7 @@ struct AgentAPI: Sendable {
         else {
             throw APIError.badRequest(code: "InvalidHostId", "the session host id must be 1 to 128 visible ASCII characters without '/'")
         }
+        try await hostKeys.authenticate(request, hostId: hostId, registering: request.method == .put)
         return hostId
     }
 
@@ -110,6 +113,7 @@ struct AgentAPI: Sendable {
 
     func deregister(hostId: String) async throws -> Response {
         let removed = try await store.deregisterHost(id: hostId)
+        hostKeys.forget(hostId: hostId)
         if removed { logger.info("session host deregistered", metadata: ["session_host_id": "\(hostId)"]) }
         return try JSONBody.response(Deregistration(sessionHostId: hostId, deregistered: removed))
     }

@@ -33,7 +33,7 @@ public enum GSMSApplication {
             subscribedTitles: configuration.titles, logger: logger
         ).register(on: router)
         AgentAPI(
-            store: store, notifier: notifier, clusters: clusters, fleet: fleet,
+            store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store),
             subscribedTitles: configuration.titles, timings: timings, logger: logger
         ).register(on: router)
 

@@ -9,23 +9,27 @@ import Foundation
 #endif
 
 /// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), authenticated with
-/// the fleet secret. Every call is one HTTP/1.1 request with a deadline, on a reused keep-alive
+/// the fleet secret and the host's own key. Every call is one HTTP/1.1 request with a deadline, on a reused keep-alive
 /// connection; failures are `ControlPlaneError`s that say whether a retry can help.
 struct ControlPlaneClient: Sendable, CustomStringConvertible {
     let endpoint: ControlPlaneEndpoint
     let fleetSecret: String
+    let hostKey: String
     let sessionHostId: String
     private let connections: HTTPConnectionPool
 
-    /// Never shows the fleet secret (service descriptions are logged).
+    /// Never shows the fleet secret or the host key (service descriptions are logged).
     var description: String { "ControlPlaneClient(\(endpoint), host \(sessionHostId))" }
 
     /// Deadline of calls that are not held on purpose.
     static let callTimeout: TimeAmount = .seconds(10)
 
-    init(baseURL: String, fleetSecret: String, sessionHostId: String, eventLoopGroup: any EventLoopGroup) throws(InvalidInput) {
+    init(
+        baseURL: String, fleetSecret: String, hostKey: String, sessionHostId: String, eventLoopGroup: any EventLoopGroup
+    ) throws(InvalidInput) {
         endpoint = try ControlPlaneEndpoint(url: baseURL)
         self.fleetSecret = fleetSecret
+        self.hostKey = hostKey
         self.sessionHostId = sessionHostId
         connections = HTTPConnectionPool(endpoint: endpoint, eventLoopGroup: eventLoopGroup)
     }
@@ -77,6 +81,7 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: endpoint.hostHeader)
         headers.add(name: "Authorization", value: "Bearer " + fleetSecret)
+        headers.add(name: "SessionHost-Key", value: hostKey)
         headers.add(name: "User-Agent", value: "sessionhostd")
         do {
             var bytes: ByteBuffer?
@@ -117,6 +122,9 @@ struct ControlPlaneError: Error, Sendable, CustomStringConvertible {
 
     /// gsmsd does not know this host (it must register again).
     var isUnknownHost: Bool { status == 404 && code == "UnknownHost" }
+
+    /// gsmsd binds this host id to another agent's key.
+    var isForeignHostKey: Bool { status == 403 && code == "HostKeyMismatch" }
 
     /// A refusal a retry will not change (bad request, bad secret, conflict).
     var isRefusal: Bool { if let status { return (400..<500).contains(status) && status != 408 && status != 429 } else { return false } }

@@ -78,7 +78,13 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 }
                 let wait = backoff.next()
                 if !reportedUnreachable || backoff.failures % 20 == 0 {
-                    logger.warning("gsmsd call failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                    if error.isForeignHostKey {
+                        logger.error(
+                            "gsmsd has this host id bound to another agent's host key; another machine may be using this host id, or the host-key file was lost (see docs/control-plane-api.md, Host keys)",
+                            metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                    } else {
+                        logger.warning("gsmsd call failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                    }
                     reportedUnreachable = true
                 }
                 try? await Task.sleep(for: wait)

@@ -69,11 +69,12 @@ public enum AgentApplication {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         if let controlPlane = configuration.controlPlane {
             logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)"])
+            let hostKey = try HostKeyFile(stateDirectory: configuration.stateDirectory).loadOrCreate()
             let client: ControlPlaneClient
             do {
                 client = try ControlPlaneClient(
-                    baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, sessionHostId: agent.sessionHostId,
-                    eventLoopGroup: eventLoopGroup)
+                    baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, hostKey: hostKey,
+                    sessionHostId: agent.sessionHostId, eventLoopGroup: eventLoopGroup)
             } catch {
                 throw AgentError(status: 500, code: error.code, message: error.message)
             }

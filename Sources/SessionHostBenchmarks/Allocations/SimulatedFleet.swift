@@ -56,6 +56,11 @@ final class SimulatedFleet: Sendable {
 
     private func path(_ index: Int) -> String { "/agent/v1/hosts/" + hostIds[index] }
 
+    /// The fleet secret and the simulated host's own key (gsmsd binds each host id to one key).
+    private func headers(_ index: Int) -> [(String, String)] {
+        [authorization, ("SessionHost-Key", "simulated-host-key-" + hostIds[index] + "-0123456789abcdef")]
+    }
+
     private func failed(_ what: String, _ error: any Error) {
         state.withLock {
             $0.errors += 1
@@ -80,7 +85,7 @@ final class SimulatedFleet: Sendable {
                             portMappings: [PortMapping(name: "game", internal: 7777, external: 30000 + index % 30000)],
                             secureContext: "", state: .standingBy, health: .healthy)
                         let answer = try await self.client(index).send(
-                            .PUT, self.path(index), headers: [self.authorization], json: registration)
+                            .PUT, self.path(index), headers: self.headers(index), json: registration)
                         guard answer.status == 200 else {
                             throw BenchError("registering \(self.hostIds[index]) answered \(answer.status) \(answer.errorCode)")
                         }
@@ -125,21 +130,21 @@ final class SimulatedFleet: Sendable {
         let path = path(index)
         while !Task.isCancelled {
             do {
-                let poll = try await http.send(.GET, path + "/handoff?wait=30", headers: [authorization], timeout: .seconds(45))
+                let poll = try await http.send(.GET, path + "/handoff?wait=30", headers: headers(index), timeout: .seconds(45))
                 guard poll.status == 200 else { throw BenchError("handoff poll answered \(poll.status) \(poll.errorCode)") }
                 guard let handoff = try poll.decode(HandoffPoll.self).handoff else { continue }
                 let session = HostSessionReference(sessionId: handoff.sessionId)
-                try await expectOK(http.send(.POST, path + "/ack", headers: [authorization], json: session), "ack")
+                try await expectOK(http.send(.POST, path + "/ack", headers: headers(index), json: session), "ack")
                 if sessionLength > .zero { try await Task.sleep(for: sessionLength) }
-                try await expectOK(http.send(.POST, path + "/end", headers: [authorization], json: session), "end")
-                try await expectOK(http.send(.POST, path + "/heartbeat", headers: [authorization], json: standingBy), "heartbeat")
+                try await expectOK(http.send(.POST, path + "/end", headers: headers(index), json: session), "end")
+                try await expectOK(http.send(.POST, path + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
                 state.withLock { $0.cycles += 1 }
             } catch {
                 if Task.isCancelled { return }
                 failed(hostIds[index], error)
                 try? await Task.sleep(for: .milliseconds(100))
                 // Back to the pool, whatever went wrong.
-                _ = try? await http.send(.POST, path + "/heartbeat", headers: [authorization], json: standingBy)
+                _ = try? await http.send(.POST, path + "/heartbeat", headers: headers(index), json: standingBy)
             }
         }
     }
@@ -156,7 +161,7 @@ final class SimulatedFleet: Sendable {
                 next += spacing
                 do {
                     try await expectOK(
-                        client(index).send(.POST, path(index) + "/heartbeat", headers: [authorization], json: standingBy), "heartbeat")
+                        client(index).send(.POST, path(index) + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
                     state.withLock { $0.heartbeats += 1 }
                 } catch {
                     if Task.isCancelled { return }

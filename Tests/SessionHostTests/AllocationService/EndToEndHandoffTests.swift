@@ -15,11 +15,13 @@ struct EndToEndHandoffTests {
     ) async throws -> AgentProcess {
         let secretFile = gsms.directory.file("fleet-\(hostId).token")
         try Data((GSMSProcess.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
-        return try await AgentProcess.started(arguments: [
+        let agent = try await AgentProcess.started(arguments: [
             "--control-plane", "http://127.0.0.1:\(gsms.client.port)", "--agent-token-file", secretFile,
             "--title-id", "1234", "--host-id", hostId, "--region", region, "--hostname", "\(hostId).example.net",
             "--port", "game:udp:7777:30000", "--health-timeout", "0",
         ] + extra)
+        try gsms.useHostKey(of: agent, hostId: hostId)
+        return agent
     }
 
     /// Waits until gsmsd sees the host in `state`.
@@ -127,6 +129,7 @@ struct EndToEndHandoffTests {
             "--control-plane", "http://127.0.0.1:\(port)", "--agent-token-file", secretFile, "--title-id", "1234",
             "--host-id", "vm-1", "--health-timeout", "0",
         ])
+        try gsms.useHostKey(of: agent, hostId: "vm-1")
         let game = AgentClient(socketPath: agent.socketPath)
         #expect(try await game.ready().state == .standingBy)
         try await gsms.restart(onPort: port)

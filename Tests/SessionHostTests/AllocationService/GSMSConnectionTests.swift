@@ -42,7 +42,7 @@ struct GSMSConnectionTests {
         let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "0.3"])
         #expect(try await gsms.register(host: "h1").status == 200)
         let started = ContinuousClock.now
-        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=1.5", headers: [GSMSProcess.fleetHeader])
+        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=1.5", headers: GSMSProcess.simulatedAgentHeaders("h1"))
         // Answered (an empty poll) at the end of its wait, well after the idle timeout.
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json.isEmpty, "\(answer)")

@@ -235,7 +235,7 @@ struct GSMSPublicAPITests {
         #expect(try await gsms.allocate(["sessionId": Self.guid]).status == 503)
         // A heartbeat that says StandingBy brings it back.
         let beat = try await gsms.client.send(
-            .POST, "/agent/v1/hosts/quiet/heartbeat", headers: [GSMSProcess.fleetHeader], json: ["state": "StandingBy", "health": "Healthy"])
+            .POST, "/agent/v1/hosts/quiet/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("quiet"), json: ["state": "StandingBy", "health": "Healthy"])
         #expect(beat.json["state"] as? String == "StandingBy")
         try await gsms.stop()
     }

@@ -5,7 +5,7 @@ import Testing
 /// Tokens, cookies and secure contexts never reach the logs at the default level.
 @Suite("secrets stay out of the logs", .serialized)
 struct SecretsInLogsTests {
-    @Test("a whole hand-off at the default log level: no title token, fleet secret, cookie or secureContext in either log")
+    @Test("a whole hand-off at the default log level: no title token, fleet secret, host key, cookie or secureContext in either log")
     func noSecretsInLogs() async throws {
         let gsms = try await GSMSProcess()
         let secureContext = Data("secure-context-7f3a9c".utf8).base64EncodedString()
@@ -30,6 +30,8 @@ struct SecretsInLogsTests {
         _ = try await game.endSession()
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "Terminating")
 
+        let hostKey = try String(contentsOfFile: agent.stateDirectory + "/host-key", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         try await agent.stop()
         try await gsms.stop()
         for (name, log) in [("gsmsd", gsms.log), ("sessionhostd", agent.log)] {
@@ -37,7 +39,7 @@ struct SecretsInLogsTests {
             for (what, secret) in [
                 ("the cookie", cookie), ("the secureContext", secureContext), ("the secureContext, decoded", "secure-context-7f3a9c"),
                 ("the fleet secret", GSMSProcess.fleetSecret), ("the title token", token), ("the title token's signature", String(token.split(separator: ".").last ?? "")),
-                ("a forged token", "forged-signature-9d2c"),
+                ("a forged token", "forged-signature-9d2c"), ("the host key", hostKey),
             ] {
                 #expect(!log.contains(secret), "\(name) logged \(what)")
             }

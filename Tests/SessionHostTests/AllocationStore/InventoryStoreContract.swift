@@ -167,6 +167,33 @@ enum InventoryStoreContract {
         #expect(try await store.host(id: "h2") == nil)
     }
 
+    // MARK: Host keys
+
+    static func hostKeys(_ store: any InventoryStore) async throws {
+        // An unregistered host binds only when asked (a registration), so stray calls leave nothing.
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k1", bindIfAbsent: false, at: at(0)) == .absent)
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k1", bindIfAbsent: true, at: at(1)) == .bound)
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k1", bindIfAbsent: true, at: at(2)) == .matched)
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k2", bindIfAbsent: true, at: at(3)) == .mismatched)
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k2", bindIfAbsent: false, at: at(3)) == .mismatched)
+        // Keys are per host id.
+        #expect(try await store.checkHostKey(hostId: "h2", digest: "k1", bindIfAbsent: true, at: at(4)) == .bound)
+
+        // A host registered before keys existed binds the first key presented for it, on any call.
+        try await registerHosts(store, ["h3"], from: 5)
+        #expect(try await store.checkHostKey(hostId: "h3", digest: "k3", bindIfAbsent: false, at: at(6)) == .bound)
+        #expect(try await store.checkHostKey(hostId: "h3", digest: "other", bindIfAbsent: false, at: at(7)) == .mismatched)
+
+        // Deregistration frees the id for another key; a host holding a session keeps its key.
+        #expect(try await store.deregisterHost(id: "h3"))
+        #expect(try await store.checkHostKey(hostId: "h3", digest: "new", bindIfAbsent: false, at: at(8)) == .absent)
+        #expect(try await store.checkHostKey(hostId: "h3", digest: "new", bindIfAbsent: true, at: at(8)) == .bound)
+        try await registerHosts(store, ["h1"], from: 9)
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "h1")
+        await #expect(throws: StoreError.hostHasSession("h1", sid(1))) { try await store.deregisterHost(id: "h1") }
+        #expect(try await store.checkHostKey(hostId: "h1", digest: "k1", bindIfAbsent: true, at: at(11)) == .matched)
+    }
+
     // MARK: Claims
 
     static func claimTakesLongestStandingBy(_ store: any InventoryStore) async throws {

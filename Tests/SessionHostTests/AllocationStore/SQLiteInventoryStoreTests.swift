@@ -42,6 +42,9 @@ struct SQLiteInventoryStoreTests {
     @Test("deregistration removes only hosts without a session")
     func deregistration() async throws { try await Self.withStore(Contract.deregistration) }
 
+    @Test("a host id is bound to the first key presented until it deregisters")
+    func hostKeys() async throws { try await Self.withStore(Contract.hostKeys) }
+
     @Test("a claim takes the longest-StandingBy host of the title")
     func claimTakesLongestStandingBy() async throws { try await Self.withStore(Contract.claimTakesLongestStandingBy) }
 
@@ -117,24 +120,28 @@ struct SQLiteInventoryStoreTests {
     func migrations() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("gsms.sqlite")
-        let first = try await Self.open(path)
+        let known = SchemaMigrations.all.map(\.version)
+        let newest = SchemaMigrations.newestVersion
+        // A file of the first version (what gsmsd 1 wrote) is brought up to date, keeping its hosts.
+        let first = try await Self.open(path, migrations: [SchemaMigrations.version1])
         _ = try await first.registerHost(id: "h1", Contract.registration(), at: Contract.at(0))
         #expect(try await first.appliedSchemaVersions() == [1])
         try await first.close()
 
         let second = try await Self.open(path)
-        #expect(try await second.appliedSchemaVersions() == [1])
+        #expect(try await second.appliedSchemaVersions() == known)
         #expect(try await second.host(id: "h1") != nil)
+        #expect(try await second.checkHostKey(hostId: "h1", digest: "k", bindIfAbsent: false, at: Contract.at(1)) == .bound)
         try await second.close()
 
-        // A later build adds version 2; this build must then refuse the file rather than misuse it.
-        let version2 = SchemaMigration(version: 2, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
-        let later = try await Self.open(path, migrations: SchemaMigrations.all + [version2])
-        #expect(try await later.appliedSchemaVersions() == [1, 2])
-        #expect(try await later.host(id: "h1") != nil)
-        try await later.close()
+        // A later build adds a version; this build must then refuse the file rather than misuse it.
+        let later = SchemaMigration(version: newest + 1, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
+        let laterStore = try await Self.open(path, migrations: SchemaMigrations.all + [later])
+        #expect(try await laterStore.appliedSchemaVersions() == known + [newest + 1])
+        #expect(try await laterStore.host(id: "h1") != nil)
+        try await laterStore.close()
 
-        await #expect(throws: StoreError.schemaTooNew(found: 2, known: 1)) { try await Self.open(path) }
+        await #expect(throws: StoreError.schemaTooNew(found: newest + 1, known: newest)) { try await Self.open(path) }
         withExtendedLifetime(directory) {}
     }
 
@@ -155,17 +162,19 @@ struct SQLiteInventoryStoreTests {
     func migrationRollback() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("gsms.sqlite")
-        let broken = SchemaMigration(version: 2, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])
+        let known = SchemaMigrations.all.map(\.version)
+        let next = SchemaMigrations.newestVersion + 1
+        let broken = SchemaMigration(version: next, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])
         let error = try await #require(throws: StoreError.self) { try await Self.open(path, migrations: SchemaMigrations.all + [broken]) }
         #expect(error.code == "StoreUnavailable")
 
         let store = try await Self.open(path)
-        #expect(try await store.appliedSchemaVersions() == [1])
+        #expect(try await store.appliedSchemaVersions() == known)
         try await store.close()
         // The table of the failed step is gone too: the fixed step can create it.
-        let fixed = SchemaMigration(version: 2, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
+        let fixed = SchemaMigration(version: next, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
         let upgraded = try await Self.open(path, migrations: SchemaMigrations.all + [fixed])
-        #expect(try await upgraded.appliedSchemaVersions() == [1, 2])
+        #expect(try await upgraded.appliedSchemaVersions() == known + [next])
         try await upgraded.close()
         withExtendedLifetime(directory) {}
     }

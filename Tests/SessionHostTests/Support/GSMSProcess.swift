@@ -97,6 +97,33 @@ final class GSMSProcess: @unchecked Sendable {
 
     static var fleetHeader: (String, String) { ("Authorization", "Bearer " + fleetSecret) }
 
+    /// The host key a simulated agent of `host` presents: one per host id, stable across calls.
+    static func hostKey(_ host: String) -> String {
+        let base = "testkey_" + host.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        return String((base + String(repeating: "x", count: 43)).prefix(max(43, base.count)))
+    }
+
+    /// The fleet secret and the host's key: what an agent of `host` sends.
+    static func simulatedAgentHeaders(_ host: String) -> [(String, String)] {
+        [fleetHeader, ("SessionHost-Key", hostKey(host))]
+    }
+
+    private let keysLock = NSLock()
+    private var realAgentKeys: [String: String] = [:]
+
+    /// From now on, calls for `hostId` present the key of the real agent `agent` (the `host-key`
+    /// file in its state directory) instead of the simulated agent's.
+    func useHostKey(of agent: AgentProcess, hostId: String) throws {
+        let text = try String(contentsOfFile: agent.stateDirectory + "/host-key", encoding: .utf8)
+        keysLock.withLock { realAgentKeys[hostId] = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// What the agent of `host` sends: a real agent's key when one was adopted, else the simulated one's.
+    func agentHeaders(_ host: String) -> [(String, String)] {
+        let key = keysLock.withLock { realAgentKeys[host] } ?? Self.hostKey(host)
+        return [Self.fleetHeader, ("SessionHost-Key", key)]
+    }
+
     /// Registers a host (StandingBy unless told otherwise).
     @discardableResult
     func register(
@@ -109,19 +136,19 @@ final class GSMSProcess: @unchecked Sendable {
             "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state, "health": "Healthy",
         ]
         for (key, value) in extra { body[key] = value }
-        return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: [Self.fleetHeader], json: body)
+        return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: agentHeaders(host), json: body)
     }
 
     /// Waits (held request) for a hand-off to `host`; its JSON, or nil when none came.
     func handoff(host: String, wait: Int = 10) async throws -> Handoff? {
-        let answer = try await client.send(.GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: [Self.fleetHeader])
+        let answer = try await client.send(.GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
         guard answer.status == 200 else { throw TestFailure("handoff poll: \(answer)") }
         return try answer.decode(HandoffPoll.self).handoff
     }
 
     @discardableResult
     func acknowledge(host: String, sessionId: String) async throws -> HTTPTestClient.Answer {
-        try await client.send(.POST, "/agent/v1/hosts/\(host)/ack", headers: [Self.fleetHeader], json: ["sessionId": sessionId])
+        try await client.send(.POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
     }
 
     /// A simulated agent: waits for one hand-off to `host` and acknowledges it; returns it.
@@ -135,7 +162,7 @@ final class GSMSProcess: @unchecked Sendable {
     }
 
     func hostStatus(_ host: String) async throws -> HTTPTestClient.Answer {
-        try await client.send(.GET, "/agent/v1/hosts/\(host)", headers: [Self.fleetHeader])
+        try await client.send(.GET, "/agent/v1/hosts/\(host)", headers: agentHeaders(host))
     }
 
     func stop() async throws {
