@@ -19,6 +19,7 @@ struct AgentConfigurationTests {
         #expect(configuration.socketPath == "/run/sessionhost/agent.sock")
         #expect(configuration.stateDirectory == "/var/lib/sessionhost")
         #expect(configuration.healthTimeout == .seconds(30))
+        #expect(configuration.idleTimeout == .seconds(75))
         #expect(configuration.region == "local")
         #expect(configuration.hostId == nil)
         let bare = try AgentConfiguration.resolve(options: options, file: AgentConfigFile(), environment: [:])
@@ -30,7 +31,7 @@ struct AgentConfigurationTests {
     func precedence() throws {
         let file = try decodeFile("""
             {"region": "EastUS", "title-id": "1234ABCD", "port": ["game:udp:7777:30000"], "health-timeout": 5,
-             "secure-context": "AQID", "game-mode-id": "mode"}
+             "secure-context": "AQID", "game-mode-id": "mode", "idle-timeout": 20}
             """)
         let options = try AgentOptions.parse(["--region", "WestUS", "--port", "query:tcp:27015:40000", "--health-timeout", "0"])
         let configuration = try AgentConfiguration.resolve(options: options, file: file, environment: [:])
@@ -40,6 +41,7 @@ struct AgentConfigurationTests {
         #expect(configuration.healthTimeout == nil, "0 turns the check off")
         #expect(configuration.secureContext == "AQID")
         #expect(configuration.gameModeId == "mode")
+        #expect(configuration.idleTimeout == .seconds(20))
     }
 
     @Test("bad values are refused with a message that names them")
@@ -49,6 +51,8 @@ struct AgentConfigurationTests {
             (["--port", "a:udp:1:2", "--port", "a:tcp:3:4"], "InvalidPort"),
             (["--secure-context", "not base64!"], "InvalidSecureContext"),
             (["--health-timeout=-1"], "InvalidHealthTimeout"),
+            (["--idle-timeout", "0"], "InvalidIdleTimeout"),
+            (["--idle-timeout", "nan"], "InvalidIdleTimeout"),
             (["--log-level", "loud"], "InvalidLogLevel"),
             (["--allow-user", "no-such-user-here"], "UnknownUser"),
             (["--allow-group", "no-such-group-here"], "UnknownGroup"),

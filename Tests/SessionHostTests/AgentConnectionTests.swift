@@ -39,4 +39,32 @@ struct AgentConnectionTests {
         #expect(try await game.session().state == .standingBy)
         #expect(try await agent.stop() == 0)
     }
+
+    @Test("--idle-timeout closes silent, slow and idle connections, never a held request")
+    func idleTimeout() async throws {
+        let agent = try await AgentProcess.started(arguments: ["--idle-timeout", "1"])
+        let game = AgentClient(socketPath: agent.socketPath)
+        #expect(try await game.ready().state == .standingBy)
+
+        let silent = try await Self.connect(agent.socketPath)
+        let slowHead = try await Self.connect(agent.socketPath)
+        try await slowHead.writeAndFlush(ByteBuffer(string: "GET /v1/session HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+        let slowBody = try await Self.connect(agent.socketPath)
+        try await slowBody.writeAndFlush(ByteBuffer(string: "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"he"))
+        let keptAlive = try await Self.connect(agent.socketPath)
+        try await keptAlive.writeAndFlush(ByteBuffer(string: "GET /v1/session HTTP/1.1\r\nHost: x\r\n\r\n"))
+
+        // A request held longer than the idle timeout is answered, not cut.
+        let held = try await game.session(wait: .seconds(3))
+        #expect(held.state == .standingBy)
+
+        // The agent closed the four others (their close futures complete when it does).
+        for (name, channel) in [("silent", silent), ("slow head", slowHead), ("slow body", slowBody), ("idle keep-alive", keptAlive)] {
+            try await Deadline.within(.seconds(30), "the agent to close the \(name) connection") {
+                try await channel.closeFuture.get()
+            }
+        }
+        #expect(try await game.session().state == .standingBy)
+        #expect(try await agent.stop() == 0)
+    }
 }

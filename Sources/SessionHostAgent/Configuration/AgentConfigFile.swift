@@ -22,6 +22,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var cloudGameId: String?
     public var gameModeId: String?
     public var healthTimeout: Double?
+    public var idleTimeout: Double?
     public var allowUser: [String]?
     public var allowGroup: [String]?
     public var logLevel: String?
@@ -41,6 +42,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case cloudGameId = "cloud-game-id"
         case gameModeId = "game-mode-id"
         case healthTimeout = "health-timeout"
+        case idleTimeout = "idle-timeout"
         case allowUser = "allow-user"
         case allowGroup = "allow-group"
         case logLevel = "log-level"
@@ -63,6 +65,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         cloudGameId = try container.decodeIfPresent(String.self, forKey: .cloudGameId)
         gameModeId = try container.decodeIfPresent(String.self, forKey: .gameModeId)
         healthTimeout = try container.decodeIfPresent(Double.self, forKey: .healthTimeout)
+        idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout)
         allowUser = try container.decodeIfPresent([String].self, forKey: .allowUser)
         allowGroup = try container.decodeIfPresent([String].self, forKey: .allowGroup)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)

@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var gameModeId: String?
     /// `nil`: the heartbeat check is off.
     public var healthTimeout: Duration?
+    /// How long a socket connection may stay idle, or take to send a request, before it is closed.
+    public var idleTimeout: Duration
     public var allowedUsers: [UInt32]
     public var allowedGroups: [UInt32]
     public var logLevel: Logger.Level
@@ -48,7 +50,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         socketPath: String, stateDirectory: String, titleId: String = "", hostId: String? = nil,
         region: String = "local", hostName: String = "localhost", ports: [PortSpecification] = [],
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
-        gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30),
+        gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30), idleTimeout: Duration = .seconds(75),
         allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
         controlPlane: ControlPlaneSettings? = nil
     ) {
@@ -65,6 +67,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.cloudGameId = cloudGameId
         self.gameModeId = gameModeId
         self.healthTimeout = healthTimeout
+        self.idleTimeout = idleTimeout
         self.allowedUsers = allowedUsers
         self.allowedGroups = allowedGroups
         self.logLevel = logLevel
@@ -96,6 +99,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         let timeoutSeconds = options.healthTimeout ?? file.healthTimeout ?? 30
         guard timeoutSeconds.isFinite, timeoutSeconds >= 0, timeoutSeconds <= 86_400 else {
             throw InvalidInput(code: "InvalidHealthTimeout", message: "--health-timeout must be 0 to 86400 seconds")
+        }
+
+        let idleSeconds = options.idleTimeout ?? file.idleTimeout ?? 75
+        guard idleSeconds.isFinite, idleSeconds >= 1, idleSeconds <= 86_400 else {
+            throw InvalidInput(code: "InvalidIdleTimeout", message: "--idle-timeout must be 1 to 86400 seconds")
         }
 
         let hostId = options.hostId ?? file.hostId
@@ -137,6 +145,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             cloudGameId: options.cloudGameId ?? file.cloudGameId,
             gameModeId: options.gameModeId ?? file.gameModeId,
             healthTimeout: timeoutSeconds == 0 ? nil : .milliseconds(Int64(timeoutSeconds * 1000)),
+            idleTimeout: .milliseconds(Int64(idleSeconds * 1000)),
             allowedUsers: allowedUsers,
             allowedGroups: allowedGroups,
             logLevel: logLevel,

@@ -50,6 +50,9 @@ public struct AgentOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("health-timeout"), help: ArgumentHelp("Seconds without a heartbeat from a game that called ready before the host is Unhealthy; 0 turns the check off. Default: 30.", valueName: "SECONDS"))
     public var healthTimeout: Double?
 
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a socket connection may stay idle, or take to send a request, before it is closed; held requests (session?wait=, events) are never cut. Default: 75.", valueName: "SECONDS"))
+    public var idleTimeout: Double?
+
     @Option(name: .customLong("allow-user"), help: ArgumentHelp("A user (name or uid) allowed on the socket besides root and the agent's own user. Repeatable.", valueName: "USER"))
     public var allowUsers: [String] = []
 

@@ -14,8 +14,9 @@ public enum ListenTarget: Sendable, Equatable {
 }
 
 /// Serves `AgentAPI` as HTTP/1.1 on a Unix stream socket, one task per connection. It checks
-/// every connection's peer credentials, limits bodies to 64 KiB and holds long polls and event
-/// streams without threads of their own. On graceful shutdown it stops accepting and drains:
+/// every connection's peer credentials, limits bodies to 64 KiB, closes connections idle or
+/// sending a request for longer than `idleTimeout`, and holds long polls and event streams
+/// without threads of their own. On graceful shutdown it stops accepting and drains:
 /// every client gets a complete answer (see `run()`), so a restart under socket activation
 /// (an upgrade) cuts no request of a game server.
 public struct AgentHTTPServer: Service {
@@ -27,10 +28,13 @@ public struct AgentHTTPServer: Service {
     public let onListening: @Sendable () async -> Void
     /// On shutdown, how long requests in flight may take to finish before their connections are cut.
     public let drainTimeout: Duration
+    /// How long a connection may wait for its next request, or take to send one, before it is
+    /// closed. Answers being prepared, held polls and event streams are never cut.
+    public let idleTimeout: Duration
 
     public init(
         target: ListenTarget, api: AgentAPI, eventLoopGroup: any EventLoopGroup, logger: Logger,
-        drainTimeout: Duration = .seconds(5),
+        drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
         self.target = target
@@ -38,6 +42,7 @@ public struct AgentHTTPServer: Service {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.drainTimeout = drainTimeout
+        self.idleTimeout = idleTimeout
         self.onListening = onListening
     }
 
@@ -52,7 +57,7 @@ public struct AgentHTTPServer: Service {
         await onListening()
 
         let stopping = api.stopping
-        let connections = ConnectionTracker()
+        let connections = ConnectionTracker(idleTimeout: idleTimeout)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
@@ -136,7 +141,7 @@ public struct AgentHTTPServer: Service {
                 var parts = inbound.makeAsyncIterator()
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
-                    connections.markBusy(id)
+                    connections.markReading(id)
                     guard let body = try await Self.readBody(head: head, parts: &parts) else {
                         let answer = AgentAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
@@ -144,6 +149,7 @@ public struct AgentHTTPServer: Service {
                         try await write(answer, for: head, keepAlive: false, to: outbound)
                         return
                     }
+                    connections.markBusy(id)
                     let request = AgentRequest(method: head.method.rawValue, target: head.uri, body: body, peer: peer)
                     let answer = await api.handle(request)
                     // While stopping, each connection closes after its answer.

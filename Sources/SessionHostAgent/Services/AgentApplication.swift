@@ -61,6 +61,7 @@ public enum AgentApplication {
             api: AgentAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
+            idleTimeout: configuration.idleTimeout,
             onListening: {
                 listeningContinuation.yield()
                 listeningContinuation.finish()
