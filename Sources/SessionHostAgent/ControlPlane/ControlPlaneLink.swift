@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Logging
 import ServiceLifecycle
 import SessionHostModel
@@ -175,6 +180,14 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
 
     /// Whether gsmsd accepted the acknowledgement.
     private func saveAndAcknowledge(_ handoff: Handoff) async -> Bool {
+        // A hand-off read after its deadline (the agent was stopped or starved meanwhile) has
+        // moved on to another host: the game must never see it.
+        if Self.isPastDeadline(handoff, now: Date()) {
+            logger.warning(
+                "hand-off read after its acknowledgement deadline; ignoring it (gsmsd gives it to another host). If this repeats, check this machine's clock against gsmsd's",
+                metadata: ["session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)"])
+            return false
+        }
         do {
             try await agent.accept(handoff)
         } catch {
@@ -199,6 +212,19 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             }
         }
         return false
+    }
+
+    /// How far past `acknowledgeBy` (gsmsd's clock) this machine's clock must be before a
+    /// hand-off counts as late: room for clocks a little apart.
+    static let lateHandoffTolerance: TimeInterval = 2
+
+    /// Whether `acknowledgeBy` has passed by more than `lateHandoffTolerance`. An unreadable
+    /// deadline counts as not passed: gsmsd refuses a late acknowledgement anyway.
+    static func isPastDeadline(_ handoff: Handoff, now: Date) -> Bool {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let deadline = (try? style.parse(handoff.acknowledgeBy)) ?? (try? Date.ISO8601FormatStyle().parse(handoff.acknowledgeBy))
+        guard let deadline else { return false }
+        return now.timeIntervalSince(deadline) > lateHandoffTolerance
     }
 
     // MARK: Shutdown
