@@ -1,6 +1,9 @@
 public import AllocationStore
 import FoundationEssentials
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Logging
 
 /// The embedded inventory (SPEC §4: gsmsd's default `--database`): one SQLite file in WAL mode
@@ -42,7 +45,7 @@ public final class SQLiteInventoryStore: InventoryStore {
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw StoreError.unavailable("cannot open the database \(path): \(Self.describe(error))")
+            throw StoreError.unavailable("cannot open the database \(path): \(Self.describe(error))\(Self.directoryProblem(of: path))")
         }
         do {
             let applied = try await database.writeWithoutTransaction { db in
@@ -60,6 +63,14 @@ public final class SQLiteInventoryStore: InventoryStore {
             throw storeError(error)
         }
         return SQLiteInventoryStore(writer: GroupCommitWriter(database: database), logger: logger)
+    }
+
+    /// Why the database's directory cannot be written, if it cannot ("; /dir: Read-only file
+    /// system"), to say more than SQLite's "unable to open database file".
+    static func directoryProblem(of path: String) -> String {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        guard access(directory.isEmpty ? "/" : directory, W_OK) != 0 else { return "" }
+        return "; \(directory): \(String(cString: strerror(errno)))"
     }
 
     /// Closes the database after the calls already made; later calls throw

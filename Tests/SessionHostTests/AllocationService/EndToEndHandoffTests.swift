@@ -10,8 +10,9 @@ struct EndToEndHandoffTests {
     static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
 
     /// Starts a real agent joined to `gsms` as `hostId`.
+    /// `stateDirectory` replaces the agent's own (in its temporary directory).
     static func agent(
-        _ gsms: GSMSProcess, hostId: String, region: String = "WestUS", extra: [String] = []
+        _ gsms: GSMSProcess, hostId: String, region: String = "WestUS", stateDirectory: String? = nil, extra: [String] = []
     ) async throws -> AgentProcess {
         let secretFile = gsms.directory.file("fleet-\(hostId).token")
         try Data((GSMSProcess.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
@@ -19,8 +20,8 @@ struct EndToEndHandoffTests {
             "--control-plane", "http://127.0.0.1:\(gsms.client.port)", "--agent-token-file", secretFile,
             "--title-id", "1234", "--host-id", hostId, "--region", region, "--hostname", "\(hostId).example.net",
             "--port", "game:udp:7777:30000", "--health-timeout", "0",
-        ] + extra)
-        try gsms.useHostKey(of: agent, hostId: hostId)
+        ] + (stateDirectory.map { ["--state-dir", $0] } ?? []) + extra)
+        try gsms.useHostKey(in: stateDirectory ?? agent.stateDirectory, hostId: hostId)
         return agent
     }
 
@@ -129,7 +130,7 @@ struct EndToEndHandoffTests {
             "--control-plane", "http://127.0.0.1:\(port)", "--agent-token-file", secretFile, "--title-id", "1234",
             "--host-id", "vm-1", "--health-timeout", "0",
         ])
-        try gsms.useHostKey(of: agent, hostId: "vm-1")
+        try gsms.useHostKey(in: agent.stateDirectory, hostId: "vm-1")
         let game = AgentClient(socketPath: agent.socketPath)
         #expect(try await game.ready().state == .standingBy)
         try await gsms.restart(onPort: port)

@@ -32,7 +32,7 @@ struct HandoffAcknowledgementTests {
             "--control-plane", proxy.url, "--agent-token-file", secretFile, "--title-id", "1234", "--host-id", "vm-1",
             "--region", "WestUS", "--hostname", "vm-1.example.net", "--port", "game:udp:7777:30000", "--health-timeout", "0",
         ])
-        try gsms.useHostKey(of: agent, hostId: "vm-1")
+        try gsms.useHostKey(in: agent.stateDirectory, hostId: "vm-1")
         let game = AgentClient(socketPath: agent.socketPath)
         _ = try await game.ready()
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy")

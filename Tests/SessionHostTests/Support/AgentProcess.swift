@@ -121,6 +121,14 @@ final class AgentProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Starts the agent again with the same arguments (after `stop`) when it is expected to
+    /// refuse to start: waits for its exit and returns its status.
+    func restartExpectingExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        notify.reset()
+        try launch(arguments: arguments, executable: executable)
+        return try await waitForExit(timeout: timeout)
+    }
+
     /// Starts the agent again with the same arguments (after `stop`), and waits for `READY=1`.
     func restart() async throws {
         notify.reset()

@@ -111,10 +111,10 @@ final class GSMSProcess: @unchecked Sendable {
     private let keysLock = NSLock()
     private var realAgentKeys: [String: String] = [:]
 
-    /// From now on, calls for `hostId` present the key of the real agent `agent` (the `host-key`
-    /// file in its state directory) instead of the simulated agent's.
-    func useHostKey(of agent: AgentProcess, hostId: String) throws {
-        let text = try String(contentsOfFile: agent.stateDirectory + "/host-key", encoding: .utf8)
+    /// From now on, calls for `hostId` present the key of the real agent whose state directory is
+    /// `stateDirectory` (its `host-key` file) instead of the simulated agent's.
+    func useHostKey(in stateDirectory: String, hostId: String) throws {
+        let text = try String(contentsOfFile: stateDirectory + "/host-key", encoding: .utf8)
         keysLock.withLock { realAgentKeys[hostId] = text.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
