@@ -79,6 +79,11 @@ public enum AgentApplication {
             }
             services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
         }
+        if let gsdk = configuration.gsdk {
+            services.append(.init(service: GSDKListener(
+                settings: gsdk, api: GSDKAPI(frontEnd: GSDKFrontEnd(agent: agent, logger: logger)),
+                identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [

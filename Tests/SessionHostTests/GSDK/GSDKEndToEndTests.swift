@@ -1,0 +1,220 @@
+import Foundation
+import NIOHTTP1
+import SessionHostModel
+import SessionHostSDK
+import Testing
+
+/// A GSDK game server as the public SDKs speak to their agent: it reads the config file the
+/// agent wrote, then sends the SDK's exact requests (verb, URL, headers, JSON) over loopback TCP.
+struct GSDKGameClient {
+    let config: [String: Any]
+    let client: HTTPTestClient
+    let sessionHostId: String
+
+    /// The C++ SDK's headers (curl adds Host and Content-Length).
+    static let cppHeaders = [("Accept", "application/json"), ("Content-Type", "application/json; charset=utf-8")]
+    /// The C# SDK's headers.
+    static let csharpHeaders = [
+        ("Accept", "application/json"), ("User-Agent", "Microsoft PlayFab Game SDK"),
+        ("Content-Type", "application/json; charset=utf-8"),
+    ]
+
+    /// Reads `GSDK_CONFIG_FILE` once the agent has written it.
+    static func reading(_ path: String, agent: AgentProcess) async throws -> GSDKGameClient {
+        try await agent.waitForFile(path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let endpoint = try #require(config["heartbeatEndpoint"] as? String)
+        let hostId = try #require(config["sessionHostId"] as? String)
+        let parts = endpoint.split(separator: ":")
+        let port = try #require(parts.last.flatMap { Int($0) })
+        return GSDKGameClient(config: config, client: HTTPTestClient(host: String(parts[0]), port: port), sessionHostId: hostId)
+    }
+
+    /// The C++ SDK's heartbeat: PATCH /v1/sessionHosts/{id}.
+    func cppHeartbeat(_ state: String, players: [String] = []) async throws -> HTTPTestClient.Answer {
+        try await client.send(
+            .PATCH, "/v1/sessionHosts/\(sessionHostId)", headers: Self.cppHeaders,
+            body: Array(GSDKRequests.cpp(state, players: players).utf8))
+    }
+
+    /// The C# SDK's heartbeat: PATCH /v1/sessionHosts/{id}, Newtonsoft-indented.
+    func csharpHeartbeat(_ state: String) async throws -> HTTPTestClient.Answer {
+        try await client.send(
+            .PATCH, "/v1/sessionHosts/\(sessionHostId)", headers: Self.csharpHeaders, body: Array(GSDKRequests.csharp(state).utf8))
+    }
+
+    /// The Go SDK's heartbeat: POST /v1/sessionHosts/{id}/heartbeats.
+    func goHeartbeat(_ state: String) async throws -> HTTPTestClient.Answer {
+        try await client.send(
+            .POST, "/v1/sessionHosts/\(sessionHostId)/heartbeats", headers: [("Content-Type", "application/json")],
+            body: Array(GSDKRequests.go(state).utf8))
+    }
+}
+
+@Suite("GSDK end to end: real sessionhostd (and gsmsd) with GSDK game servers", .serialized)
+struct GSDKEndToEndTests {
+    static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
+
+    static func localAgent() async throws -> (AgentProcess, String) {
+        let directory = try TemporaryDirectory()
+        let configPath = directory.file("gsdkConfig.json")
+        let agent = try AgentProcess(directory: directory, arguments: [
+            "--title-id", "1234ABCD", "--hostname", "203.0.113.7", "--port", "game:udp:7777:30000",
+            "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
+            "--gsdk-log-folder", directory.file("gamelogs"),
+        ])
+        try await agent.waitForReady()
+        return (agent, configPath)
+    }
+
+    @Test("the agent writes the GSDK config file: endpoint, host id, ports, folders, address")
+    func configFile() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        let host = try await AgentClient(socketPath: agent.socketPath).host()
+        #expect(game.sessionHostId == host.sessionHostId)
+        #expect((game.config["heartbeatEndpoint"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(game.client.port > 0)
+        #expect(game.config["gamePorts"] as? [String: String] == ["game": "7777"])
+        #expect(game.config["publicIpV4Address"] as? String == "203.0.113.7")
+        #expect(game.config["logFolder"] as? String == agent.directory.file("gamelogs"))
+        let info = try #require(game.config["gameServerConnectionInfo"] as? [String: Any])
+        let ports = try #require(info["gamePortsConfiguration"] as? [[String: Any]])
+        #expect(ports.first?["serverListeningPort"] as? Int == 7777)
+        #expect(ports.first?["clientConnectionPort"] as? Int == 30000)
+        try await agent.stop()
+    }
+
+    @Test("a C++ GSDK game server: gsdkinfo, StandingBy registers, a hand-off is Active with its session, the end releases it")
+    func cppLifecycle() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        let socket = AgentClient(socketPath: agent.socketPath)
+
+        let info = try await game.client.send(
+            .POST, "/v1/metrics/\(game.sessionHostId)/gsdkinfo", headers: GSDKGameClient.cppHeaders,
+            body: Array(GSDKRequests.cppInfo.utf8))
+        #expect(info.status == 200, "\(info)")
+
+        let initializing = try await game.cppHeartbeat("Initializing")
+        #expect(initializing.status == 200, "\(initializing)")
+        #expect(initializing.json["operation"] as? String == "Continue")
+        #expect(initializing.json["nextHeartbeatIntervalMs"] as? Int == 1000)
+        #expect(initializing.header("Content-Type")?.hasPrefix("application/json") == true)
+        #expect(try await socket.host().state == .initializing)
+
+        let standingBy = try await game.cppHeartbeat("StandingBy")
+        #expect(standingBy.json["operation"] as? String == "Continue")
+        #expect(standingBy.json["sessionConfig"] == nil)
+        #expect(try await socket.host().state == .standingBy)
+
+        _ = try await socket.allocateLocally(sessionId: Self.sessionId, sessionCookie: "map=dust2")
+        let handedOver = try await game.cppHeartbeat("StandingBy")
+        #expect(handedOver.json["operation"] as? String == "Active", "\(handedOver)")
+        let config = try #require(handedOver.json["sessionConfig"] as? [String: Any])
+        #expect(config["sessionId"] as? String == Self.sessionId)
+        #expect(config["sessionCookie"] as? String == "map=dust2")
+
+        let active = try await game.cppHeartbeat("Active", players: ["player-1"])
+        #expect(active.json["operation"] as? String == "Continue")
+        let session = try await socket.session()
+        #expect(session.players == [Player(playerId: "player-1")])
+
+        // The session ends on the socket side: the Active game server is told to terminate.
+        _ = try await socket.endSession()
+        let terminate = try await game.cppHeartbeat("Active")
+        #expect(terminate.json["operation"] as? String == "Terminate")
+        #expect(try await game.cppHeartbeat("Terminating").json["operation"] as? String == "Continue")
+
+        // The game server's next process stands by again.
+        #expect(try await game.cppHeartbeat("StandingBy").json["operation"] as? String == "Continue")
+        #expect(try await socket.host().state == .standingBy)
+        try await agent.stop()
+    }
+
+    @Test("C# and Go forms: PATCH with the C# headers and POST …/heartbeats both drive the host")
+    func csharpAndGo() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        let socket = AgentClient(socketPath: agent.socketPath)
+        let csharp = try await game.csharpHeartbeat("StandingBy")
+        #expect(csharp.status == 200, "\(csharp)")
+        #expect(try await socket.host().state == .standingBy, "the C# SDK's default Unhealthy does not keep the host out")
+        _ = try await socket.allocateLocally(sessionId: Self.sessionId, sessionCookie: nil)
+        let go = try await game.goHeartbeat("StandingBy")
+        #expect(go.status == 200, "\(go)")
+        #expect(go.json["operation"] as? String == "Active")
+        #expect((go.json["sessionConfig"] as? [String: Any])?["sessionId"] as? String == Self.sessionId)
+        _ = try await game.goHeartbeat("Active")
+        #expect(try await game.goHeartbeat("Terminated").status == 200)
+        #expect(try await socket.host().state == .terminating)
+        try await agent.stop()
+    }
+
+    @Test("bad requests get clear errors and change nothing; the agent keeps serving")
+    func badRequests() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        let path = "/v1/sessionHosts/\(game.sessionHostId)"
+        let malformed = try await game.client.send(.PATCH, path, headers: GSDKGameClient.cppHeaders, body: Array("{\"CurrentGameState\":".utf8))
+        #expect(malformed.status == 400)
+        #expect(malformed.json["code"] as? String == "MalformedRequest")
+        let unknown = try await game.client.send(.PATCH, "/v1/sessionHosts/someone-else", body: Array(GSDKRequests.cpp("StandingBy").utf8))
+        #expect(unknown.status == 404)
+        #expect(try await game.client.send(.GET, path).status == 405)
+        #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .initializing)
+        #expect(try await game.cppHeartbeat("StandingBy").status == 200)
+        try await agent.stop()
+    }
+
+    @Test("a non-loopback --gsdk-listen is refused at start with a clear error")
+    func refusesNonLoopback() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await ProcessRun.run(
+            Binaries.sessionhostd,
+            ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen", "0.0.0.0:56001"],
+            in: directory)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("loopback"), "\(result.stderr)")
+    }
+
+    @Test("through gsmsd: a GSDK game server stands by, a title allocates, the game gets Active with the session, ends, and the host is released")
+    func throughGSMS() async throws {
+        let gsms = try await GSMSProcess()
+        let configPath = gsms.directory.file("gsdkConfig-vm-1.json")
+        let agent = try await EndToEndHandoffTests.agent(
+            gsms, hostId: "vm-1", extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath])
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        #expect(game.sessionHostId == "vm-1")
+
+        #expect(try await game.cppHeartbeat("Initializing").json["operation"] as? String == "Continue")
+        #expect(try await game.cppHeartbeat("StandingBy").json["operation"] as? String == "Continue")
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy")
+
+        let allocation = try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2"])
+        #expect(allocation.status == 200, "\(allocation)\n\(agent.log)")
+
+        // The game server learns of its session on its next heartbeat, as with PlayFab's agent.
+        let handedOver = try await game.cppHeartbeat("StandingBy")
+        #expect(handedOver.json["operation"] as? String == "Active", "\(handedOver)")
+        let config = try #require(handedOver.json["sessionConfig"] as? [String: Any])
+        #expect(config["sessionId"] as? String == Self.sessionId)
+        #expect(config["sessionCookie"] as? String == "map=dust2")
+        #expect(try await game.cppHeartbeat("Active", players: ["p1"]).json["operation"] as? String == "Continue")
+        #expect(try await gsms.hostStatus("vm-1").json["state"] as? String == "Active")
+
+        // The match is over: the game server reports Terminating; the host is released.
+        _ = try await game.cppHeartbeat("Terminating")
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "Terminating")
+        let lookUp = try await gsms.client.send(
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+        #expect(lookUp.status == 404)
+
+        // Its next process stands by and the host is back in the pool.
+        _ = try await game.cppHeartbeat("StandingBy")
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy")
+        try await agent.stop()
+        try await gsms.stop()
+    }
+}
