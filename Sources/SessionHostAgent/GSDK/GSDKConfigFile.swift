@@ -7,7 +7,7 @@ import Foundation
 /// The file the GSDKs read at start-up from `GSDK_CONFIG_FILE`: where the agent listens, which
 /// session host the game server is, its ports and folders. Member names are those the SDKs
 /// parse (docs/gsdk-compatibility.md); the public address appears under each spelling an SDK
-/// reads (`publicIpV4Adress` is the C# SDK's own spelling).
+/// reads (`publicIpV4Adress` is the C#, Unity and Unreal SDKs' own spelling).
 public struct GSDKConfigFile: Codable, Sendable, Equatable {
     public var heartbeatEndpoint: String
     public var sessionHostId: String
@@ -19,15 +19,17 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
     public var buildMetadata: [String: String]
     /// Port name to the port the game server listens on, as text (the C++ SDK reads strings).
     public var gamePorts: [String: String]
-    public var publicIpV4Address: String?
-    public var ipV4Address: String?
+    /// The host name when it is an IPv4 address, else empty (never absent: some SDKs read it
+    /// without checking).
+    public var publicIpV4Address: String
+    public var ipV4Address: String
     public var fullyQualifiedDomainName: String
     public var gameServerConnectionInfo: ConnectionInfo
 
     public struct ConnectionInfo: Codable, Sendable, Equatable {
-        public var publicIpV4Adress: String?
-        public var publicIpV4Address: String?
-        public var ipV4Address: String?
+        public var publicIpV4Adress: String
+        public var publicIpV4Address: String
+        public var ipV4Address: String
         public var gamePortsConfiguration: [GamePort]
 
         enum CodingKeys: String, CodingKey {
@@ -54,7 +56,7 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
 
     /// The file for this host: its id and ports, the GSDK listener's endpoint and folders.
     public init(sessionHostId: String, identity: HostIdentity, endpoint: String, settings: GSDKSettings) {
-        let address = GSDKSettings.isIPv4(identity.hostName) ? identity.hostName : nil
+        let address = GSDKSettings.isIPv4(identity.hostName) ? identity.hostName : ""
         heartbeatEndpoint = endpoint
         self.sessionHostId = sessionHostId
         vmId = identity.hostName

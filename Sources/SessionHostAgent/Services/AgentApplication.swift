@@ -80,9 +80,11 @@ public enum AgentApplication {
             services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
         }
         if let gsdk = configuration.gsdk {
+            let frontEnd = GSDKFrontEnd(agent: agent, logger: logger)
             services.append(.init(service: GSDKListener(
-                settings: gsdk, api: GSDKAPI(frontEnd: GSDKFrontEnd(agent: agent, logger: logger)),
+                settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
                 identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger)))
+            services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

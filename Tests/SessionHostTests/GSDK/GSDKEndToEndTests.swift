@@ -217,4 +217,39 @@ struct GSDKEndToEndTests {
         try await agent.stop()
         try await gsms.stop()
     }
+
+    @Test("through gsmsd: a GSDK game server that takes its session and exits (falls silent) releases the host after the health timeout")
+    func silentGameReleasesHost() async throws {
+        let gsms = try await GSMSProcess()
+        let configPath = gsms.directory.file("gsdkConfig-vm-2.json")
+        let agent = try await EndToEndHandoffTests.agent(
+            gsms, hostId: "vm-2", extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath, "--health-timeout", "2"])
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+
+        // Heartbeat StandingBy like the SDK until the session arrives, then once Active, then exit.
+        let (client, path) = (game.client, "/v1/sessionHosts/\(game.sessionHostId)")
+        let handedOver = Task { () async throws -> HTTPTestClient.Answer in
+            while true {
+                let answer = try await client.send(
+                    .PATCH, path, headers: GSDKGameClient.cppHeaders, body: Array(GSDKRequests.cpp("StandingBy").utf8))
+                if answer.json["operation"] as? String == "Active" { return answer }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-2", state: "StandingBy")
+        let allocation = try await gsms.allocate(["sessionId": Self.sessionId])
+        #expect(allocation.status == 200, "\(allocation)\n\(agent.log)")
+        let answer = try await Deadline.within(.seconds(30), "the Active operation") { try await handedOver.value }.json
+        #expect((answer["sessionConfig"] as? [String: Any])?["sessionId"] as? String == Self.sessionId)
+        #expect(try await game.cppHeartbeat("Active").json["operation"] as? String == "Continue")
+
+        // No more heartbeats: after the health timeout the session is ended and gsmsd releases the host.
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-2", state: "Terminating", timeout: .seconds(30))
+        let lookUp = try await gsms.client.send(
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+        #expect(lookUp.status == 404)
+        #expect(agent.log.contains("stopped heartbeating"))
+        try await agent.stop()
+        try await gsms.stop()
+    }
 }

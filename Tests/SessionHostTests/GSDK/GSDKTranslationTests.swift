@@ -199,6 +199,13 @@ struct GSDKTranslationTests {
         #expect(ports[0]["name"] as? String == "game")
         #expect(ports[0]["serverListeningPort"] as? Int == 7777)
         #expect(ports[0]["clientConnectionPort"] as? Int == 30000)
+
+        configuration.hostName = "vm-1.example.net"
+        let named = GSDKConfigFile(
+            sessionHostId: "vm-1", identity: HostIdentity(configuration: configuration), endpoint: "127.0.0.1:56001", settings: settings)
+        #expect(named.publicIpV4Address == "", "present but empty: some SDKs read it without checking")
+        #expect(named.gameServerConnectionInfo.publicIpV4Adress == "")
+        #expect(named.fullyQualifiedDomainName == "vm-1.example.net")
     }
 }
 
@@ -291,6 +298,26 @@ struct GSDKFrontEndTests {
         let answer = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         #expect(answer.operation == .active)
         #expect(await fixture.agent.state == .active)
+    }
+
+    @Test("a game server that took its session and fell silent for the health timeout has ended it")
+    func silence() async throws {
+        let fixture = try AgentFixture(healthTimeout: .milliseconds(200))
+        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
+        #expect(await frontEnd.silenceDeadline() == nil, "no session taken: nothing to end")
+        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
+        _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
+        #expect(await frontEnd.silenceDeadline() == nil, "offered, not yet taken")
+        _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .active))
+        let deadline = try #require(await frontEnd.silenceDeadline())
+        await frontEnd.endSessionIfSilent()
+        #expect(await fixture.agent.state == .active || ContinuousClock.now >= deadline)
+        try await Deadline.waitUntilAsync("the silence deadline") { ContinuousClock.now >= deadline }
+        await frontEnd.endSessionIfSilent()
+        #expect(await fixture.agent.state == .terminating)
+        #expect(await fixture.agent.unreportedEnd == AgentFixture.sessionId)
+        #expect(await frontEnd.silenceDeadline() == nil)
     }
 
     @Test("gsdkinfo needs a flavour and a version")
