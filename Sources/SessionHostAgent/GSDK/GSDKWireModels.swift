@@ -16,6 +16,8 @@ public enum GSDKGameState: String, Sendable, CaseIterable {
     case terminated = "Terminated"
     case quarantined = "Quarantined"
 
+    // The order is the SDKs' enum order: a state sent as a number is its position here.
+
     /// The state named `text`, ignoring case.
     public init?(named text: String) {
         guard let state = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else { return nil }
@@ -48,8 +50,14 @@ public struct GSDKHeartbeatRequest: Decodable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
-        let stateText = try container.requireIgnoringCase(String.self, "CurrentGameState")
-        guard let state = GSDKGameState(named: stateText) else {
+        // A serializer that writes enums as numbers sends the enum's position (Invalid = 0, …).
+        let state: GSDKGameState?
+        if let number = try? container.decodeIgnoringCase(Int.self, "CurrentGameState") {
+            state = GSDKGameState.allCases.indices.contains(number) ? GSDKGameState.allCases[number] : nil
+        } else {
+            state = GSDKGameState(named: try container.requireIgnoringCase(String.self, "CurrentGameState"))
+        }
+        guard let state else {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: [AnyCodingKey("CurrentGameState")],
                 debugDescription: "CurrentGameState must be one of \(GSDKGameState.allCases.map(\.rawValue).joined(separator: ", "))"))

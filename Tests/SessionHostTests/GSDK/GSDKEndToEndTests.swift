@@ -168,6 +168,33 @@ struct GSDKEndToEndTests {
         try await agent.stop()
     }
 
+    @Test("HTTP as curl speaks it: two heartbeats on one connection, Expect: 100-continue, a body over 64 KiB refused")
+    func connectionHandling() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        let body = GSDKRequests.cpp("StandingBy")
+        let head = "PATCH /v1/sessionHosts/\(game.sessionHostId) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+            + "Content-Type: application/json; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+        let keepAlive = try LoopbackTCP.exchange(port: game.client.port, head + "\r\n" + body + head + "\r\n" + body) {
+            LoopbackTCP.count("200 OK", in: $0) == 2 && $0.hasSuffix("}")
+        }
+        #expect(LoopbackTCP.count("200 OK", in: keepAlive) == 2, "\(keepAlive)")
+
+        let continued = try LoopbackTCP.exchange(port: game.client.port, head + "Expect: 100-continue\r\n\r\n" + body) {
+            $0.contains("200 OK") && $0.hasSuffix("}")
+        }
+        #expect(continued.hasPrefix("HTTP/1.1 100 Continue"), "\(continued)")
+        #expect(continued.contains(#""operation":"Continue""#))
+
+        let huge = try LoopbackTCP.exchange(
+            port: game.client.port,
+            "PATCH /v1/sessionHosts/\(game.sessionHostId) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 70000\r\n\r\n"
+        ) { $0.contains("BodyTooLarge") }
+        #expect(huge.hasPrefix("HTTP/1.1 413"), "\(huge)")
+        #expect(try await game.cppHeartbeat("Active").status == 200, "the agent keeps serving")
+        try await agent.stop()
+    }
+
     @Test("a non-loopback --gsdk-listen is refused at start with a clear error")
     func refusesNonLoopback() async throws {
         let directory = try TemporaryDirectory()

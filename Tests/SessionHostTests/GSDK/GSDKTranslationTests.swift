@@ -60,13 +60,15 @@ struct GSDKTranslationTests {
         #expect(java.currentGameState == .active)
         #expect(java.currentPlayers == [Player(playerId: "p9")])
         #expect(try Self.decode(#"{"CurrentGameState":"terminated"}"#).currentGameState == .terminated)
+        #expect(try Self.decode(#"{"CurrentGameState":2,"CurrentGameHealth":"Healthy"}"#).currentGameState == .standingBy)
     }
 
     @Test("a heartbeat without a known CurrentGameState is refused")
     func badRequests() {
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameHealth":"Healthy"}"#) }
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":"Sleeping"}"#) }
-        #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":3}"#) }
+        #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":7}"#) }
+        #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":true}"#) }
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":"Active","CurrentPlayers":[{"Name":"x"}]}"#) }
     }
 
