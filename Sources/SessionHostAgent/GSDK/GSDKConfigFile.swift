@@ -84,10 +84,11 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
-    /// Writes the file atomically (readable by the agent's group: the game server's user is in it).
+    /// Writes the file atomically, readable by everyone (it holds no secret, and the game server
+    /// may run as any user).
     public func write(to path: String) throws(AgentError) {
         do {
-            try AtomicFile.write(encoded(), to: path, mode: 0o644)
+            try AtomicFile.write(encoded(), to: path, mode: 0o644, exactMode: true)
         } catch {
             throw AgentError(status: 500, code: "GSDKConfigNotWritten", message: "cannot write the GSDK config file: \(error)")
         }

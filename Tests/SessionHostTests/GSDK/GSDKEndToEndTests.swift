@@ -71,6 +71,9 @@ struct GSDKEndToEndTests {
     @Test("the agent writes the GSDK config file: endpoint, host id, ports, folders, address")
     func configFile() async throws {
         let (agent, configPath) = try await Self.localAgent()
+        // READY=1 waits for the file, so a game server ordered after the agent finds it.
+        let attributes = try FileManager.default.attributesOfItem(atPath: configPath)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o644, "world-readable: no secret in it")
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
         let host = try await AgentClient(socketPath: agent.socketPath).host()
         #expect(game.sessionHostId == host.sessionHostId)
