@@ -18,6 +18,8 @@ public actor GSDKFrontEnd {
         didSet { if taken != nil, taken != oldValue { takenContinuation.yield() } }
     }
     private var reportedSDK: GSDKInfoReport?
+    /// Whether the game server was already told to terminate (logged once, not every second).
+    private var toldToTerminate = false
     private let clock = ContinuousClock()
     private var lastHeartbeat: ContinuousClock.Instant
     /// Yields when the game server takes a session (for `GSDKSilenceMonitor`).
@@ -64,9 +66,10 @@ public actor GSDKFrontEnd {
             taken = sessionId
         }
         let operation = GSDKHeartbeatTranslation.operation(gameState: request.currentGameState, session: session.sessionId)
-        if operation == .terminate {
+        if operation == .terminate, !toldToTerminate {
             logger.info("the GSDK game server is Active without a session on this host: told to terminate")
         }
+        toldToTerminate = operation == .terminate
         return GSDKHeartbeatResponse(
             currentGameState: request.currentGameState.rawValue,
             operation: operation,

@@ -137,6 +137,7 @@ public struct GSDKListener: Service {
         _ answer: AgentResponse, for head: HTTPRequestHead, keepAlive: Bool,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
+        // GSDKAPI answers JSON documents only, never streams.
         guard case .json(let status, let body, let extra) = answer else { return }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
