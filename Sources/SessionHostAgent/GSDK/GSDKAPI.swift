@@ -22,16 +22,18 @@ public struct GSDKAPI: Sendable {
 
     public func handle(method: String, target: String, body: [UInt8]) async -> AgentResponse {
         let path = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        // Route names ignore case, as PlayFab's agent does; the host id is compared exactly.
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        let names = segments.map { $0.lowercased() }
         let route: Route
         let allowed: String
         let hostId: String
         switch segments.count {
-        case 3 where segments[0] == "v1" && segments[1].lowercased() == "sessionhosts":
+        case 3 where names[0] == "v1" && names[1] == "sessionhosts":
             (route, allowed, hostId) = (.heartbeat, "PATCH", segments[2])
-        case 4 where segments[0] == "v1" && segments[1].lowercased() == "sessionhosts" && segments[3] == "heartbeats":
+        case 4 where names[0] == "v1" && names[1] == "sessionhosts" && names[3] == "heartbeats":
             (route, allowed, hostId) = (.heartbeat, "POST", segments[2])
-        case 4 where segments[0] == "v1" && segments[1] == "metrics" && segments[3].lowercased() == "gsdkinfo":
+        case 4 where names[0] == "v1" && names[1] == "metrics" && names[3] == "gsdkinfo":
             (route, allowed, hostId) = (.gsdkInfo, "POST", segments[2])
         default:
             return AgentAPI.error(AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
