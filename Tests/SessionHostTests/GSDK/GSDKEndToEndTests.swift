@@ -209,6 +209,19 @@ struct GSDKEndToEndTests {
         #expect(result.stderr.contains("loopback"), "\(result.stderr)")
     }
 
+    @Test("a GSDK port already in use stops the agent with a clear error")
+    func portInUse() async throws {
+        let directory = try TemporaryDirectory()
+        let (descriptor, port) = try LoopbackTCP.occupyPort()
+        defer { close(descriptor) }
+        let result = try await ProcessRun.run(
+            Binaries.sessionhostd,
+            ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen", "127.0.0.1:\(port)"],
+            in: directory)
+        #expect(result.status != 0)
+        #expect((result.stdout + result.stderr).contains("cannot listen for GSDK game servers on 127.0.0.1:\(port)"), "\(result.stderr)")
+    }
+
     @Test("through gsmsd: a GSDK game server stands by, a title allocates, the game gets Active with the session, ends, and the host is released")
     func throughGSMS() async throws {
         let gsms = try await GSMSProcess()

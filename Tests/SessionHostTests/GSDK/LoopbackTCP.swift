@@ -38,6 +38,26 @@ enum LoopbackTCP {
         return String(decoding: response, as: UTF8.self)
     }
 
+    /// A listening socket on a free loopback port, to make that port busy; close the descriptor.
+    static func occupyPort() throws -> (descriptor: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw TestFailure("bind: \(String(cString: strerror(errno)))")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
     /// How many complete `HTTP/1.1 <status>` lines `text` holds.
     static func count(_ status: String, in text: String) -> Int {
         text.components(separatedBy: "HTTP/1.1 \(status)").count - 1
