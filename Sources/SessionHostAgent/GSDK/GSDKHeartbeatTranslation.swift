@@ -55,18 +55,16 @@ public enum GSDKHeartbeatTranslation {
         }
     }
 
-    /// `sessionConfig` for a session: `sessionId` only when it is a GUID (a session from
-    /// `/clusters` has a path as its id, which the C# SDK could not parse), the real id always in
-    /// `metadata.sessionId`.
+    /// `sessionConfig` for a session: `sessionId` and `sessionCookie`; a session id that is not a
+    /// GUID (a session from `/clusters` has a path as its id, which the C# SDK could not parse)
+    /// goes in `metadata.sessionId` instead.
     public static func sessionConfig(for session: SessionInfo) -> GSDKSessionConfig? {
         guard let sessionId = session.sessionId else { return nil }
-        var metadata = ["sessionId": sessionId]
-        if let allocatedAt = session.allocatedAt { metadata["allocatedAt"] = allocatedAt }
+        let guid = isGUID(sessionId)
         return GSDKSessionConfig(
-            sessionId: isGUID(sessionId) ? sessionId : nil,
+            sessionId: guid ? sessionId : nil,
             sessionCookie: session.sessionCookie,
-            initialPlayers: [],
-            metadata: metadata)
+            metadata: guid ? nil : ["sessionId": sessionId])
     }
 
     /// Whether `text` is a GUID in its 8-4-4-4-12 hexadecimal form.

@@ -68,17 +68,20 @@ public struct GSDKHeartbeatRequest: Decodable, Sendable, Equatable {
     }
 }
 
-/// `sessionConfig` of a heartbeat answer: the session the host was allocated.
+/// `sessionConfig` of a heartbeat answer: the session the host was allocated. Members without a
+/// value are left out, so that in the usual case every member is a string, which every SDK
+/// version parses (older C# SDKs read `sessionConfig` as a string dictionary).
 public struct GSDKSessionConfig: Encodable, Sendable, Equatable {
     /// The session id when it is a GUID (the C# SDK parses it as a `Guid`); absent otherwise.
     public var sessionId: String?
     public var sessionCookie: String?
-    public var initialPlayers: [String]
-    /// String members the SDKs copy into their config settings: `sessionId` (always the
-    /// session's own id, GUID or not) and `allocatedAt`.
-    public var metadata: [String: String]
+    /// Players the allocation named; allocations through gsmsd name none, so it is left out.
+    public var initialPlayers: [String]?
+    /// String members the C++ and Go SDKs copy into their config settings: `sessionId`, the
+    /// session's own id, when it is not a GUID (a session from `/clusters`).
+    public var metadata: [String: String]?
 
-    public init(sessionId: String?, sessionCookie: String?, initialPlayers: [String] = [], metadata: [String: String] = [:]) {
+    public init(sessionId: String?, sessionCookie: String?, initialPlayers: [String]? = nil, metadata: [String: String]? = nil) {
         self.sessionId = sessionId
         self.sessionCookie = sessionCookie
         self.initialPlayers = initialPlayers

@@ -261,6 +261,27 @@ struct GSDKEndToEndTests {
         try await gsms.stop()
     }
 
+    @Test("through gsmsd's /clusters: a session whose id is a path reaches the game server in metadata, not as a GUID")
+    func clusterSession() async throws {
+        let gsms = try await GSMSProcess()
+        let configPath = gsms.directory.file("gsdkConfig-vm-3.json")
+        let agent = try await EndToEndHandoffTests.agent(
+            gsms, hostId: "vm-3", extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath])
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        _ = try await game.csharpHeartbeat("StandingBy")
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-3", state: "StandingBy")
+        let path = "/serviceconfigs/00000000-0000-0000-0000-000000000001/sessiontemplates/match/session/abc"
+        let answer = try await gsms.cluster(["sessionId": path])
+        #expect(answer.json["fulfillmentState"] as? String == "Fulfilled", "\(answer)")
+        let handedOver = try await game.csharpHeartbeat("StandingBy")
+        #expect(handedOver.json["operation"] as? String == "Active", "\(handedOver)")
+        let config = try #require(handedOver.json["sessionConfig"] as? [String: Any])
+        #expect(config["sessionId"] == nil, "the C# SDK parses sessionId as a GUID")
+        #expect(config["metadata"] as? [String: String] == ["sessionId": path])
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
     @Test("through gsmsd: a GSDK game server that takes its session and exits (falls silent) releases the host after the health timeout")
     func silentGameReleasesHost() async throws {
         let gsms = try await GSMSProcess()

@@ -115,18 +115,17 @@ struct GSDKTranslationTests {
         #expect(json["operation"] as? String == "Active")
         #expect(json["nextHeartbeatIntervalMs"] as? Int == 1000)
         let config = try #require(json["sessionConfig"] as? [String: Any])
-        #expect(Set(config.keys) == ["sessionId", "sessionCookie", "initialPlayers", "metadata"])
+        #expect(Set(config.keys) == ["sessionId", "sessionCookie"], "only strings: every SDK version parses them")
         #expect(config["sessionId"] as? String == "3536d3e6-e85d-4f47-b898-9617d19dabcd")
         #expect(config["sessionCookie"] as? String == "map=dust2")
-        #expect((config["initialPlayers"] as? [Any])?.isEmpty == true)
-        #expect(config["metadata"] as? [String: String] == [
-            "sessionId": "3536d3e6-e85d-4f47-b898-9617d19dabcd", "allocatedAt": "2026-11-21T17:27:42.759Z",
-        ])
 
         let cluster = SessionInfo(state: .active, sessionId: "/serviceconfigs/x/sessiontemplates/y/session/z", allocatedAt: "t")
         let clusterConfig = try #require(GSDKHeartbeatTranslation.sessionConfig(for: cluster))
         #expect(clusterConfig.sessionId == nil, "the C# SDK parses sessionId as a GUID")
-        #expect(clusterConfig.metadata["sessionId"] == "/serviceconfigs/x/sessiontemplates/y/session/z")
+        #expect(clusterConfig.metadata == ["sessionId": "/serviceconfigs/x/sessiontemplates/y/session/z"])
+        let noCookie = try #require(GSDKHeartbeatTranslation.sessionConfig(for: SessionInfo(state: .active, sessionId: AgentFixture.sessionId)))
+        let noCookieJSON = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(noCookie)) as? [String: Any])
+        #expect(Set(noCookieJSON.keys) == ["sessionId"])
         #expect(GSDKHeartbeatTranslation.sessionConfig(for: SessionInfo(state: .standingBy)) == nil)
 
         let plain = GSDKHeartbeatResponse(currentGameState: "Active", operation: .terminate, nextHeartbeatIntervalMs: 1000, sessionConfig: nil)
