@@ -203,6 +203,51 @@ check "a new connection socket-activates the agent again" \
 systemctl stop $AGENT sessionhostd.socket
 check "stopping sessionhostd.socket removes the socket file" test ! -e $SOCK
 
+# ---------------------------------------------------------------- (g2) GSDK front end
+echo "== (g2) GSDK game servers: loopback listener and config file under the hardened unit"
+cat > /etc/systemd/system/$AGENT.d/60-gsdk.conf <<'CONF'
+[Service]
+ExecStart=
+ExecStart=/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json --gsdk-listen 127.0.0.1:56001
+CONF
+systemctl daemon-reload
+systemctl start sessionhostd.socket $AGENT; rc=$?
+check "the agent starts with --gsdk-listen 127.0.0.1:56001 (rc=$rc)" test "$rc" = 0
+GSDK_CONF=/run/sessionhost/gsdkConfig.json
+check "READY=1 came after $GSDK_CONF was written: 0644 sessionhost" \
+  test "$(stat -c '%a %U' $GSDK_CONF 2>&1)" = "644 sessionhost"
+check "... naming the endpoint 127.0.0.1:56001" \
+  test "$(tr -d '\n' < $GSDK_CONF | json_string heartbeatEndpoint)" = 127.0.0.1:56001
+gsdk_id=$(tr -d '\n' < $GSDK_CONF | json_string sessionHostId)
+info "GSDK config: $(tr -d '\n ' < $GSDK_CONF | cut -c1-300)"
+# A GSDK heartbeat as the C++ SDK sends it, from an unprivileged user (the port is loopback only).
+gsdk_heartbeat() {
+  setpriv --reuid=nobody --regid=nogroup --clear-groups curl -sS --max-time 5 -X PATCH \
+    -H 'Accept: application/json' -H 'Content-Type: application/json; charset=utf-8' \
+    -d "{\"CurrentGameHealth\":\"Healthy\",\"CurrentGameState\":\"$1\",\"CurrentPlayers\":null}" \
+    "http://127.0.0.1:56001/v1/sessionHosts/$gsdk_id"
+}
+acurl -X POST http://localhost/v1/session/end >/dev/null 2>&1  # whatever the example game left
+out=$(gsdk_heartbeat StandingBy 2>&1)
+info "PATCH StandingBy: $out"
+check "a GSDK StandingBy heartbeat answers operation Continue" \
+  bash -c 'printf "%s" "$1" | grep -q "\"operation\":\"Continue\""' _ "$out"
+check "... and the host is StandingBy" wait_for 10 state_is StandingBy
+sid3=5e0a51c2-6a57-4c1f-9d3e-0b3c4a5d6e7f
+sessionhostctl allocate --socket $SOCK --session-id "$sid3" --cookie gsdk-cookie >/dev/null 2>&1
+out=$(gsdk_heartbeat StandingBy 2>&1)
+info "PATCH StandingBy after the hand-off: $out"
+check "the next StandingBy heartbeat is operation Active with the session and cookie" \
+  bash -c 'printf "%s" "$1" | grep -q "\"operation\":\"Active\"" &&
+           printf "%s" "$1" | grep -q "\"sessionId\":\"$2\"" &&
+           printf "%s" "$1" | grep -q "\"sessionCookie\":\"gsdk-cookie\""' _ "$out" "$sid3"
+gsdk_heartbeat Active >/dev/null 2>&1
+gsdk_heartbeat Terminating >/dev/null 2>&1
+check "a Terminating heartbeat ends the session: the host is Terminating" wait_for 10 state_is Terminating
+systemctl stop $AGENT sessionhostd.socket
+rm -f /etc/systemd/system/$AGENT.d/60-gsdk.conf
+systemctl daemon-reload
+
 # ---------------------------------------------------------------- (h) gsmsd
 echo "== (h) gsmsd.service: readiness, REST API, database, restart, stop"
 # gcurl OUT-PREFIX ARGS...: curl to gsmsd; the body in OUT-PREFIX.body, the headers in

@@ -26,6 +26,10 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var allowUser: [String]?
     public var allowGroup: [String]?
     public var logLevel: String?
+    public var gsdkListen: String?
+    public var gsdkConfigFile: String?
+    public var gsdkLogFolder: String?
+    public var gsdkSharedContentFolder: String?
 
     public init() {}
 
@@ -46,6 +50,10 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case allowUser = "allow-user"
         case allowGroup = "allow-group"
         case logLevel = "log-level"
+        case gsdkListen = "gsdk-listen"
+        case gsdkConfigFile = "gsdk-config-file"
+        case gsdkLogFolder = "gsdk-log-folder"
+        case gsdkSharedContentFolder = "gsdk-shared-content-folder"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,6 +77,10 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         allowUser = try container.decodeIfPresent([String].self, forKey: .allowUser)
         allowGroup = try container.decodeIfPresent([String].self, forKey: .allowGroup)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
+        gsdkListen = try container.decodeIfPresent(String.self, forKey: .gsdkListen)
+        gsdkConfigFile = try container.decodeIfPresent(String.self, forKey: .gsdkConfigFile)
+        gsdkLogFolder = try container.decodeIfPresent(String.self, forKey: .gsdkLogFolder)
+        gsdkSharedContentFolder = try container.decodeIfPresent(String.self, forKey: .gsdkSharedContentFolder)
     }
 
     /// Reads and decodes the file at `path`, with errors that name the file and the problem.

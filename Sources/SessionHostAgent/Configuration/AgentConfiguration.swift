@@ -34,6 +34,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// gsmsd, or `nil` for local mode.
     public var controlPlane: ControlPlaneSettings?
+    /// The GSDK front end (`--gsdk-listen`), or `nil` when it is off.
+    public var gsdk: GSDKSettings?
 
     /// Where gsmsd is and the fleet secret the agent presents.
     public struct ControlPlaneSettings: Sendable, Equatable {
@@ -52,9 +54,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
         gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30), idleTimeout: Duration = .seconds(75),
         allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
-        controlPlane: ControlPlaneSettings? = nil
+        controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil
     ) {
         self.controlPlane = controlPlane
+        self.gsdk = gsdk
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.titleId = titleId
@@ -132,8 +135,24 @@ public struct AgentConfiguration: Sendable, Equatable {
             allowedGroups.append(try AccountLookup.groupID(group))
         }
 
+        let socketPath = options.socket ?? file.socket ?? runtimeDirectory + "/agent.sock"
+        var gsdk: GSDKSettings?
+        if let listen = options.gsdkListen ?? file.gsdkListen {
+            let (host, port) = try GSDKSettings.parseListen(listen)
+            gsdk = GSDKSettings(
+                host: host, port: port,
+                configFilePath: options.gsdkConfigFile ?? file.gsdkConfigFile
+                    ?? AtomicFile.parentDirectory(of: socketPath) + "/gsdkConfig.json",
+                logFolder: options.gsdkLogFolder ?? file.gsdkLogFolder ?? "",
+                sharedContentFolder: options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder ?? "")
+        } else if options.gsdkConfigFile ?? file.gsdkConfigFile ?? options.gsdkLogFolder ?? file.gsdkLogFolder
+            ?? options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder != nil
+        {
+            throw InvalidInput(code: "MissingGSDKListen", message: "the --gsdk-* settings need --gsdk-listen HOST:PORT")
+        }
+
         return AgentConfiguration(
-            socketPath: options.socket ?? file.socket ?? runtimeDirectory + "/agent.sock",
+            socketPath: socketPath,
             stateDirectory: options.stateDir ?? file.stateDir ?? stateDirectory,
             titleId: options.titleId ?? file.titleId ?? "",
             hostId: hostId,
@@ -149,7 +168,8 @@ public struct AgentConfiguration: Sendable, Equatable {
             allowedUsers: allowedUsers,
             allowedGroups: allowedGroups,
             logLevel: logLevel,
-            controlPlane: controlPlane
+            controlPlane: controlPlane,
+            gsdk: gsdk
         )
     }
 

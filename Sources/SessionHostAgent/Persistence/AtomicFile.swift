@@ -16,11 +16,13 @@ enum AtomicFile {
         }
     }
 
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) throws(WriteError) {
+    /// `exactMode`: the file gets `mode` whatever the process's umask.
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640, exactMode: Bool = false) throws(WriteError) {
         let directory = parentDirectory(of: path)
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(operation: "open", path: temporary, errno: errno) }
+        if exactMode { _ = fchmod(fd, mode) }
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in

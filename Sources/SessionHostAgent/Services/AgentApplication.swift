@@ -53,7 +53,7 @@ public enum AgentApplication {
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let notifier = SystemdNotifier()
-        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+        let listeners = ListenersReady(count: configuration.gsdk == nil ? 1 : 2)
         let policy = PeerPolicy.forCurrentProcess(
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
         let server = AgentHTTPServer(
@@ -62,10 +62,7 @@ public enum AgentApplication {
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             idleTimeout: configuration.idleTimeout,
-            onListening: {
-                listeningContinuation.yield()
-                listeningContinuation.finish()
-            })
+            onListening: { listeners.listenerReady() })
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         if let controlPlane = configuration.controlPlane {
@@ -81,6 +78,14 @@ public enum AgentApplication {
             }
             services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
         }
+        if let gsdk = configuration.gsdk {
+            let frontEnd = GSDKFrontEnd(agent: agent, logger: logger)
+            services.append(.init(service: GSDKListener(
+                settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
+                identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
+                onListening: { _ in listeners.listenerReady() })))
+            services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [
@@ -89,7 +94,7 @@ public enum AgentApplication {
                         interval: SystemdWatchdog.pingInterval(), agent: agent,
                         eventLoop: eventLoopGroup.next(), notifier: notifier, logger: logger)),
                     // Last, so that it is the first told of shutdown and says STOPPING=1 at once.
-                    .init(service: SystemdStatusService(agent: agent, notifier: notifier, listening: listening)),
+                    .init(service: SystemdStatusService(agent: agent, notifier: notifier, listening: listeners.stream)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

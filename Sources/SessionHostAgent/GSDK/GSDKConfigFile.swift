@@ -1,0 +1,96 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The file the GSDKs read at start-up from `GSDK_CONFIG_FILE`: where the agent listens, which
+/// session host the game server is, its ports and folders. Member names are those the SDKs
+/// parse (docs/gsdk-compatibility.md); the public address appears under each spelling an SDK
+/// reads (`publicIpV4Adress` is the C#, Unity and Unreal SDKs' own spelling).
+public struct GSDKConfigFile: Codable, Sendable, Equatable {
+    public var heartbeatEndpoint: String
+    public var sessionHostId: String
+    public var vmId: String
+    public var logFolder: String
+    public var sharedContentFolder: String
+    public var certificateFolder: String
+    public var gameCertificates: [String: String]
+    public var buildMetadata: [String: String]
+    /// Port name to the port the game server listens on, as text (the C++ SDK reads strings).
+    public var gamePorts: [String: String]
+    /// The host name when it is an IPv4 address, else empty (never absent: some SDKs read it
+    /// without checking).
+    public var publicIpV4Address: String
+    public var ipV4Address: String
+    public var fullyQualifiedDomainName: String
+    public var gameServerConnectionInfo: ConnectionInfo
+
+    public struct ConnectionInfo: Codable, Sendable, Equatable {
+        public var publicIpV4Adress: String
+        public var publicIpV4Address: String
+        public var ipV4Address: String
+        public var gamePortsConfiguration: [GamePort]
+
+        enum CodingKeys: String, CodingKey {
+            case publicIpV4Adress, publicIpV4Address
+            case ipV4Address = "IpV4Address"
+            case gamePortsConfiguration
+        }
+    }
+
+    public struct GamePort: Codable, Sendable, Equatable {
+        public var name: String
+        /// The port the game server listens on (the host's internal port).
+        public var serverListeningPort: Int
+        /// The port players connect to (the host's external port).
+        public var clientConnectionPort: Int
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case heartbeatEndpoint, sessionHostId, vmId, logFolder, sharedContentFolder, certificateFolder
+        case gameCertificates, buildMetadata, gamePorts, publicIpV4Address
+        case ipV4Address = "IpV4Address"
+        case fullyQualifiedDomainName, gameServerConnectionInfo
+    }
+
+    /// The file for this host: its id and ports, the GSDK listener's endpoint and folders.
+    public init(sessionHostId: String, identity: HostIdentity, endpoint: String, settings: GSDKSettings) {
+        let address = GSDKSettings.isIPv4(identity.hostName) ? identity.hostName : ""
+        heartbeatEndpoint = endpoint
+        self.sessionHostId = sessionHostId
+        vmId = identity.hostName
+        logFolder = settings.logFolder
+        sharedContentFolder = settings.sharedContentFolder
+        certificateFolder = ""
+        gameCertificates = [:]
+        buildMetadata = [:]
+        gamePorts = Dictionary(identity.ports.map { ($0.name, String($0.internalPort)) }, uniquingKeysWith: { first, _ in first })
+        publicIpV4Address = address
+        ipV4Address = address
+        fullyQualifiedDomainName = identity.hostName
+        gameServerConnectionInfo = ConnectionInfo(
+            publicIpV4Adress: address, publicIpV4Address: address, ipV4Address: address,
+            gamePortsConfiguration: identity.ports.map {
+                GamePort(name: $0.name, serverListeningPort: $0.internalPort, clientConnectionPort: $0.externalPort)
+            })
+    }
+
+    /// The file's bytes: pretty-printed JSON with sorted keys.
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return Array("{}".utf8) }
+        return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// Writes the file atomically, readable by everyone (it holds no secret, and the game server
+    /// may run as any user).
+    public func write(to path: String) throws(AgentError) {
+        do {
+            try AtomicFile.write(encoded(), to: path, mode: 0o644, exactMode: true)
+        } catch {
+            throw AgentError(status: 500, code: "GSDKConfigNotWritten", message: "cannot write the GSDK config file: \(error)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Logging
+import SessionHostModel
+
+/// The GSDK's view of the host: runs each heartbeat's steps (`GSDKHeartbeatTranslation`) on the
+/// same `HostAgent` the socket API drives, and answers with the operation for the game server.
+/// It keeps, in memory, the session the game server last reported Active with, which tells a
+/// game server that restarted from one that has not yet seen its session, and when it last
+/// heard from the game server: a GSDK game server ends its match by exiting, so one that took
+/// its session and then falls silent for the health timeout has ended it (`endSessionIfSilent`).
+public actor GSDKFrontEnd {
+    /// What the SDKs are told to wait between heartbeats: the smallest interval they accept, so
+    /// that an allocation reaches the game server within a second.
+    public static let heartbeatIntervalMilliseconds = 1000
+
+    public nonisolated let agent: HostAgent
+    private let logger: Logger
+    private var taken: String? {
+        didSet { if taken != nil, taken != oldValue { takenContinuation.yield() } }
+    }
+    private var reportedSDK: GSDKInfoReport?
+    /// Whether the game server was already told to terminate (logged once, not every second).
+    private var toldToTerminate = false
+    private let clock = ContinuousClock()
+    private var lastHeartbeat: ContinuousClock.Instant
+    /// Yields when the game server takes a session (for `GSDKSilenceMonitor`).
+    public nonisolated let sessionTaken: AsyncStream<Void>
+    private let takenContinuation: AsyncStream<Void>.Continuation
+
+    public init(agent: HostAgent, logger: Logger) {
+        self.agent = agent
+        self.logger = logger
+        lastHeartbeat = clock.now
+        (sessionTaken, takenContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The session host id the SDKs name in their URLs.
+    public nonisolated var sessionHostId: String { agent.sessionHostId }
+
+    /// A heartbeat: applies its steps, then answers from the host's state after them. A step the
+    /// host's state no longer allows (an allocation arrived meanwhile: 409) is skipped; a state
+    /// that cannot be saved (503) is the answer.
+    public func heartbeat(_ request: GSDKHeartbeatRequest) async throws(AgentError) -> GSDKHeartbeatResponse {
+        lastHeartbeat = clock.now
+        let held = await agent.session?.sessionId
+        let steps = GSDKHeartbeatTranslation.steps(gameState: request.currentGameState, session: held, taken: taken)
+        for step in steps {
+            do {
+                switch step {
+                case .ready:
+                    _ = try await agent.ready()
+                case .signOfLife:
+                    _ = try await agent.heartbeat(HeartbeatRequest(players: request.currentPlayers))
+                case .endSession:
+                    logger.info(
+                        "the GSDK game server ended its session",
+                        metadata: ["session_id": "\(held ?? "-")", "game_state": "\(request.currentGameState.rawValue)"])
+                    _ = try await agent.endSession()
+                    taken = nil
+                }
+            } catch where error.status == 409 {
+                logger.debug("GSDK heartbeat step skipped", metadata: ["step": "\(step)", "reason": "\(error.message)"])
+            }
+        }
+        let session = await agent.sessionInfo()
+        if request.currentGameState == .active, let sessionId = session.sessionId {
+            taken = sessionId
+        }
+        let operation = GSDKHeartbeatTranslation.operation(gameState: request.currentGameState, session: session.sessionId)
+        if operation == .terminate, !toldToTerminate {
+            logger.info("the GSDK game server is Active without a session on this host: told to terminate")
+        }
+        toldToTerminate = operation == .terminate
+        return GSDKHeartbeatResponse(
+            currentGameState: request.currentGameState.rawValue,
+            operation: operation,
+            nextHeartbeatIntervalMs: Self.heartbeatIntervalMilliseconds,
+            sessionConfig: operation == .active || request.currentGameState == .active
+                ? GSDKHeartbeatTranslation.sessionConfig(for: session) : nil)
+    }
+
+    /// When the game server that took the host's session counts as gone: the health timeout after
+    /// its last heartbeat; `nil` while it holds no session or without a health timeout.
+    public func silenceDeadline() async -> ContinuousClock.Instant? {
+        guard let taken, let timeout = agent.healthTimeout, await agent.session?.sessionId == taken else { return nil }
+        return lastHeartbeat.advanced(by: timeout)
+    }
+
+    /// Ends the session of a game server that took it and has been silent for the health timeout
+    /// (its process exited): the host goes Terminating and is released.
+    public func endSessionIfSilent() async {
+        guard let deadline = await silenceDeadline(), clock.now >= deadline, let taken else { return }
+        logger.info(
+            "the GSDK game server holding the session stopped heartbeating: its session is ended",
+            metadata: ["session_id": "\(taken)"])
+        do {
+            _ = try await agent.endSession()
+            self.taken = nil
+        } catch {
+            logger.error("could not end the silent GSDK game server's session", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// `gsdkinfo`: the SDK flavour and version, logged once per change.
+    public func report(_ info: GSDKInfoReport) throws(AgentError) {
+        guard !info.flavor.isEmpty, !info.version.isEmpty else {
+            throw .malformed("Flavor and Version must not be empty")
+        }
+        if reportedSDK != info {
+            reportedSDK = info
+            logger.info("GSDK game server connected", metadata: ["flavor": "\(info.flavor)", "version": "\(info.version)"])
+        }
+    }
+
+    /// The SDK the game server last reported, if any.
+    public var sdk: GSDKInfoReport? { reportedSDK }
+}
