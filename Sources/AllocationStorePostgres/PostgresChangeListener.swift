@@ -44,7 +44,7 @@ public struct PostgresChangeListener: Service {
                     if !failing {
                         logger.warning(
                             "change notifications interrupted; waiters re-read until they are back",
-                            metadata: ["error": "\(String(describing: error).prefix(300))"])
+                            metadata: ["error": "\(PostgresInventoryStore.describe(error).prefix(300))"])
                     }
                     failing = true
                 }

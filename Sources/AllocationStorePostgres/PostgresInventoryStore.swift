@@ -2,6 +2,7 @@ public import AllocationStore
 import FoundationEssentials
 public import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared inventory (SPEC §4: `--database postgres://…`): several gsmsd instances over one
 /// PostgreSQL database, with the semantics of the embedded store.
@@ -79,7 +80,9 @@ public final class PostgresInventoryStore: InventoryStore {
     /// Sends `payload` on `channel` to every listening session (NOTIFY), outside any transaction.
     public func notify(channel: String, payload: String) async throws {
         do {
-            try await client.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+            try await leased { connection in
+                try await self.run(connection, "SELECT pg_notify(\(channel), \(payload))")
+            }
         } catch {
             throw Self.storeError(error, context: "NOTIFY failed")
         }
@@ -89,18 +92,18 @@ public final class PostgresInventoryStore: InventoryStore {
 
     /// Runs `body` in one transaction: all of it or, when it throws, none of it. Deadlocks and
     /// serialization failures, which PostgreSQL raises before anything is committed, are retried.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await client.withConnection { connection in
-                    try await connection.query("BEGIN", logger: logger)
+                return try await leased { connection in
+                    try await connection.query("BEGIN", logger: self.logger)
                     do {
                         let result = try await body(connection)
-                        try await connection.query("COMMIT", logger: logger)
+                        try await connection.query("COMMIT", logger: self.logger)
                         return result
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
                         throw error
                     }
                 }
@@ -115,11 +118,46 @@ public final class PostgresInventoryStore: InventoryStore {
 
     /// Runs `body`, which only reads with single statements, on a pooled connection outside any
     /// explicit transaction.
-    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await leased(body)
         } catch {
             throw Self.storeError(error, context: nil)
+        }
+    }
+
+    /// How long a call waits for a pooled connection before it fails: while the server is
+    /// unreachable, the pool would otherwise hold it until its circuit breaker trips (a minute).
+    static let leaseTimeout: Duration = .seconds(5)
+
+    /// Runs `body` on a pooled connection; `StoreError.unavailable` when none is leased within
+    /// `leaseTimeout`. Only the wait for the lease is bounded: once `body` runs, it finishes.
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let gotConnection = LeaseFlag()
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask {
+                .done(try await self.client.withConnection { connection in
+                    gotConnection.value.store(true, ordering: .relaxed)
+                    return try await body(connection)
+                })
+            }
+            group.addTask {
+                try? await Task.sleep(for: Self.leaseTimeout)
+                return .timerFired
+            }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .timerFired where !gotConnection.value.load(ordering: .relaxed):
+                    group.cancelAll()
+                    throw StoreError.unavailable("no connection to the database within \(Self.leaseTimeout)")
+                case .timerFired:
+                    continue
+                }
+            }
+            throw StoreError.unavailable("the database call ended without an answer")
         }
     }
 
@@ -159,13 +197,24 @@ public final class PostgresInventoryStore: InventoryStore {
     }
 
     /// What went wrong, in words (the server's message, never the statement or its arguments).
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let info = error.serverInfo, let message = info[.message] {
                 return "PostgreSQL: \(message) (\(info[.sqlState] ?? "?"))"
             }
-            return "PostgreSQL: \(error.code)"
+            return "PostgreSQL: \(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
     }
+}
+
+/// What finished first while waiting for a pooled connection.
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case timerFired
+}
+
+/// Set once a pooled connection was leased.
+private final class LeaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }

@@ -65,6 +65,41 @@ struct GSMSMultiInstanceTests {
         }
     }
 
+    /// The backends of the instances' LISTEN connections.
+    static func listeners(_ database: PostgresTestDatabase) async throws -> [String?] {
+        try await database.query(
+            "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+    }
+
+    @Test("with their LISTEN connections cut, instances re-read and listen again: a hand-off across instances still wakes")
+    func listenConnectionLost() async throws {
+        try await PostgresTestDatabase.with { database in
+            let instances = try await Self.start(2, on: database, arguments: ["--handoff-timeout", "20"])
+            let (a, b) = (instances[0], instances[1])
+            try await Deadline.waitUntilAsync("both instances listening") { try await Self.listeners(database).count == 2 }
+            let before = try await Self.listeners(database)
+            #expect(try await a.register(host: "vm-1").status == 200)
+            let agent = a.acknowledgeNextHandoff(host: "vm-1", wait: 60)
+            // Every instance loses its notifications connection; the allocation is made at once.
+            let cut = try await database.query(
+                "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+            #expect(cut == ["true", "true"])
+            let id = Self.sessionId(1)
+            let answer = try await Deadline.within(.seconds(60), "the allocation through the other instance") {
+                try await b.allocate(title: Self.title, ["sessionId": id])
+            }
+            #expect(answer.status == 200 && answer.json["sessionHostId"] as? String == "vm-1", "\(answer)")
+            let handoff: Handoff? = try await Deadline.within(.seconds(60), "the agent") { try await agent.value }
+            #expect(handoff?.sessionId == id)
+            // Both listen again, on new connections.
+            try await Deadline.waitUntilAsync("both instances listening again") {
+                let now = try await Self.listeners(database)
+                return now.count == 2 && Set(now).isDisjoint(with: Set(before))
+            }
+            try await Self.stopAll(instances)
+        }
+    }
+
     /// What the load saw.
     actor Record {
         var answered: [String: String] = [:]  // session -> host of its 200
@@ -149,6 +184,7 @@ struct GSMSMultiInstanceTests {
 
             let answered = await record.answered
             let acknowledged = await record.acknowledged
+            print("multi-instance kill: \(answered.count) allocated, \(await record.noHost) without a host, \(acknowledged.count) acknowledged")
             #expect(await record.answers == 24)
             #expect(!answered.isEmpty)
             // No host was given two sessions (agents here never end theirs).

@@ -49,6 +49,17 @@ struct PostgresTestDatabase: Sendable {
         try await database.drop()
     }
 
+    /// Runs `sql` in this database (as the cluster's superuser); returns the first column of each
+    /// row as text.
+    func query(_ sql: String) async throws -> [String?] {
+        var results: [String?] = []
+        try await Self.administer(configuration) { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger).collect()
+            results = try rows.map { row in try row.first.flatMap { try $0.decode(String?.self) } }
+        }
+        return results
+    }
+
     /// Drops the database, disconnecting whoever is still connected.
     func drop() async throws {
         try await Self.administer(server) { connection in
