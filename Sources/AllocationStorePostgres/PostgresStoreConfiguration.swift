@@ -1,6 +1,6 @@
 import FoundationEssentials
 import NIOSSL
-import PostgresNIO
+public import PostgresNIO
 
 /// Where the shared store lives: a `postgres://` (or `postgresql://`) URL, as libpq writes it.
 ///
@@ -100,8 +100,8 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    /// A single connection's configuration (the listener's).
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// A single connection's configuration (the listener's, tools').
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         if let socketDirectory {
             return PostgresConnection.Configuration(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username, password: password, database: database)
