@@ -34,6 +34,8 @@ struct PostgresTestDatabase: Sendable {
         guard let url = components.string else { throw TestFailure("bad \(environmentVariable)") }
         var configuration = server
         configuration.database = name
+        // Many tests run at once on one cluster: smaller pools than gsmsd's.
+        configuration.maximumConnections = 8
         return PostgresTestDatabase(name: name, url: url, configuration: configuration, server: server)
     }
 
