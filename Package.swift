@@ -21,6 +21,8 @@ let package = Package(
         // gsmsd: HTTP server, embedded SQLite store, title tokens (JWT).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // gsmsd: the PostgreSQL store, for several instances over one database.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -107,6 +109,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The shared store: PostgreSQL through postgres-nio (connection pool, versioned
+        // migrations, row locks that skip busy rows), with LISTEN/NOTIFY change notifications.
+        .target(
+            name: "AllocationStorePostgres",
+            dependencies: [
+                "AllocationStore",
+                "SessionHostModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // gsmsd: the public REST API, the agent-facing API, hand-offs, the cluster queue.
         .target(
             name: "AllocationService",
@@ -115,6 +131,7 @@ let package = Package(
                 "TitleTokens",
                 "AllocationStore",
                 "AllocationStoreSQLite",
+                "AllocationStorePostgres",
                 "Systemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -159,6 +176,9 @@ let package = Package(
                 "SessionHostModel",
                 "SessionHostSDK",
                 "TitleTokens",
+                "AllocationStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -180,6 +200,7 @@ let package = Package(
                 "TitleTokens",
                 "AllocationStore",
                 "AllocationStoreSQLite",
+                "AllocationStorePostgres",
                 "AllocationService",
                 "sessionhostd",
                 "sessionhostctl",
@@ -193,6 +214,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -85,11 +85,22 @@ struct AllocationsOptions: ParsableArguments {
     @Option(name: .customLong("gsmsd-log-level"), help: "gsmsd's --log-level (its log goes to a file).")
     var gsmsdLogLevel = "info"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A PostgreSQL server, postgres://USER@HOST:PORT/DATABASE: gsmsd runs on a new database there (dropped afterwards) instead of SQLite.",
+        valueName: "URL"))
+    var postgres: String?
+
+    @Option(name: .long, help: "gsmsd instances sharing the PostgreSQL database (default 2 with --postgres, 1 without).")
+    var instances: Int?
+
     func validate() throws {
         guard hosts >= 1, clients >= 1, requests >= 1, warmup >= 0, handoffs >= 0, realAgents >= 0, sessionMs >= 0 else {
             throw ValidationError("--hosts, --clients and --requests must be at least 1; the other counts at least 0")
         }
         guard hostTimeout >= 0.3 else { throw ValidationError("--host-timeout must be at least 0.3 seconds") }
+        if let instances, instances < 1 || (instances > 1 && postgres == nil) {
+            throw ValidationError("--instances must be at least 1, and more than 1 only with --postgres")
+        }
     }
 
     var scenario: AllocationsScenario.Options {
@@ -103,6 +114,8 @@ struct AllocationsOptions: ParsableArguments {
         options.sessionMs = sessionMs
         options.hostTimeoutSeconds = hostTimeout
         options.gsmsdLogLevel = gsmsdLogLevel
+        options.postgresURL = postgres
+        options.instances = instances ?? (postgres == nil ? 1 : 2)
         return options
     }
 }

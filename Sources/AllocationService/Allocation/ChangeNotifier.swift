@@ -6,8 +6,18 @@ enum ChangeTopic: Hashable, Sendable {
     case session(titleId: String, sessionId: String)
 }
 
+/// Passes changes on to the other gsmsd instances that share the store (PostgreSQL).
+protocol ChangeRelay: Sendable {
+    /// Tells the other instances that `topic` changed; the change is committed already.
+    func publish(_ topic: ChangeTopic) async
+}
+
 /// Wakes tasks waiting for a change, without polling. A waiter subscribes *before* it reads the
 /// store, so that a change made between its read and its wait still wakes it.
+///
+/// With a `relay`, every change notified here is also published to the other instances, and
+/// their changes come in through `receive`; when the relay may have lost some, `wakeAll`
+/// makes every waiter re-read (a waiter that finds nothing new waits again).
 actor ChangeNotifier {
     private enum Waiter {
         case idle
@@ -17,9 +27,26 @@ actor ChangeNotifier {
 
     private var waiters: [ChangeTopic: [UInt64: Waiter]] = [:]
     private var nextID: UInt64 = 0
+    private let relay: (any ChangeRelay)?
 
-    /// Wakes every current subscriber of `topic`.
-    func notify(_ topic: ChangeTopic) {
+    init(relay: (any ChangeRelay)? = nil) {
+        self.relay = relay
+    }
+
+    /// Wakes every current subscriber of `topic`, here and, through the relay, on the other
+    /// instances.
+    func notify(_ topic: ChangeTopic) async {
+        receive(topic)
+        await relay?.publish(topic)
+    }
+
+    /// Wakes every waiter of every topic here (the relay may have missed changes).
+    func wakeAll() {
+        for topic in Array(waiters.keys) { receive(topic) }
+    }
+
+    /// Wakes every current subscriber of `topic` here (a change made here or on another instance).
+    func receive(_ topic: ChangeTopic) {
         guard var entries = waiters[topic] else { return }
         for (id, waiter) in entries {
             switch waiter {

@@ -1,3 +1,4 @@
+public import AllocationStorePostgres
 import Logging
 import SessionHostModel
 
@@ -11,7 +12,10 @@ import Foundation
 public struct ServiceConfiguration: Sendable {
     /// Where the inventory lives.
     public enum Database: Sendable, Equatable {
+        /// The embedded store: one gsmsd instance.
         case sqlite(path: String)
+        /// The shared store: one or more gsmsd instances over one PostgreSQL database.
+        case postgres(PostgresStoreConfiguration)
     }
 
     public var listenHost: String
@@ -105,10 +109,14 @@ public struct ServiceConfiguration: Sendable {
         return (host, port)
     }
 
-    /// A file path, `sqlite://PATH` or `sqlite:PATH`.
+    /// A file path, `sqlite://PATH` or `sqlite:PATH`; or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`.
     static func parseDatabase(_ text: String) throws(InvalidInput) -> Database {
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw InvalidInput(code: "UnsupportedDatabase", message: "PostgreSQL is not supported by this build yet; use a SQLite file")
+            do {
+                return .postgres(try PostgresStoreConfiguration(url: text))
+            } catch {
+                throw InvalidInput(code: "InvalidDatabase", message: "--database: \(error.message)")
+            }
         }
         var path = text
         for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) {
@@ -116,7 +124,7 @@ public struct ServiceConfiguration: Sendable {
             break
         }
         guard !path.isEmpty, !path.contains("://") else {
-            throw InvalidInput(code: "InvalidDatabase", message: "--database must be a SQLite file path or sqlite://PATH, got '\(text)'")
+            throw InvalidInput(code: "InvalidDatabase", message: "--database must be a SQLite file path, sqlite://PATH or postgres://USER@HOST/DATABASE, got '\(text)'")
         }
         return .sqlite(path: path)
     }

@@ -5,7 +5,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp("Address to serve the REST API on, HOST:PORT (default 127.0.0.1:8080; port 0 picks a free port).", valueName: "HOST:PORT"))
     public var listen: String?
 
-    @Option(name: .long, help: ArgumentHelp("Inventory database: a SQLite file path or sqlite://PATH (default $STATE_DIRECTORY/gsms.sqlite, else ./gsms.sqlite).", valueName: "URL"))
+    @Option(name: .long, help: ArgumentHelp("Inventory database: a SQLite file path or sqlite://PATH (default $STATE_DIRECTORY/gsms.sqlite, else ./gsms.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require] for several instances on one PostgreSQL.", valueName: "URL"))
     public var database: String?
 
     @Option(name: [.customLong("title")], help: ArgumentHelp("A title id with a subscription (repeatable); requests for other titles get 404.", valueName: "ID"))

@@ -1,4 +1,5 @@
 import AllocationStore
+import AllocationStorePostgres
 import AllocationStoreSQLite
 import Hummingbird
 import Logging
@@ -9,20 +10,38 @@ import Systemd
 /// Puts gsmsd together: the store, the REST API of the titles and of the agents on one
 /// Hummingbird server, and the inventory sweeper, in one `ServiceGroup` that stops gracefully on
 /// SIGTERM or SIGINT. Tells systemd `READY=1` with `STATUS=Listening on HOST:PORT` once serving.
+///
+/// With PostgreSQL, changes are relayed between instances (`PostgresChangeRelay`) and a
+/// `PostgresChangeListener` service brings the other instances' changes in.
 public enum GSMSApplication {
     public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
         let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
         let fleet = try FleetAuthenticator.load(path: configuration.agentTokenFile)
         let store: any InventoryStore
+        let notifier: ChangeNotifier
+        var relayServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch configuration.database {
         case .sqlite(let path):
             store = try await SQLiteInventoryStore.open(path: path, logger: logger)
+            notifier = ChangeNotifier()
             logger.info("inventory opened", metadata: ["database": "sqlite", "path": "\(path)"])
+        case .postgres(let database):
+            let shared = try await PostgresInventoryStore.open(database, logger: logger)
+            let relay = PostgresChangeRelay(store: shared, logger: logger)
+            let relayed = ChangeNotifier(relay: relay)
+            store = shared
+            notifier = relayed
+            relayServices.append(.init(service: PostgresChangeListener(
+                configuration: database, channel: PostgresChangeRelay.channel, logger: logger,
+                receive: { payload in
+                    if let topic = relay.topic(of: payload) { await relayed.receive(topic) }
+                },
+                gap: { await relayed.wakeAll() })))
+            logger.info("inventory opened", metadata: ["database": "postgres", "url": "\(database.redactedDescription)"])
         }
         let timings = AllocationTimings(
             handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
             queueTimeout: configuration.queueTimeout)
-        let notifier = ChangeNotifier()
         let allocator = Allocator(store: store, notifier: notifier, timings: timings, logger: logger)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
 
@@ -51,7 +70,7 @@ public enum GSMSApplication {
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: relayServices + [
                     .init(service: app),
                     .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger)),
                 ],

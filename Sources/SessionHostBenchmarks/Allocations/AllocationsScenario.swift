@@ -11,6 +11,11 @@ import TitleTokens
 /// sessionhostd), C title clients calling `POST /titles/{titleId}/sessionhosts`, a trivial
 /// request to the same gsmsd from the same clients as the floor, and allocations onto the real
 /// agents to time the hand-off to the game.
+///
+/// With `postgresURL`, N gsmsd instances (`instances`) share a new database on that server: the
+/// agents (simulated and real) are all on the first instance, the title clients take turns over
+/// the instances, so allocations made on the others reach their hosts' agents through
+/// PostgreSQL's NOTIFY; the hand-off probe goes through the last instance.
 public struct AllocationsScenario: Sendable {
     public struct Options: Sendable {
         public var hosts = 1000
@@ -22,6 +27,10 @@ public struct AllocationsScenario: Sendable {
         public var sessionMs = 0
         public var hostTimeoutSeconds = 15.0
         public var gsmsdLogLevel = "info"
+        /// A PostgreSQL server (`postgres://USER@HOST:PORT/DATABASE`) for a scratch database; nil: SQLite.
+        public var postgresURL: String?
+        /// gsmsd instances (more than one needs `postgresURL`).
+        public var instances = 1
 
         public init() {}
     }
@@ -39,43 +48,65 @@ public struct AllocationsScenario: Sendable {
         let context = RunContext.current(binDirectory: binaries.directory)
         let workspace = try Workspace()
         defer { workspace.remove() }
-        log("allocations: starting gsmsd (\(workspace.path))")
-        let gsmsd = try await GSMSDaemon.start(
-            binaries: binaries, workspace: workspace, hostTimeoutSeconds: options.hostTimeoutSeconds,
-            logLevel: options.gsmsdLogLevel)
+        let scratch: ScratchDatabase?
+        if let postgresURL = options.postgresURL {
+            scratch = try await ScratchDatabase.create(serverURL: postgresURL)
+            log("allocations: PostgreSQL database \(scratch?.name ?? "")")
+        } else {
+            scratch = nil
+        }
+        var gsmsds: [GSMSDaemon] = []
+        do {
+            for instance in 1...max(1, options.instances) {
+                log("allocations: starting gsmsd \(instance) of \(options.instances) (\(workspace.path))")
+                gsmsds.append(try await GSMSDaemon.start(
+                    binaries: binaries, workspace: workspace, hostTimeoutSeconds: options.hostTimeoutSeconds,
+                    logLevel: options.gsmsdLogLevel, database: scratch?.url, instance: instance))
+            }
+        } catch {
+            for gsmsd in gsmsds { await gsmsd.daemon.stop() }
+            try? await scratch?.drop()
+            throw error
+        }
+        let gsmsd = gsmsds[0]
         let group = MultiThreadedEventLoopGroup.singleton
         let fleet = SimulatedFleet(
             hosts: options.hosts, region: Self.simulatedRegion, gsmsd: gsmsd,
             sessionLength: .milliseconds(options.sessionMs), group: group)
-        let titles = ServiceHTTP.make(baseURL: gsmsd.baseURL, connections: options.clients + 2, group: group)
+        let titles = gsmsds.map { ServiceHTTP.make(baseURL: $0.baseURL, connections: options.clients + 2, group: group) }
         var realAgents: RealAgents?
         do {
-            let report = try await measure(gsmsd: gsmsd, fleet: fleet, titles: titles, workspace: workspace, context: context) {
+            let report = try await measure(gsmsds: gsmsds, fleet: fleet, titles: titles, workspace: workspace, context: context) {
                 realAgents = $0
             }
             log("allocations: stopping the real agents")
             await realAgents?.stop()
             log("allocations: closing the connections")
-            await titles.shutdown()
+            for title in titles { await title.shutdown() }
             await fleet.shutdown()
             log("allocations: stopping gsmsd")
-            await gsmsd.daemon.stop()
+            for gsmsd in gsmsds { await gsmsd.daemon.stop() }
+            try await scratch?.drop()
             log("allocations: done")
             return report
         } catch {
             await realAgents?.stop()
-            await titles.shutdown()
+            for title in titles { await title.shutdown() }
             await fleet.shutdown()
-            log("allocations: failed; gsmsd's log ends:\n\(gsmsd.daemon.process.logTail())")
-            await gsmsd.daemon.stop()
+            for gsmsd in gsmsds {
+                log("allocations: failed; gsmsd's log ends:\n\(gsmsd.daemon.process.logTail())")
+                await gsmsd.daemon.stop()
+            }
+            try? await scratch?.drop()
             throw error
         }
     }
 
     private func measure(
-        gsmsd: GSMSDaemon, fleet: SimulatedFleet, titles: ServiceHTTP, workspace: Workspace, context: RunContext,
+        gsmsds: [GSMSDaemon], fleet: SimulatedFleet, titles: [ServiceHTTP], workspace: Workspace, context: RunContext,
         onAgentsStarted: (RealAgents) -> Void
     ) async throws -> AllocationsReport {
+        let gsmsd = gsmsds[0]
         log("allocations: registering \(options.hosts) simulated hosts")
         let (registration, heartbeatInterval) = try await fleet.register(concurrency: 32)
         log("allocations: \(registration.hosts) hosts in \(registration.seconds) s; starting \(options.realAgents) sessionhostd")
@@ -84,7 +115,7 @@ public struct AllocationsScenario: Sendable {
 
         let token = try await TitleTokenAuthority(key: TitleTokenKey(bytes: gsmsd.tokenKey))
             .mint(titles: [GSMSDaemon.titleId], subject: "sessionhost-bench", ttl: .seconds(3600), now: Date())
-        let load = TitleLoad(http: titles, authorization: "XBL3.0 x=-;" + token)
+        let load = TitleLoad(instances: titles, authorization: "XBL3.0 x=-;" + token)
         let board = HandoffBoard()
         let gameErrors = Counter()
 
@@ -102,8 +133,9 @@ public struct AllocationsScenario: Sendable {
         }
 
         log("allocations: \(options.requests) allocations from \(options.clients) clients, with the floor request in between")
-        let gsmsdBefore = ProcFS.cpuNanoseconds(pid: gsmsd.daemon.pid) ?? 0
+        let gsmsdBefore = gsmsds.reduce(0) { $0 + (ProcFS.cpuNanoseconds(pid: $1.daemon.pid) ?? 0) }
         let selfBefore = ProcFS.cpuNanoseconds(pid: getpid()) ?? 0
+        let postgresBefore = ProcFS.cpuNanoseconds(command: "postgres")
         let loadDone = DoneFlag()
         async let probeUnderLoad = load.handoffs(count: nil, board: board, until: loadDone, agents: options.realAgents)
         let started = ContinuousClock.now
@@ -111,9 +143,10 @@ public struct AllocationsScenario: Sendable {
         let loadSeconds = (ContinuousClock.now - started).seconds
         loadDone.set()
         let underLoad = await probeUnderLoad
-        let gsmsdCPU = Double((ProcFS.cpuNanoseconds(pid: gsmsd.daemon.pid) ?? 0) - gsmsdBefore) / 1e9
+        let gsmsdCPU = Double(gsmsds.reduce(0) { $0 + (ProcFS.cpuNanoseconds(pid: $1.daemon.pid) ?? 0) } - gsmsdBefore) / 1e9
         let selfCPU = Double((ProcFS.cpuNanoseconds(pid: getpid()) ?? 0) - selfBefore) / 1e9
-        let gsmsdRSS = Double(ProcFS.statusKiB(pid: gsmsd.daemon.pid, "VmRSS") ?? 0) / 1024
+        let postgresCPU = Double(ProcFS.cpuNanoseconds(command: "postgres") - postgresBefore) / 1e9
+        let gsmsdRSS = Double(gsmsds.map { ProcFS.statusKiB(pid: $0.daemon.pid, "VmRSS") ?? 0 }.max() ?? 0) / 1024
 
         // Idle: the simulated fleet stops, so gsmsd serves only the hand-offs and the real agents.
         log("allocations: stopping the simulated agents; \(options.handoffs) hand-offs to the real agents with gsmsd otherwise idle")
@@ -143,7 +176,8 @@ public struct AllocationsScenario: Sendable {
             TargetCheck(
                 "every allocation durable", target: "each 200 follows a committed, fsynced acknowledgement",
                 measured: everyAllocationOK
-                    ? "\(measured.allocations.count) of \(options.requests) answered 200; SQLite WAL with synchronous=FULL"
+                    ? "\(measured.allocations.count) of \(options.requests) answered 200; "
+                        + (options.postgresURL == nil ? "SQLite WAL with synchronous=FULL" : "PostgreSQL, committed before answering")
                     : "\(measured.errors.total) of \(options.requests) not answered 200",
                 met: everyAllocationOK),
         ]
@@ -174,14 +208,20 @@ public struct AllocationsScenario: Sendable {
                     ? Report.rounded(gsmsdCPU * 1e6 / Double(measured.allocations.count)) : 0,
                 benchmarkCpuSecondsDuringLoad: Report.rounded(selfCPU), vmRssMibAfterLoad: Report.rounded(gsmsdRSS)),
             realAgentRssMib: realRSS,
-            durability: "gsmsd's SQLite store as shipped: WAL, synchronous=FULL, group commit (each call in a savepoint, answered after its commit); a title's 200 is sent only after the agent's acknowledgement is committed",
-            targets: targets)
+            durability: options.postgresURL == nil
+                ? "gsmsd's SQLite store as shipped: WAL, synchronous=FULL, group commit (each call in a savepoint, answered after its commit); a title's 200 is sent only after the agent's acknowledgement is committed"
+                : "gsmsd's PostgreSQL store: each call one transaction, answered after its COMMIT (durable as the server's fsync and synchronous_commit settings make it); a title's 200 is sent only after the agent's acknowledgement is committed",
+            targets: targets,
+            database: options.postgresURL == nil ? "sqlite" : "postgres",
+            gsmsdInstances: gsmsds.count,
+            postgresCpuSecondsDuringLoad: options.postgresURL == nil ? nil : Report.rounded(postgresCPU))
     }
 }
 
-/// The title side: allocations, the floor request and the hand-off probe.
+/// The title side: allocations, the floor request and the hand-off probe. Client `c` talks to
+/// instance `c` modulo their number; the probe to the last one.
 struct TitleLoad: Sendable {
-    let http: ServiceHTTP
+    let instances: [ServiceHTTP]
     let authorization: String
 
     struct Measured: Sendable {
@@ -207,7 +247,8 @@ struct TitleLoad: Sendable {
     func allocations(total: Int, clients: Int, floor: Bool) async -> Measured {
         let ticket = Ticket()
         return await withTaskGroup(of: Measured.self) { group in
-            for _ in 0..<max(1, clients) {
+            for clientIndex in 0..<max(1, clients) {
+                let http = instances[clientIndex % instances.count]
                 group.addTask {
                     var measured = Measured()
                     while ticket.take() < total {
@@ -249,6 +290,7 @@ struct TitleLoad: Sendable {
 
     /// Allocations onto the real agents, one at a time: `count` of them, or until `until` is set.
     func handoffs(count: Int?, board: HandoffBoard, until done: DoneFlag?, agents: Int) async -> HandoffResult {
+        let http = instances[instances.count - 1]
         var toGame = Latencies()
         var titleResponse = Latencies()
         var retried = 0

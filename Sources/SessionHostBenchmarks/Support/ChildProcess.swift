@@ -123,6 +123,15 @@ struct Workspace: Sendable {
         return secret
     }
 
+    /// The secret `name` of this workspace: written by `writeSecret` the first time, read back
+    /// after (several gsmsd instances share one).
+    func secret(_ name: String) throws -> String {
+        if let existing = try? String(contentsOfFile: file(name), encoding: .utf8) {
+            return existing.hasSuffix("\n") ? String(existing.dropLast()) : existing
+        }
+        return try writeSecret(name)
+    }
+
     /// Removes the directory, unless `SESSIONHOST_BENCH_KEEP=1` asks to keep it (for its logs).
     func remove() {
         if ProcessInfo.processInfo.environment["SESSIONHOST_BENCH_KEEP"] == "1" { return }

@@ -43,7 +43,8 @@ struct Daemon: Sendable {
     }
 }
 
-/// `gsmsd` on a fresh SQLite file, with its title-token key and fleet secret.
+/// `gsmsd` on a fresh SQLite file, or on a PostgreSQL database shared by several instances, with
+/// its title-token key and fleet secret (the same files for every instance of a run).
 struct GSMSDaemon: Sendable {
     static let titleId = "BENCH"
 
@@ -53,19 +54,23 @@ struct GSMSDaemon: Sendable {
     let fleetSecret: String
     let fleetSecretFile: String
 
+    /// Starts instance `instance` (1, 2, …) on `database` (a `postgres://` URL), or the first and
+    /// only one on a SQLite file in the workspace when `database` is nil.
     static func start(
-        binaries: Binaries, workspace: Workspace, hostTimeoutSeconds: Double, logLevel: String
+        binaries: Binaries, workspace: Workspace, hostTimeoutSeconds: Double, logLevel: String, database: String? = nil,
+        instance: Int = 1
     ) async throws -> GSMSDaemon {
-        let tokenKey = Array(try workspace.writeSecret("token.key").utf8)
-        let fleetSecret = try workspace.writeSecret("agent.token")
+        let tokenKey = Array(try workspace.secret("token.key").utf8)
+        let fleetSecret = try workspace.secret("agent.token")
+        let name = instance == 1 ? "gsmsd" : "gsmsd-\(instance)"
         let daemon = try await Daemon.start(
             binaries.gsmsd,
             arguments: [
-                "--listen", "127.0.0.1:0", "--database", workspace.file("gsms.sqlite"), "--title", titleId,
+                "--listen", "127.0.0.1:0", "--database", database ?? workspace.file("gsms.sqlite"), "--title", titleId,
                 "--token-key-file", workspace.file("token.key"), "--agent-token-file", workspace.file("agent.token"),
                 "--host-timeout", String(hostTimeoutSeconds), "--log-level", logLevel,
             ],
-            notifyPath: workspace.file("gsmsd.notify"), logPath: workspace.file("gsmsd.log"))
+            notifyPath: workspace.file("\(name).notify"), logPath: workspace.file("\(name).log"))
         // READY=1 comes with STATUS=Listening on HOST:PORT.
         guard let status = daemon.readyMessage.split(separator: "\n").first(where: { $0.hasPrefix("STATUS=Listening on ") }),
             let port = status.split(separator: ":").last.flatMap({ Int($0) })

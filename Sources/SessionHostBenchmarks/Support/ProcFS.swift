@@ -53,6 +53,20 @@ enum ProcFS {
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
+    /// CPU time of every process whose command name is `command`, e.g. the processes of a
+    /// PostgreSQL server on this machine (a process that exits between two readings takes its
+    /// time with it: compare readings with care).
+    static func cpuNanoseconds(command: String) -> Int64 {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        var total: Int64 = 0
+        for entry in entries {
+            guard let pid = pid_t(entry), read("/proc/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) == command
+            else { continue }
+            total += cpuNanoseconds(pid: pid) ?? 0
+        }
+        return total
+    }
+
     /// Resident memory by mapping, from `/proc/PID/smaps`.
     static func memory(pid: pid_t) -> MemoryReport {
         let rss = statusKiB(pid: pid, "VmRSS") ?? 0

@@ -182,6 +182,12 @@ public struct AllocationsReport: Codable, Sendable, Equatable {
     public var realAgentRssMib: [Double]
     public var durability: String
     public var targets: [TargetCheck]
+    /// `sqlite` or `postgres` (absent in reports from before PostgreSQL).
+    public var database: String?
+    /// gsmsd processes sharing the load (CPU is their sum, RSS their largest).
+    public var gsmsdInstances: Int?
+    /// CPU of every `postgres` process on the machine during the load (PostgreSQL runs only).
+    public var postgresCpuSecondsDuringLoad: Double?
 }
 
 public struct RegistrationResult: Codable, Sendable, Equatable {

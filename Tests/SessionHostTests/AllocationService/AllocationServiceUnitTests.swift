@@ -1,4 +1,5 @@
 import AllocationStore
+import AllocationStorePostgres
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -127,13 +128,18 @@ struct AllocationServiceUnitTests {
         #expect(fromFlags.titles == ["42"])
         #expect(fromFlags.database == .sqlite(path: "/tmp/x.sqlite"))
 
+        let shared = try ServiceOptions.parse(required + ["--database", "postgres://gsms:pw@db.internal:6432/inventory?sslmode=require"])
+        #expect(try ServiceConfiguration.resolve(options: shared, file: file, environment: [:]).database == .postgres(
+            PostgresStoreConfiguration(host: "db.internal", port: 6432, username: "gsms", password: "pw", database: "inventory", tlsMode: .require)))
+
         let refusals: [[String]] = [
             required + ["--listen", "8080"],
             required + ["--listen", "host:99999"],
             required + ["--title", "bad title"],
             required + ["--handoff-timeout", "0"],
             required + ["--host-timeout", "inf"],
-            required + ["--database", "postgres://db/gsms"],
+            required + ["--database", "postgres://db/gsms"],  // no user
+            required + ["--database", "postgres://gsms@db/gsms?sslmode=sometimes"],
             required + ["--log-level", "loud"],
             ["--agent-token-file", "/a"],
         ]

@@ -4,7 +4,8 @@ import SessionHostModel
 import Testing
 
 /// What every `InventoryStore` must do, written against `any InventoryStore` so that each
-/// implementation (SQLite now, PostgreSQL later) runs the same checks on a fresh, empty store.
+/// implementation (SQLite and PostgreSQL, `InventoryStoreContractTests`) runs the same checks on
+/// a fresh, empty store.
 /// All times are fixed; nothing sleeps.
 enum InventoryStoreContract {
     static let title = "1234ABCD"
@@ -587,6 +588,22 @@ enum InventoryStoreContract {
         #expect(try await store.sweep(SweepPolicy(now: at(101), liveSince: at(50), handoffsDueBefore: at(101), polledSince: at(0))).isEmpty)
         // A silent host that heartbeats again is ready again.
         #expect(try await store.recordHeartbeat(id: "silent", HostHeartbeat(state: .standingBy), at: at(102)).state == .standingBy)
+    }
+
+    /// A call refused inside its transaction changes nothing and leaves no transaction open.
+    static func refusedCallChangesNothing(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1"])
+        _ = try await store.claimHost(claim(sid(1), now: at(10)))
+        // Refused inside the transaction after reading: nothing of it stays.
+        await #expect(throws: StoreError.titleMismatch("h1")) {
+            try await store.registerHost(id: "h1", registration(title: otherTitle, hostName: "x"), at: at(11))
+        }
+        let host = try #require(try await store.host(id: "h1"))
+        #expect(host.registration.hostName == "game.example")
+        #expect(host.lastHeartbeat == at(0))
+        // The store is usable afterwards (no transaction left open).
+        #expect(try await store.deregisterHost(id: "missing") == false)
+        #expect(try await store.claimHost(claim(sid(2), now: at(12))) == .noHost)
     }
 
     // MARK: Concurrency

@@ -5,8 +5,8 @@ import Logging
 import SessionHostModel
 import Testing
 
-/// The `InventoryStore` contract, and what only the embedded store has (the file, its schema),
-/// each test on a fresh SQLite file in a temporary directory.
+/// What only the embedded store has (the file, its schema), each test on a fresh SQLite file in
+/// a temporary directory. The `InventoryStore` contract runs on it in `InventoryStoreContractTests`.
 @Suite("SQLiteInventoryStore")
 struct SQLiteInventoryStoreTests {
     typealias Contract = InventoryStoreContract
@@ -30,62 +30,6 @@ struct SQLiteInventoryStoreTests {
         try await store.close()
         withExtendedLifetime(directory) {}
     }
-
-    // MARK: Contract
-
-    @Test("registration and heartbeats reconcile the agent's view")
-    func registrationAndHeartbeat() async throws { try await Self.withStore(Contract.registrationAndHeartbeat) }
-
-    @Test("a host holding a session keeps it whatever its agent reports")
-    func reconciliationWithSession() async throws { try await Self.withStore(Contract.reconciliationWithSession) }
-
-    @Test("deregistration removes only hosts without a session")
-    func deregistration() async throws { try await Self.withStore(Contract.deregistration) }
-
-    @Test("a host id is bound to the first key presented until it deregisters")
-    func hostKeys() async throws { try await Self.withStore(Contract.hostKeys) }
-
-    @Test("a claim takes the longest-StandingBy host of the title")
-    func claimTakesLongestStandingBy() async throws { try await Self.withStore(Contract.claimTakesLongestStandingBy) }
-
-    @Test("locations are tried strictly in order, ignoring case and white space")
-    func claimLocationsInOrder() async throws { try await Self.withStore(Contract.claimLocationsInOrder) }
-
-    @Test("sandbox, cloud game and game mode match both ways")
-    func claimMatches() async throws { try await Self.withStore(Contract.claimMatchesSandboxCloudGameAndGameMode) }
-
-    @Test("hosts not heard from since liveSince are not claimed")
-    func liveness() async throws { try await Self.withStore(Contract.claimSkipsHostsNotHeardFrom) }
-
-    @Test("claiming an existing session answers inFlight or active and allocates nothing")
-    func existingSession() async throws { try await Self.withStore(Contract.claimOfAnExistingSession) }
-
-    @Test("confirming a hand-off makes it Active, idempotently")
-    func confirm() async throws { try await Self.withStore(Contract.confirmHandoff) }
-
-    @Test("an unacknowledged hand-off moves to the next host")
-    func reassignToNext() async throws { try await Self.withStore(Contract.reassignToTheNextHost) }
-
-    @Test("with no host left a hand-off is dropped, a cluster one re-queued at the head")
-    func reassignToNone() async throws { try await Self.withStore(Contract.reassignWithNoHostLeft) }
-
-    @Test("ending a session frees the host as Terminating")
-    func endSession() async throws { try await Self.withStore(Contract.endSession) }
-
-    @Test("the cluster queue is FIFO per title with positions, polling and expiry")
-    func queue() async throws { try await Self.withStore(Contract.queueOrderPositionsAndPolling) }
-
-    @Test("the head of the queue takes a free host that declared nothing")
-    func claimForQueue() async throws { try await Self.withStore(Contract.claimHostForQueue) }
-
-    @Test("a sweep marks silent hosts, abandons overdue hand-offs and expires tickets")
-    func sweep() async throws { try await Self.withStore(Contract.sweep) }
-
-    @Test("50 concurrent claims on 20 hosts: 20 distinct hosts claimed, 30 noHost")
-    func concurrentDistinct() async throws { try await Self.withStore(Contract.concurrentClaimsDistinctSessions) }
-
-    @Test("20 concurrent claims of one session id: exactly one claimed")
-    func concurrentOneSession() async throws { try await Self.withStore(Contract.concurrentClaimsOneSession) }
 
     // MARK: The file
 
@@ -177,23 +121,5 @@ struct SQLiteInventoryStoreTests {
         #expect(try await upgraded.appliedSchemaVersions() == known + [next])
         try await upgraded.close()
         withExtendedLifetime(directory) {}
-    }
-
-    @Test("a call refused inside its transaction changes nothing and leaves none open")
-    func refusedCall() async throws {
-        try await Self.withStore { store in
-            try await Contract.registerHosts(store, ["h1"])
-            _ = try await store.claimHost(Contract.claim(Contract.sid(1), now: Contract.at(10)))
-            // Refused inside the transaction after reading: nothing of it stays.
-            await #expect(throws: StoreError.titleMismatch("h1")) {
-                try await store.registerHost(id: "h1", Contract.registration(title: Contract.otherTitle, hostName: "x"), at: Contract.at(11))
-            }
-            let host = try #require(try await store.host(id: "h1"))
-            #expect(host.registration.hostName == "game.example")
-            #expect(host.lastHeartbeat == Contract.at(0))
-            // The connection is usable afterwards (no transaction left open).
-            #expect(try await store.deregisterHost(id: "missing") == false)
-            #expect(try await store.claimHost(Contract.claim(Contract.sid(2), now: Contract.at(12))) == .noHost)
-        }
     }
 }

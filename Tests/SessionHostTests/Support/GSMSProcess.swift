@@ -2,8 +2,9 @@ import Foundation
 import SessionHostModel
 import TitleTokens
 
-/// A real `gsmsd` for end-to-end tests: a fresh SQLite file, a title-token key, a fleet secret,
-/// an ephemeral port (read from its `STATUS=Listening on …` notification) and a log file.
+/// A real `gsmsd` for end-to-end tests: a fresh SQLite file (or the given `--database`, e.g. a
+/// PostgreSQL URL shared by several instances), a title-token key, a fleet secret, an ephemeral
+/// port (read from its `STATUS=Listening on …` notification) and a log file.
 final class GSMSProcess: @unchecked Sendable {
     static let tokenKey = Array("sessionhost-test-title-token-key-0123456789".utf8)
     static let fleetSecret = "sessionhost-test-fleet-secret-0123456789abcdef"
@@ -21,13 +22,13 @@ final class GSMSProcess: @unchecked Sendable {
     let keyFile: String
 
     /// Starts gsmsd with titles `titles` and extra flags, and waits until it serves.
-    init(titles: [String] = ["1234", "5678"], arguments extra: [String] = []) async throws {
+    init(titles: [String] = ["1234", "5678"], database: String? = nil, arguments extra: [String] = []) async throws {
         directory = try TemporaryDirectory()
         keyFile = directory.file("token.key")
         let secretFile = directory.file("agent.token")
         try Data(Self.tokenKey + [UInt8(ascii: "\n")]).write(to: URL(fileURLWithPath: keyFile))
         try Data((Self.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
-        databasePath = directory.file("gsms.sqlite")
+        databasePath = database ?? directory.file("gsms.sqlite")
         var arguments = [
             "--listen", "127.0.0.1:0", "--database", databasePath,
             "--token-key-file", keyFile, "--agent-token-file", secretFile,

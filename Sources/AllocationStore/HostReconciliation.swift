@@ -1,16 +1,16 @@
-import AllocationStore
-import FoundationEssentials
-import SessionHostModel
+public import FoundationEssentials
+public import SessionHostModel
 
 /// How the inventory's view of a host and its agent's report combine (registration and
-/// heartbeat). Assignments are the inventory's: a host holding a session keeps it.
-enum HostReconciliation {
+/// heartbeat), the same for every store. Assignments are the inventory's: a host holding a
+/// session keeps it.
+public enum HostReconciliation {
     /// The host's new state.
     ///
     /// - With a session: Allocating or Active as the session is, Unhealthy while the game is.
     /// - Without: Unhealthy when the game or agent says so; Terminating when the agent claims a
     ///   session the inventory does not know (it must drop it); otherwise the agent's state.
-    static func state(
+    public static func state(
         session: Allocation.State?, agentState: HostState, agentSessionId: String?, health: GameHealth
     ) -> HostState {
         if let session {
@@ -24,7 +24,7 @@ enum HostReconciliation {
 
     /// When the host became StandingBy: kept while it stays StandingBy, now when it enters it,
     /// nil in any other state.
-    static func standingBySince(newState: HostState, oldState: HostState?, oldSince: Date?, now: Date) -> Date? {
+    public static func standingBySince(newState: HostState, oldState: HostState?, oldSince: Date?, now: Date) -> Date? {
         guard newState == .standingBy else { return nil }
         if oldState == .standingBy, let oldSince { return oldSince }
         return now
