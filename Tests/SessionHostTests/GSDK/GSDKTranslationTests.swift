@@ -312,13 +312,23 @@ struct GSDKFrontEndTests {
         #expect(await frontEnd.silenceDeadline() == nil, "offered, not yet taken")
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .active))
         let deadline = try #require(await frontEnd.silenceDeadline())
-        await frontEnd.endSessionIfSilent()
-        #expect(await fixture.agent.state == .active || ContinuousClock.now >= deadline)
         try await Deadline.waitUntilAsync("the silence deadline") { ContinuousClock.now >= deadline }
         await frontEnd.endSessionIfSilent()
         #expect(await fixture.agent.state == .terminating)
         #expect(await fixture.agent.unreportedEnd == AgentFixture.sessionId)
         #expect(await frontEnd.silenceDeadline() == nil)
+    }
+
+    @Test("a game server that heartbeats within the health timeout keeps its session")
+    func notSilent() async throws {
+        let fixture = try AgentFixture(healthTimeout: .seconds(3600))
+        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
+        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
+        _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .active))
+        await frontEnd.endSessionIfSilent()
+        #expect(await fixture.agent.state == .active)
+        #expect(await frontEnd.silenceDeadline() != nil)
     }
 
     @Test("gsdkinfo needs a flavour and a version")
