@@ -5,7 +5,8 @@ public import SessionHostModel
 /// not lose. Every method is one transaction, so a host is never given two sessions and a
 /// session never two hosts, whichever instances and requests race, and across a SIGKILL.
 ///
-/// Implementations: `SQLiteInventoryStore` (embedded, the default); PostgreSQL follows.
+/// Implementations: `SQLiteInventoryStore` (embedded, the default) and `PostgresInventoryStore`
+/// (several gsmsd instances over one database); one contract test suite runs on both.
 public protocol InventoryStore: Sendable {
     // MARK: Hosts
 

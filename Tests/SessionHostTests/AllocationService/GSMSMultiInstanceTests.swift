@@ -65,6 +65,24 @@ struct GSMSMultiInstanceTests {
         }
     }
 
+    @Test("gsmsd refuses to start when its PostgreSQL cannot be reached, and says so without the password")
+    func unreachableDatabase() async throws {
+        let directory = try TemporaryDirectory()
+        let key = directory.file("key")
+        try Data(String(repeating: "k", count: 40).utf8).write(to: URL(fileURLWithPath: key))
+        let process = try AgentProcess(
+            wrapping: Binaries.gsmsd,
+            arguments: [
+                "--listen", "127.0.0.1:0", "--database", "postgres://gsms:hunter2-secret@127.0.0.1:1/gsms?sslmode=disable",
+                "--title", Self.title, "--token-key-file", key, "--agent-token-file", key,
+            ],
+            directory: directory)
+        let status = try await process.waitForExit()
+        #expect(status == 1)
+        #expect(process.log.contains("postgres://gsms@127.0.0.1:1/gsms"), "\(process.log)")
+        #expect(!process.log.contains("hunter2"), "\(process.log)")
+    }
+
     /// The backends of the instances' LISTEN connections.
     static func listeners(_ database: PostgresTestDatabase) async throws -> [String?] {
         try await database.query(
