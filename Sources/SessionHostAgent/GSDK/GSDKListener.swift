@@ -15,12 +15,15 @@ public struct GSDKListener: Service {
     public let eventLoopGroup: any EventLoopGroup
     public let logger: Logger
     public let drainTimeout: Duration
+    /// How long a connection may stay idle, or take to send a request, before it is closed.
+    public let idleTimeout: Duration
     /// Called with the bound port once the config file is written.
     public let onListening: @Sendable (Int) async -> Void
 
     public init(
         settings: GSDKSettings, api: GSDKAPI, identity: HostIdentity, eventLoopGroup: any EventLoopGroup, logger: Logger,
-        drainTimeout: Duration = .seconds(5), onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.settings = settings
         self.api = api
@@ -28,6 +31,7 @@ public struct GSDKListener: Service {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.drainTimeout = drainTimeout
+        self.idleTimeout = idleTimeout
         self.onListening = onListening
     }
 
@@ -62,7 +66,7 @@ public struct GSDKListener: Service {
         logger.info("serving GSDK game servers", metadata: ["endpoint": "\(endpoint)", "config_file": "\(settings.configFilePath)"])
         await onListening(port)
 
-        let connections = ConnectionTracker()
+        let connections = ConnectionTracker(idleTimeout: idleTimeout)
         let stopping = OneShotSignal()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in

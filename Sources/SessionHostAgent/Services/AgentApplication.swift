@@ -83,7 +83,7 @@ public enum AgentApplication {
             services.append(.init(service: GSDKListener(
                 settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
                 identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
-                onListening: { _ in listeners.listenerReady() })))
+                idleTimeout: configuration.idleTimeout, onListening: { _ in listeners.listenerReady() })))
             services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
         }
         let group = ServiceGroup(
