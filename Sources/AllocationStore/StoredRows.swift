@@ -1,0 +1,109 @@
+package import FoundationEssentials
+package import SessionHostModel
+
+/// Typed access to the columns of one result row, whatever the database driver: each store
+/// implements the four raw reads; the rest follows. A missing or mistyped column is
+/// `StoreError.unavailable` (a damaged or foreign database), never a crash.
+package protocol StoreColumns {
+    func text(_ name: String) throws -> String
+    func optionalText(_ name: String) throws -> String?
+    func int(_ name: String) throws -> Int64
+    func optionalInt(_ name: String) throws -> Int64?
+}
+
+extension StoreColumns {
+    package func date(_ name: String) throws -> Date { Date(storeMilliseconds: try int(name)) }
+
+    package func optionalDate(_ name: String) throws -> Date? { try optionalInt(name).map(Date.init(storeMilliseconds:)) }
+
+    package func enumeration<T: RawRepresentable>(_ name: String, _: T.Type) throws -> T where T.RawValue == String {
+        let raw = try text(name)
+        guard let value = T(rawValue: raw) else {
+            throw StoreError.unavailable("column \(name) holds an unknown value '\(raw.prefix(40))'")
+        }
+        return value
+    }
+
+    package func portMappings(_ name: String) throws -> [PortMapping] {
+        let json = try text(name)
+        do {
+            return try PortMappingsJSON.decode(json)
+        } catch {
+            throw StoreError.unavailable("column \(name) does not hold port mappings: \(error)")
+        }
+    }
+}
+
+/// A `hosts` row as a `HostRecord`.
+package enum HostRow {
+    /// The columns `record(_:)` reads.
+    package static let columns = """
+        host_id, title_id, region, host_name, port_mappings, secure_context, sandbox_id, cloud_game_id, \
+        game_mode_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state
+        """
+
+    package static func record(_ c: some StoreColumns) throws -> HostRecord {
+        let registration = HostRegistration(
+            titleId: try c.text("title_id"), region: try c.text("region"), hostName: try c.text("host_name"),
+            portMappings: try c.portMappings("port_mappings"), secureContext: try c.text("secure_context"),
+            sandboxId: try c.optionalText("sandbox_id"), cloudGameId: try c.optionalText("cloud_game_id"),
+            gameModeId: try c.optionalText("game_mode_id"), state: try c.enumeration("registered_state", HostState.self),
+            health: try c.enumeration("health", GameHealth.self)
+        )
+        return HostRecord(
+            sessionHostId: try c.text("host_id"), registration: registration, state: try c.enumeration("state", HostState.self),
+            sessionId: try c.optionalText("session_id"), lastHeartbeat: try c.date("last_heartbeat_ms"),
+            standingBySince: try c.optionalDate("standing_by_since_ms")
+        )
+    }
+}
+
+/// A `sessions` row: the allocation plus what the store keeps beside it.
+package struct SessionRow: Sendable {
+    package var allocation: Allocation
+    /// Cluster sessions: when the request first queued (or was first made), to put it back in place.
+    package var enqueuedAt: Date?
+
+    /// The columns `init(_:)` reads.
+    package static let columns = """
+        title_id, session_id, kind, state, host_id, session_cookie, allocated_at_ms, acknowledge_by_ms, \
+        enqueued_at_ms, host_name, region, port_mappings, secure_context
+        """
+
+    package init(allocation: Allocation, enqueuedAt: Date?) {
+        self.allocation = allocation
+        self.enqueuedAt = enqueuedAt
+    }
+
+    package init(_ c: some StoreColumns) throws {
+        allocation = Allocation(
+            titleId: try c.text("title_id"), sessionId: try c.text("session_id"), kind: try c.enumeration("kind", AllocationKind.self),
+            state: try c.enumeration("state", Allocation.State.self), sessionCookie: try c.optionalText("session_cookie"),
+            allocatedAt: try c.date("allocated_at_ms"), acknowledgeBy: try c.date("acknowledge_by_ms"),
+            sessionHostId: try c.text("host_id"), hostName: try c.text("host_name"), region: try c.text("region"),
+            portMappings: try c.portMappings("port_mappings"), secureContext: try c.text("secure_context")
+        )
+        enqueuedAt = try c.optionalDate("enqueued_at_ms")
+    }
+}
+
+/// The host description copied into a session when it is placed.
+package struct ClaimedHost: Sendable {
+    package var hostId: String
+    package var hostName: String
+    package var region: String
+    package var portMappingsJSON: String
+    package var portMappings: [PortMapping]
+    package var secureContext: String
+
+    package static let columns = "host_id, host_name, region, port_mappings, secure_context"
+
+    package init(_ c: some StoreColumns) throws {
+        hostId = try c.text("host_id")
+        hostName = try c.text("host_name")
+        region = try c.text("region")
+        portMappingsJSON = try c.text("port_mappings")
+        portMappings = try c.portMappings("port_mappings")
+        secureContext = try c.text("secure_context")
+    }
+}
