@@ -26,6 +26,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var allowUser: [String]?
     public var allowGroup: [String]?
     public var logLevel: String?
+    public var metricsListen: String?
 
     public init() {}
 
@@ -46,6 +47,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case allowUser = "allow-user"
         case allowGroup = "allow-group"
         case logLevel = "log-level"
+        case metricsListen = "metrics-listen"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,6 +71,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         allowUser = try container.decodeIfPresent([String].self, forKey: .allowUser)
         allowGroup = try container.decodeIfPresent([String].self, forKey: .allowGroup)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
+        metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
     }
 
     /// Reads and decodes the file at `path`, with errors that name the file and the problem.

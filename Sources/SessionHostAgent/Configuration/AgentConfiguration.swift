@@ -34,6 +34,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// gsmsd, or `nil` for local mode.
     public var controlPlane: ControlPlaneSettings?
+    /// Where to serve the metrics, or `nil` (off).
+    public var metricsListen: MetricsListenAddress?
 
     /// Where gsmsd is and the fleet secret the agent presents.
     public struct ControlPlaneSettings: Sendable, Equatable {
@@ -52,9 +54,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
         gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30), idleTimeout: Duration = .seconds(75),
         allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
-        controlPlane: ControlPlaneSettings? = nil
+        controlPlane: ControlPlaneSettings? = nil, metricsListen: MetricsListenAddress? = nil
     ) {
         self.controlPlane = controlPlane
+        self.metricsListen = metricsListen
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.titleId = titleId
@@ -149,7 +152,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             allowedUsers: allowedUsers,
             allowedGroups: allowedGroups,
             logLevel: logLevel,
-            controlPlane: controlPlane
+            controlPlane: controlPlane,
+            metricsListen: try (options.metricsListen ?? file.metricsListen).map { text throws(InvalidInput) in
+                try MetricsListenAddress(parsing: text)
+            }
         )
     }
 

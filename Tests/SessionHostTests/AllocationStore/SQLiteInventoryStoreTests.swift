@@ -78,6 +78,9 @@ struct SQLiteInventoryStoreTests {
     @Test("the head of the queue takes a free host that declared nothing")
     func claimForQueue() async throws { try await Self.withStore(Contract.claimHostForQueue) }
 
+    @Test("host counts by title, region and state, and queue summaries, for /metrics")
+    func countsForMetrics() async throws { try await Self.withStore(Contract.hostCountsAndQueueSummaries) }
+
     @Test("a sweep marks silent hosts, abandons overdue hand-offs and expires tickets")
     func sweep() async throws { try await Self.withStore(Contract.sweep) }
 
