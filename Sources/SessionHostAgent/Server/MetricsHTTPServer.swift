@@ -8,7 +8,8 @@ import SessionHostMetrics
 /// Serves `GET /metrics` (the Prometheus text format) on a TCP address, for `--metrics-listen`.
 /// One request per connection (`Connection: close`), each connection bounded by
 /// `connectionTimeout`, so that a silent client holds nothing; other paths get 404, other
-/// methods 405. Stops accepting on graceful shutdown.
+/// methods 405. Stops accepting on graceful shutdown. An address that cannot be bound is
+/// logged and the agent runs on without metrics.
 struct MetricsHTTPServer: Service {
     let address: MetricsListenAddress
     let eventLoopGroup: any EventLoopGroup
@@ -20,15 +21,17 @@ struct MetricsHTTPServer: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     func run() async throws {
-        let server = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: address.host, port: address.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try Connection(wrappingChannelSynchronously: channel)
-                }
-            }
+        let server: NIOAsyncChannel<Connection, Never>
+        do {
+            server = try await bind()
+        } catch {
+            // The game matters more than the metrics: keep the agent up without them.
+            logger.error(
+                "cannot serve metrics; the agent runs without them",
+                metadata: ["address": "\(address.host):\(address.port)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
         let bound = server.channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" } ?? "\(address.host):\(address.port)"
         logger.info("serving metrics", metadata: ["address": "\(bound)", "path": "/metrics"])
         try await withGracefulShutdownHandler {
@@ -42,6 +45,18 @@ struct MetricsHTTPServer: Service {
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
         }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<Connection, Never> {
+        try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     /// Answers one request, then closes; gives up after `connectionTimeout`.

@@ -72,9 +72,12 @@ struct MetricsEndToEndTests {
         // The second host, then the pool is exhausted: 503, and the StandingBy gauge is 0.
         #expect(try await gsms.allocate(["sessionId": Self.sessions[1]]).status == 200)
         #expect(try await gsms.allocate(["sessionId": Self.sessions[2]]).status == 503)
-        // A request without a valid token: 401, counted without a title.
+        // A request without a valid token: 401. One for a title without a subscription: 404,
+        // counted under title_id="" (label values stay within the subscribed titles).
         let refused = try await gsms.client.send(.POST, "/titles/1234/sessionhosts", headers: [("Authorization", "XBL3.0 x=-;nope")])
         #expect(refused.status == 401)
+        let unknown = try await gsms.allocate(title: "9999", ["sessionId": Self.sessions[2]])
+        #expect(unknown.status == 404, "\(unknown)")
         // A cluster request queues (no host is free).
         let path = "/serviceconfigs/00000000-0000-0000-0000-000000000000/sessiontemplates/quick/session/metrics"
         #expect(try await gsms.cluster(["sessionId": path]).json["fulfillmentState"] as? String == "Queued")
@@ -82,7 +85,9 @@ struct MetricsEndToEndTests {
         let exhausted = try await Self.scrape(gsms.client)
         #expect(exhausted.value("gsms_allocations_total", ["title_id": "1234", "result": "200"]) == 2)
         #expect(exhausted.value("gsms_allocations_total", ["title_id": "1234", "result": "503"]) == 1)
-        #expect(exhausted.value("gsms_allocations_total", ["title_id": "", "result": "401"]) == 1)
+        #expect(exhausted.value("gsms_allocations_total", ["title_id": "1234", "result": "401"]) == 1)
+        #expect(exhausted.value("gsms_allocations_total", ["title_id": "", "result": "404"]) == 1)
+        #expect(exhausted.samples("gsms_allocations_total", ["title_id": "9999"]).isEmpty)
         #expect(exhausted.value("gsms_allocation_duration_seconds_count", ["title_id": "1234"]) == 2, "only 200s are timed")
         #expect(exhausted.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "StandingBy"]) == 0)
         #expect(exhausted.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "Active"]) == 2)
@@ -134,6 +139,20 @@ struct MetricsEndToEndTests {
 
         #expect(try await metrics.send(.GET, "/other").status == 404)
         #expect(try await metrics.send(.POST, "/metrics").status == 405)
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
+    @Test("an address that cannot be bound leaves the agent serving its game, without metrics")
+    func agentMetricsAddressTaken() async throws {
+        let gsms = try await GSMSProcess()
+        let taken = "127.0.0.1:\(gsms.client.port)"
+        let agent = try await AgentProcess.started(arguments: ["--title-id", "1234", "--metrics-listen", taken])
+        #expect(try await AgentClient(socketPath: agent.socketPath).ready().state == .standingBy)
+        try await Deadline.waitUntil("the agent to say it runs without metrics") {
+            agent.log.contains("cannot serve metrics; the agent runs without them")
+        }
+        #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .standingBy)
         try await agent.stop()
         try await gsms.stop()
     }
