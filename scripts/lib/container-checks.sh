@@ -42,5 +42,5 @@ session_journal_fields() {
 session_entry_summary() {
   local entries; entries=$(session_entries "$1" "$2")
   printf '%s entries; first: %s' "$(printf '%s' "$entries" | grep -c .)" \
-    "$(printf '%s\n' "$entries" | head -n1 | grep -oE '"(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER|SESSION_ID|SESSION_HOST_ID|TITLE_ID)" *: *"[^"]*"' | tr '\n' ' ')"
+    "$(printf '%s\n' "$entries" | head -n1 | grep -oE '"(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER|SESSION_ID|SESSION_HOST_ID|TITLE_ID)" *: *"([^"\\]|\\.)*"' | tr '\n' ' ')"
 }
