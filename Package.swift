@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // sessionhost-bench: latency histograms.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Metrics of gsmsd and the agent, served in the Prometheus text format.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libsystemd, through pkg-config (apt: libsystemd-dev).
@@ -40,8 +43,24 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // Metrics of both daemons: swift-metrics recorded into a Prometheus registry of their own.
+        .target(
+            name: "SessionHostMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Swift API over libsystemd: sd_notify, the watchdog, sockets passed by systemd.
         .target(name: "Systemd", dependencies: ["CSystemd"]),
+        // Log handlers of both daemons: structured journal entries when stderr is the journal, logfmt otherwise.
+        .target(
+            name: "SessionHostLogging",
+            dependencies: [
+                "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Wire models and validation shared by the agent, the SDK, the CLI and the service.
         .target(name: "SessionHostModel"),
         // The session-host agent: lifecycle, durable state, Unix-socket HTTP API, services.
@@ -57,6 +76,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "SessionHostLogging",
+                "SessionHostMetrics",
             ]
         ),
         // Async Swift client of the agent socket, for game servers and tools.
@@ -133,6 +154,8 @@ let package = Package(
                 "AllocationStoreSQLite",
                 "AllocationStorePostgres",
                 "Systemd",
+                "SessionHostLogging",
+                "SessionHostMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -192,6 +215,8 @@ let package = Package(
             name: "SessionHostTests",
             dependencies: [
                 "Systemd",
+                "SessionHostLogging",
+                "SessionHostMetrics",
                 "SessionHostModel",
                 "SessionHostAgent",
                 "SessionHostSDK",

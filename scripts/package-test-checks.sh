@@ -180,6 +180,14 @@ check "allocation 200 (got $code) on this host" \
 check "the game got the session and its cookie" \
   wait_for 15 journal_has $GAME "session started: sessionId=$SID sessionCookie=$COOKIE"
 check "gsmsd has the host Active" wait_for 10 gsms_host_state_is Active
+# Structured journal entries (docs/operations.md, "Logs"): both daemons wrote entries for the
+# session with its id, the host id, the title id and a priority as fields.
+check "journalctl -u $GSMS SESSION_ID=$SID -o json: entries with SESSION_ID, SESSION_HOST_ID, TITLE_ID, PRIORITY" \
+  wait_for 10 session_journal_fields $GSMS "$SID" "$HOST_ID" $TITLE
+info "gsmsd: $(session_entry_summary $GSMS "$SID")"
+check "journalctl -u $AGENT SESSION_ID=$SID -o json: entries with SESSION_ID, SESSION_HOST_ID, TITLE_ID, PRIORITY" \
+  wait_for 10 session_journal_fields $AGENT "$SID" "$HOST_ID" $TITLE
+info "sessionhostd: $(session_entry_summary $AGENT "$SID")"
 
 # ---------------------------------------------------------------- upgrade mid-session
 echo "== upgrade sessionhostd $V1 -> $V2 while the session is Active"

@@ -147,6 +147,11 @@ check "the game logs the session with its cookie" \
   wait_for 30 journal_has $GAME "session started: sessionId=$sid1 sessionCookie=hello"
 check "sessionhostctl session shows it Active" \
   bash -c 'sessionhostctl session --socket '$SOCK' --json | grep -q "$1"' _ "$sid1"
+host_json=$(acurl http://localhost/v1/host 2>/dev/null | tr -d '\n')
+check "journalctl -u $AGENT SESSION_ID=$sid1 -o json: entries with SESSION_ID, SESSION_HOST_ID, TITLE_ID, PRIORITY" \
+  wait_for 10 session_journal_fields $AGENT "$sid1" "$(printf '%s' "$host_json" | json_string sessionHostId)" \
+  "$(printf '%s' "$host_json" | json_string titleId)"
+info "$(session_entry_summary $AGENT "$sid1")"
 check "the game ends the session after its match" wait_for 30 journal_has $GAME "session ended: sessionId=$sid1"
 check "... and calls ready again: StandingBy" wait_for 30 state_is StandingBy
 

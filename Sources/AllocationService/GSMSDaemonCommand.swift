@@ -1,6 +1,7 @@
 import AllocationStore
 import ArgumentParser
 import Logging
+import SessionHostLogging
 import SessionHostModel
 
 #if canImport(FoundationEssentials)
@@ -40,6 +41,8 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        DaemonLogging.bootstrap(
+            identifier: "gsmsd", level: configuration.logLevel, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "gsmsd")
         logger.logLevel = configuration.logLevel
         do {

@@ -88,6 +88,16 @@ public protocol InventoryStore: Sendable {
     /// Titles with at least one queued cluster request.
     func titlesWithQueuedClusters() async throws -> [String]
 
+    // MARK: Metrics (read when /metrics is scraped, so every instance on one database agrees)
+
+    /// The number of hosts per title, region and state, in one read; only groups that have
+    /// hosts. Equivalent SQL: `SELECT title_id, region, state, COUNT(*) FROM hosts GROUP BY 1, 2, 3`.
+    func hostCounts() async throws -> [HostCount]
+
+    /// Per title with queued cluster requests: how many, and when the oldest queued (its
+    /// `enqueuedAt`); titles with an empty queue are left out.
+    func queueSummaries() async throws -> [QueueSummary]
+
     // MARK: Upkeep
 
     /// Expires what the policy says (see `SweepPolicy`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SessionHostLogging
 import SessionHostModel
 
 #if canImport(FoundationEssentials)
@@ -37,6 +38,8 @@ public struct SessionHostDaemonCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        DaemonLogging.bootstrap(
+            identifier: "sessionhostd", level: configuration.logLevel, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "sessionhostd")
         logger.logLevel = configuration.logLevel
         do {

@@ -25,6 +25,7 @@ struct Allocator: Sendable {
     let notifier: ChangeNotifier
     let timings: AllocationTimings
     let logger: Logger
+    let metrics: GSMSMetrics
 
     /// Allocates for `request`; `now` and the deadlines of the claim are refreshed on each retry.
     func allocate(
@@ -60,6 +61,7 @@ struct Allocator: Sendable {
     /// Wakes the claimed host's agent and waits until it acknowledges (the Active allocation) or
     /// the deadline passes, or the session leaves the host (`nil`).
     func completeHandoff(_ allocation: Allocation) async throws -> Allocation? {
+        let started = ContinuousClock.now
         await notifier.notify(.host(allocation.sessionHostId))
         let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, allocation.acknowledgeBy.timeIntervalSinceNow) * 1000))
         let store = self.store
@@ -71,6 +73,13 @@ struct Allocator: Sendable {
             else { return .some(nil) }
             return current.state == .active ? .some(current) : nil
         }
+        let result: GSMSMetrics.HandoffResult =
+            switch settled {
+            case .some(.some): .acknowledged
+            case .some(.none): .withdrawn
+            case .none: .timedOut
+            }
+        metrics.handoffFinished(titleId: allocation.titleId, result: result, duration: ContinuousClock.now - started)
         return settled ?? nil
     }
 }

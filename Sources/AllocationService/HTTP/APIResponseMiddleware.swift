@@ -51,6 +51,17 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
+    /// The HTTP status the response to `error` has (as `handle` answers it).
+    static func status(for error: any Error) -> Int {
+        switch error {
+        case let error as APIError: Int(error.status.code)
+        case let error as HTTPError: Int(error.status.code)
+        case let error as any HTTPResponseError: Int(error.status.code)
+        case let error as StoreError: Int(apiError(for: error).status.code)
+        default: 500
+        }
+    }
+
     /// The caller's correlation id when it is a sensible token (at most 128 visible ASCII
     /// characters), else a new GUID.
     static func correlationId(from request: Request) -> String {

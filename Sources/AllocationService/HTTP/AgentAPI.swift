@@ -32,6 +32,7 @@ struct AgentAPI: Sendable {
     let subscribedTitles: Set<String>
     let timings: AllocationTimings
     let logger: Logger
+    let metrics: GSMSMetrics
 
     /// The longest hand-off wait an agent may ask for.
     static let maximumWaitSeconds = 300.0
@@ -102,6 +103,7 @@ struct AgentAPI: Sendable {
     func heartbeat(_ request: Request, hostId: String) async throws -> Response {
         let heartbeat = try await JSONBody.decode(HostHeartbeat.self, from: request)
         let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: Date())
+        metrics.heartbeatReceived(titleId: record.registration.titleId)
         await hostMayBeStandingBy(record)
         return try JSONBody.response(try await status(record))
     }
@@ -151,7 +153,12 @@ struct AgentAPI: Sendable {
         let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
         let record = try await store.endSession(hostId: hostId, sessionId: reference.sessionId, at: Date())
         await notifier.notify(.session(titleId: record.registration.titleId, sessionId: reference.sessionId))
-        logger.info("session ended", metadata: ["session_host_id": "\(hostId)", "session_id": "\(reference.sessionId)"])
+        logger.info(
+            "session ended",
+            metadata: [
+                "session_host_id": "\(hostId)", "session_id": "\(reference.sessionId)",
+                "title_id": "\(record.registration.titleId)",
+            ])
         return try JSONBody.response(try await status(record))
     }
 

@@ -16,20 +16,39 @@ struct TitleAPI: Sendable {
     let credentials: any TitleCredentialVerifier
     let subscribedTitles: Set<String>
     let logger: Logger
+    let metrics: GSMSMetrics
 
     /// `Retry-After` of a 503 when no host is StandingBy.
     static let retryAfterSeconds = 1
 
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.post("titles/:titleId/sessionhosts") { request, context in
-            try await allocateSessionHost(request, titleId: context.parameters.require("titleId"))
+            let titleId = try context.parameters.require("titleId")
+            let started = ContinuousClock.now
+            do {
+                let response = try await allocateSessionHost(request, titleId: titleId)
+                metrics.allocationAnswered(titleId: titleId, status: response.status.code, duration: ContinuousClock.now - started)
+                return response
+            } catch {
+                let status = APIResponseMiddleware<Context>.status(for: error)
+                metrics.allocationAnswered(titleId: titleId, status: status, duration: ContinuousClock.now - started)
+                throw error
+            }
         }
         router.get("titles/:titleId/sessionhosts/:sessionId") { request, context in
             try await lookUpSessionHost(
                 request, titleId: context.parameters.require("titleId"), sessionId: context.parameters.require("sessionId"))
         }
         router.post("titles/:titleId/clusters") { request, context in
-            try await requestCluster(request, titleId: context.parameters.require("titleId"))
+            let titleId = try context.parameters.require("titleId")
+            do {
+                let (response, state) = try await requestCluster(request, titleId: titleId)
+                metrics.clusterRequestAnswered(titleId: titleId, result: state.rawValue)
+                return response
+            } catch {
+                metrics.clusterRequestAnswered(titleId: titleId, result: String(APIResponseMiddleware<Context>.status(for: error)))
+                throw error
+            }
         }
         MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts", allowed: [.post])
         MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts/:sessionId", allowed: [.get])
@@ -82,7 +101,8 @@ struct TitleAPI: Sendable {
         return try JSONBody.response(allocation.publicBody)
     }
 
-    func requestCluster(_ request: Request, titleId: String) async throws -> Response {
+    /// The answer, and its fulfilment state (for the metrics).
+    func requestCluster(_ request: Request, titleId: String) async throws -> (Response, FulfillmentState) {
         let titleId = try await admit(request, titleId: titleId)
         let contractVersion = request.headers[HTTPField.Name("x-xbl-contract-version")!]
         guard contractVersion?.split(separator: " ", omittingEmptySubsequences: true) == ["1"] else {
@@ -96,7 +116,8 @@ struct TitleAPI: Sendable {
         } catch let error as InvalidInput {
             throw APIError.badRequest(code: error.code, error.message)
         }
-        return try JSONBody.response(try await clusters.request(titleId: titleId, body))
+        let answer = try await clusters.request(titleId: titleId, body)
+        return (try JSONBody.response(answer), answer.fulfillmentState)
     }
 
     /// Authentication, title id, authorization and subscription, in that order.

@@ -42,19 +42,21 @@ public enum GSMSApplication {
         let timings = AllocationTimings(
             handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
             queueTimeout: configuration.queueTimeout)
-        let allocator = Allocator(store: store, notifier: notifier, timings: timings, logger: logger)
+        let metrics = GSMSMetrics(subscribedTitles: configuration.titles)
+        let allocator = Allocator(store: store, notifier: notifier, timings: timings, logger: logger, metrics: metrics)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
 
         let router = Router()
         router.add(middleware: APIResponseMiddleware(logger: logger))
         TitleAPI(
             store: store, allocator: allocator, clusters: clusters, credentials: credentials,
-            subscribedTitles: configuration.titles, logger: logger
+            subscribedTitles: configuration.titles, logger: logger, metrics: metrics
         ).register(on: router)
         AgentAPI(
             store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store),
-            subscribedTitles: configuration.titles, timings: timings, logger: logger
+            subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
+        MetricsAPI(metrics: metrics, store: store, logger: logger).register(on: router)
 
         let systemd = SystemdNotifier()
         let app = Application(

@@ -23,12 +23,18 @@ public struct AgentAPI: Sendable {
     /// answers, through the socket systemd keeps) rather than see the connection cut.
     public let stopping: OneShotSignal
     private let hostInfoCache = HostInfoCache()
+    /// Counts the requests (`--metrics-listen`).
+    public let metrics: AgentMetrics
 
-    public init(agent: HostAgent, policy: PeerPolicy, localMode: Bool, stopping: OneShotSignal = OneShotSignal()) {
+    public init(
+        agent: HostAgent, policy: PeerPolicy, localMode: Bool, stopping: OneShotSignal = OneShotSignal(),
+        metrics: AgentMetrics = AgentMetrics()
+    ) {
         self.agent = agent
         self.policy = policy
         self.localMode = localMode
         self.stopping = stopping
+        self.metrics = metrics
     }
 
     /// The routes and the methods each takes.
@@ -43,6 +49,12 @@ public struct AgentAPI: Sendable {
     ]
 
     public func handle(_ request: AgentRequest) async -> AgentResponse {
+        let response = await respond(to: request)
+        metrics.socketRequestAnswered(path: request.path, status: response.status)
+        return response
+    }
+
+    private func respond(to request: AgentRequest) async -> AgentResponse {
         guard policy.allows(request.peer) else {
             return Self.error(AgentError(
                 status: 403, code: "PeerNotAllowed",

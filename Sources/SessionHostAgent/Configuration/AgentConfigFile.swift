@@ -30,6 +30,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var gsdkConfigFile: String?
     public var gsdkLogFolder: String?
     public var gsdkSharedContentFolder: String?
+    public var metricsListen: String?
 
     public init() {}
 
@@ -54,6 +55,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case gsdkConfigFile = "gsdk-config-file"
         case gsdkLogFolder = "gsdk-log-folder"
         case gsdkSharedContentFolder = "gsdk-shared-content-folder"
+        case metricsListen = "metrics-listen"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -81,6 +83,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         gsdkConfigFile = try container.decodeIfPresent(String.self, forKey: .gsdkConfigFile)
         gsdkLogFolder = try container.decodeIfPresent(String.self, forKey: .gsdkLogFolder)
         gsdkSharedContentFolder = try container.decodeIfPresent(String.self, forKey: .gsdkSharedContentFolder)
+        metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
     }
 
     /// Reads and decodes the file at `path`, with errors that name the file and the problem.

@@ -36,6 +36,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var controlPlane: ControlPlaneSettings?
     /// The GSDK front end (`--gsdk-listen`), or `nil` when it is off.
     public var gsdk: GSDKSettings?
+    /// Where to serve the metrics, or `nil` (off).
+    public var metricsListen: MetricsListenAddress?
 
     /// Where gsmsd is and the fleet secret the agent presents.
     public struct ControlPlaneSettings: Sendable, Equatable {
@@ -54,10 +56,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
         gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30), idleTimeout: Duration = .seconds(75),
         allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
-        controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil
+        controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil, metricsListen: MetricsListenAddress? = nil
     ) {
         self.controlPlane = controlPlane
         self.gsdk = gsdk
+        self.metricsListen = metricsListen
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.titleId = titleId
@@ -169,7 +172,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             allowedGroups: allowedGroups,
             logLevel: logLevel,
             controlPlane: controlPlane,
-            gsdk: gsdk
+            gsdk: gsdk,
+            metricsListen: try (options.metricsListen ?? file.metricsListen).map { text throws(InvalidInput) in
+                try MetricsListenAddress(parsing: text)
+            }
         )
     }
 

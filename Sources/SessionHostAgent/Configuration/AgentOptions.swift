@@ -73,4 +73,7 @@ public struct AgentOptions: ParsableArguments, Sendable {
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default: info.", valueName: "LEVEL"))
     public var logLevel: String?
+
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (no authentication: prefer loopback). Default: off.", valueName: "HOST:PORT"))
+    public var metricsListen: String?
 }

@@ -23,6 +23,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     let agent: HostAgent
     let client: ControlPlaneClient
     let logger: Logger
+    let metrics: AgentMetrics
     /// Makes sure each hand-off is acknowledged once, by `take` or by `reconcile`.
     let acknowledgements = AcknowledgementLedger()
 
@@ -60,7 +61,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 let status: HostStatus
                 if registered {
                     try await reportEndedSession()
-                    status = try await client.heartbeat(await agent.heartbeatReport())
+                    status = try await heartbeat()
                 } else {
                     status = try await client.register(await agent.registration())
                     registered = true
@@ -97,6 +98,18 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         }
     }
 
+    /// One heartbeat, counted in the metrics.
+    private func heartbeat() async throws(ControlPlaneError) -> HostStatus {
+        do throws(ControlPlaneError) {
+            let status = try await client.heartbeat(await agent.heartbeatReport())
+            metrics.controlPlaneHeartbeat(succeeded: true)
+            return status
+        } catch {
+            metrics.controlPlaneHeartbeat(succeeded: false)
+            throw error
+        }
+    }
+
     /// gsmsd decides which session the host holds.
     private func reconcile(with status: HostStatus) async {
         let local = await agent.session
@@ -114,6 +127,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     throw error
                 }
                 await acknowledgements.finish(held.sessionId, acknowledged: true)
+                metrics.handoffEnded(.acknowledged)
                 logger.info("hand-off acknowledged after a restart", metadata: ["session_id": "\(held.sessionId)"])
             case (let held?, let assigned) where assigned != held.sessionId:
                 guard status.state != .allocating else { return }  // a new hand-off is on its way
@@ -186,12 +200,14 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             logger.warning(
                 "hand-off read after its acknowledgement deadline; ignoring it (gsmsd gives it to another host). If this repeats, check this machine's clock against gsmsd's",
                 metadata: ["session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)"])
+            metrics.handoffEnded(.late)
             return false
         }
         do {
             try await agent.accept(handoff)
         } catch {
             logger.error("cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
+            metrics.handoffEnded(.notSaved)
             return false  // not acknowledged: gsmsd moves on to another host
         }
         var backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
@@ -199,12 +215,14 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             do throws(ControlPlaneError) {
                 _ = try await client.acknowledge(sessionId: handoff.sessionId)
                 logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
+                metrics.handoffEnded(.acknowledged)
                 return true
             } catch where error.isRefusal {
                 logger.warning(
                     "gsmsd refused the acknowledgement; dropping the session",
                     metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
                 try? await agent.drop(sessionId: handoff.sessionId, reason: "gsmsd refused the acknowledgement (\(error.code))")
+                metrics.handoffEnded(.refused)
                 return false
             } catch {
                 // Unreachable: retry; if gsmsd moved on meanwhile, the heartbeat reconciles.

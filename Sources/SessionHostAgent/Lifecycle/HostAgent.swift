@@ -55,7 +55,7 @@ public actor HostAgent {
         self.lifecycle = HostLifecycle(record: record)
         self.stateSnapshot = Mutex(record.state)
         self.store = store
-        self.logger = logger
+        self.logger = Self.identified(logger, sessionHostId: hostId, titleId: identity.titleId)
         self.lastSignOfLife = clock.now
         self.latestEvent = HostEvent(
             sequence: 0, state: record.state, sessionId: record.session?.sessionId,
@@ -320,18 +320,25 @@ public actor HostAgent {
         latestEvent = HostEvent(
             sequence: latestEvent.sequence + 1, state: lifecycle.state,
             sessionId: lifecycle.session?.sessionId, at: Self.timestamp(), reason: reason)
-        logger.info(
-            "host is \(lifecycle.state.rawValue)",
-            metadata: [
-                "reason": "\(reason)",
-                "session_id": "\(lifecycle.session?.sessionId ?? "-")",
-            ])
+        var metadata: Logger.Metadata = ["reason": "\(reason)"]
+        // Only with a session: the journal's SESSION_ID field then finds exactly its entries.
+        if let sessionId = lifecycle.session?.sessionId { metadata["session_id"] = "\(sessionId)" }
+        logger.info("host is \(lifecycle.state.rawValue)", metadata: metadata)
         for continuation in subscribers.values {
             continuation.yield(latestEvent)
         }
     }
 
     // MARK: Helpers
+
+    /// `logger` with the host's id and title as metadata, so that every entry the agent logs
+    /// carries them (the journal's SESSION_HOST_ID and TITLE_ID fields).
+    public static func identified(_ logger: Logger, sessionHostId: String, titleId: String) -> Logger {
+        var logger = logger
+        logger[metadataKey: "session_host_id"] = .string(sessionHostId)
+        if !titleId.isEmpty { logger[metadataKey: "title_id"] = .string(titleId) }
+        return logger
+    }
 
     static func timestamp() -> String {
         Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))

@@ -20,7 +20,7 @@ public enum AgentApplication {
     /// The 128-bit application id that derives the host id from `/etc/machine-id`.
     static let machineIDApplication = "6b1f0c2a9d3e4f5a8b7c6d5e4f3a2b1c"
 
-    public static func run(configuration: AgentConfiguration, logger: Logger) async throws {
+    public static func run(configuration: AgentConfiguration, logger baseLogger: Logger) async throws {
         let agent = try HostAgent(
             identity: HostIdentity(configuration: configuration),
             configuredHostId: configuration.hostId,
@@ -29,7 +29,8 @@ public enum AgentApplication {
             },
             healthTimeout: configuration.healthTimeout,
             store: AgentStateStore(directory: configuration.stateDirectory),
-            logger: logger)
+            logger: baseLogger)
+        let logger = HostAgent.identified(baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
         let loadedState = await agent.state
         logger.info(
             "agent state loaded",
@@ -54,11 +55,12 @@ public enum AgentApplication {
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let notifier = SystemdNotifier()
         let listeners = ListenersReady(count: configuration.gsdk == nil ? 1 : 2)
+        let metrics = AgentMetrics()
         let policy = PeerPolicy.forCurrentProcess(
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
         let server = AgentHTTPServer(
             target: target,
-            api: AgentAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil),
+            api: AgentAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             idleTimeout: configuration.idleTimeout,
@@ -76,7 +78,16 @@ public enum AgentApplication {
             } catch {
                 throw AgentError(status: 500, code: error.code, message: error.message)
             }
-            services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger)))
+            services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
+        }
+        if let address = configuration.metricsListen {
+            let identity = (configuration.titleId, configuration.region)
+            services.append(.init(service: MetricsHTTPServer(
+                address: address, eventLoopGroup: eventLoopGroup, logger: logger,
+                render: {
+                    metrics.scrape(
+                        state: agent.currentState, sessionHostId: agent.sessionHostId, titleId: identity.0, region: identity.1)
+                })))
         }
         if let gsdk = configuration.gsdk {
             let frontEnd = GSDKFrontEnd(agent: agent, logger: logger)

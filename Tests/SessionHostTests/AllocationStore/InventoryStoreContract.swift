@@ -649,6 +649,45 @@ enum InventoryStoreContract {
     }
 }
 
+extension InventoryStoreContract {
+    // MARK: Metrics
+
+    /// Host counts per title, region and state, and queue summaries, as `/metrics` reads them.
+    static func hostCountsAndQueueSummaries(_ store: any InventoryStore) async throws {
+        #expect(try await store.hostCounts() == [])
+        #expect(try await store.queueSummaries() == [])
+        try await registerHosts(store, ["w1", "w2", "w3"])
+        try await registerHosts(store, ["e1"], from: 3, region: "EastUS")
+        _ = try await store.registerHost(id: "o1", registration(title: otherTitle, state: .initializing), at: at(1))
+        _ = try await store.registerHost(id: "w4", registration(health: .unhealthy), at: at(2))
+        guard case .claimed(let allocation) = try await store.claimHost(claim(sid(1), now: at(5))) else {
+            Issue.record("no host claimed")
+            return
+        }
+        #expect(allocation.sessionHostId == "w1")
+        #expect(try await store.confirmHandoff(hostId: "w1", sessionId: sid(1), at: at(6)) != nil)
+        _ = try await store.claimHost(claim(sid(2), now: at(7)))
+        let counts = try await store.hostCounts()
+        let byKey = Dictionary(counts.map { ("\($0.titleId)/\($0.region)/\($0.state.rawValue)", $0.count) }, uniquingKeysWith: +)
+        #expect(byKey == [
+            "\(title)/WestUS/Active": 1, "\(title)/WestUS/Allocating": 1, "\(title)/WestUS/StandingBy": 1,
+            "\(title)/WestUS/Unhealthy": 1, "\(title)/EastUS/StandingBy": 1, "\(otherTitle)/WestUS/Initializing": 1,
+        ])
+        #expect(counts.count == byKey.count, "one row per title, region and state")
+
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(10))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(12))
+        _ = try await store.enqueueCluster(titleId: otherTitle, sessionId: clusterId(3), at: at(11))
+        // Polling does not change the first queue time.
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(20))
+        let summaries = try await store.queueSummaries().sorted { $0.titleId < $1.titleId }
+        #expect(summaries == [
+            QueueSummary(titleId: title, length: 2, oldestEnqueuedAt: at(10)),
+            QueueSummary(titleId: otherTitle, length: 1, oldestEnqueuedAt: at(11)),
+        ].sorted { $0.titleId < $1.titleId })
+    }
+}
+
 extension ClaimOutcome {
     /// The allocation when a host was claimed.
     var claimedAllocation: Allocation? {

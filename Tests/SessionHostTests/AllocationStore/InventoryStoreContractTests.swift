@@ -34,6 +34,9 @@ struct InventoryStoreContractTests {
     @Test("a host id is bound to the first key presented until it deregisters", arguments: StoreBackend.allCases)
     func hostKeys(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.hostKeys) }
 
+    @Test("host counts by title, region and state, and queue summaries, for metrics", arguments: StoreBackend.allCases)
+    func hostCountsAndQueueSummaries(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.hostCountsAndQueueSummaries) }
+
     @Test("a claim takes the longest-StandingBy host of the title", arguments: StoreBackend.allCases)
     func claimTakesLongestStandingBy(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimTakesLongestStandingBy) }
 

@@ -1,0 +1,23 @@
+import AllocationStore
+import Hummingbird
+import Logging
+import SessionHostMetrics
+
+/// `GET /metrics`: gsmsd's metrics in the Prometheus text format, on the API listener, without
+/// authentication (they hold counts and latencies, no ids or secrets). Where the listener is
+/// reachable from outside, keep `/metrics` off the public route at the proxy.
+struct MetricsAPI: Sendable {
+    let metrics: GSMSMetrics
+    let store: any InventoryStore
+    let logger: Logger
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("metrics") { _, _ in
+            let body = await metrics.scrape(store: store, logger: logger)
+            return Response(
+                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        MethodNotAllowed.register(on: router, path: "metrics", allowed: [.get])
+    }
+}

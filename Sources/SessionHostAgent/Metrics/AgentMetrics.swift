@@ -1,0 +1,57 @@
+import SessionHostMetrics
+import SessionHostModel
+
+/// The agent's metrics (docs/operations.md, "Metrics"), served by `MetricsHTTPServer` when
+/// `--metrics-listen` is set. Labels are bounded: socket paths are the API's routes (anything
+/// else counts as `other`), and the host's ids appear only on `sessionhost_agent_info`.
+public final class AgentMetrics: Sendable {
+    let metrics = MetricsRegistry()
+
+    public init() {}
+
+    /// How a hand-off ended on this agent.
+    enum HandoffResult: String {
+        /// Saved, and gsmsd took the acknowledgement: the session is Active.
+        case acknowledged
+        /// gsmsd refused the acknowledgement (it had moved on): the session was dropped.
+        case refused
+        /// Read after its acknowledgement deadline: ignored.
+        case late
+        /// Could not be saved: not acknowledged.
+        case notSaved = "not_saved"
+        /// Handed over locally (`sessionhostctl allocate`, local mode).
+        case local
+    }
+
+    /// A request on the socket was answered with `status`.
+    func socketRequestAnswered(path: String, status: Int) {
+        let route = AgentAPI.routes[path] == nil ? "other" : path
+        metrics.counter("sessionhost_agent_socket_requests_total", [("path", route), ("status", String(status))]).increment()
+        guard status == 200 else { return }
+        switch path {
+        case "/v1/heartbeat": metrics.counter("sessionhost_agent_game_heartbeats_total").increment()
+        case "/v1/local/allocate": handoffEnded(.local)
+        default: break
+        }
+    }
+
+    /// A heartbeat (or registration) to gsmsd succeeded or failed.
+    func controlPlaneHeartbeat(succeeded: Bool) {
+        metrics.counter("sessionhost_agent_heartbeats_total", [("result", succeeded ? "ok" : "failed")]).increment()
+    }
+
+    func handoffEnded(_ result: HandoffResult) {
+        metrics.counter("sessionhost_agent_handoffs_total", [("result", result.rawValue)]).increment()
+    }
+
+    /// Every metric in the Prometheus text format, with the host's current state.
+    func scrape(state: HostState, sessionHostId: String, titleId: String, region: String) -> [UInt8] {
+        for candidate in HostState.allCases {
+            metrics.gauge("sessionhost_agent_state", [("state", candidate.rawValue)]).record(candidate == state ? 1 : 0)
+        }
+        metrics.gauge(
+            "sessionhost_agent_info", [("session_host_id", sessionHostId), ("title_id", titleId), ("region", region)]
+        ).record(1)
+        return metrics.exposition()
+    }
+}
