@@ -89,7 +89,17 @@ actor HTTPConnectionPool {
         let endpoint = self.endpoint
         let serverHostname = (try? SocketAddress(ipAddress: endpoint.host, port: 0)) == nil ? endpoint.host : nil
         let remaining = deadline - .now()
-        return try await ClientBootstrap(group: eventLoopGroup)
+        do {
+            return try await bootstrap(tls: tls, serverHostname: serverHostname, remaining: remaining)
+                .connect(host: endpoint.host, port: endpoint.port)
+                .get()
+        } catch ChannelError.connectTimeout {
+            throw HTTPExchangeFailure.timedOut  // the call's deadline passed while connecting
+        }
+    }
+
+    private func bootstrap(tls: NIOSSLContext?, serverHostname: String?, remaining: TimeAmount) -> ClientBootstrap {
+        ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(max(remaining, .milliseconds(1)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -101,8 +111,6 @@ actor HTTPConnectionPool {
                     try pipeline.addHandler(HTTPExchangeHandler(maximumBodyBytes: Self.maximumBodyBytes))
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
-            .get()
     }
 
     /// The TLS context for `https://`, made once (it reads the system's trust roots); `nil` for `http://`.

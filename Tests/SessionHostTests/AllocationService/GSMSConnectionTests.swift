@@ -26,9 +26,13 @@ struct GSMSConnectionTests {
 
     @Test("a request head that never completes is cut off after --idle-timeout, and others are served meanwhile")
     func slowRequestHead() async throws {
-        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "0.5"])
+        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "1"])
         let slow = try await Self.connect(gsms)
-        try await slow.channel.writeAndFlush(ByteBuffer(string: "GET /agent/v1/hosts/h1 HTTP/1.1\r\nHost: gsmsd\r\nX-Slow: "))
+        do {
+            try await slow.channel.writeAndFlush(ByteBuffer(string: "GET /agent/v1/hosts/h1 HTTP/1.1\r\nHost: gsmsd\r\nX-Slow: "))
+        } catch ChannelError.ioOnClosedChannel {
+            // On a loaded machine the idle timeout may run out before the test writes: cut off already.
+        }
         #expect(try await gsms.register(host: "h1").status == 200)
         let received = try await Deadline.within(.seconds(30), "gsmsd closing a half-sent request") {
             try await Self.readUntilClosed(slow)
