@@ -98,6 +98,20 @@ package struct ClaimedHost: Sendable {
 
     package static let columns = "host_id, host_name, region, port_mappings, secure_context"
 
+    /// `allocation` moved to this host by `claim` (a hand-off given to the next host), as the
+    /// store gives it back.
+    package func takingOver(_ allocation: Allocation, for claim: AllocationClaim) -> Allocation {
+        var moved = allocation
+        moved.sessionHostId = hostId
+        moved.hostName = hostName
+        moved.region = region
+        moved.portMappings = portMappings
+        moved.secureContext = secureContext
+        moved.allocatedAt = claim.now.storeRounded
+        moved.acknowledgeBy = claim.acknowledgeBy.storeRounded
+        return moved
+    }
+
     package init(_ c: some StoreColumns) throws {
         hostId = try c.text("host_id")
         hostName = try c.text("host_name")
@@ -105,5 +119,31 @@ package struct ClaimedHost: Sendable {
         portMappingsJSON = try c.text("port_mappings")
         portMappings = try c.portMappings("port_mappings")
         secureContext = try c.text("secure_context")
+    }
+}
+
+/// What reconciliation needs to know of a host: its row and the state of its session.
+package struct CurrentHost: Sendable {
+    package var titleId: String
+    package var state: HostState
+    package var sessionId: String?
+    package var sessionState: Allocation.State?
+    package var standingBySince: Date?
+
+    /// The select list `init(_:)` reads, from `hosts h LEFT JOIN sessions s ON s.host_id = h.host_id`.
+    package static let columns = "h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state"
+
+    package init(_ c: some StoreColumns) throws {
+        let sessionState = try c.optionalText("session_state").map { raw in
+            guard let state = Allocation.State(rawValue: raw) else {
+                throw StoreError.unavailable("column session_state holds an unknown value '\(raw.prefix(40))'")
+            }
+            return state
+        }
+        self.sessionState = sessionState
+        titleId = try c.text("title_id")
+        state = try c.enumeration("state", HostState.self)
+        sessionId = sessionState == nil ? nil : try c.optionalText("session_id")
+        standingBySince = try c.optionalDate("standing_by_since_ms")
     }
 }

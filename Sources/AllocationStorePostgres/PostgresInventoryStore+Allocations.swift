@@ -74,15 +74,7 @@ extension PostgresInventoryStore {
                         allocated_at_ms = \(claim.now.milliseconds), acknowledge_by_ms = \(claim.acknowledgeBy.milliseconds)
                     WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)
                     """)
-                var moved = allocation
-                moved.sessionHostId = host.hostId
-                moved.hostName = host.hostName
-                moved.region = host.region
-                moved.portMappings = host.portMappings
-                moved.secureContext = host.secureContext
-                moved.allocatedAt = claim.now.storeRounded
-                moved.acknowledgeBy = claim.acknowledgeBy.storeRounded
-                return .claimed(moved)
+                return .claimed(host.takingOver(allocation, for: claim))
             }
             try await self.run(connection, "DELETE FROM sessions WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)")
             if allocation.kind == .cluster {

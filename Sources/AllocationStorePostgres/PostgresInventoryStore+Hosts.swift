@@ -123,38 +123,18 @@ extension PostgresInventoryStore {
 
     // MARK: Helpers
 
-    /// What reconciliation needs to know of a host.
-    struct CurrentHost {
-        var titleId: String
-        var state: HostState
-        var sessionId: String?
-        var sessionState: Allocation.State?
-        var standingBySince: Date?
-    }
-
     /// Locks the host's row for the rest of the transaction, then reads it with its session (read
     /// after the lock, so a claim or hand-off committed meanwhile is seen).
     func lockedHost(_ connection: PostgresConnection, id: String) async throws -> CurrentHost? {
         let locked = try await rows(connection, "SELECT host_id FROM hosts WHERE host_id = \(id) FOR UPDATE")
         guard !locked.isEmpty else { return nil }
         let rows = try await rows(connection, """
-            SELECT h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state
+            SELECT \(unescaped: CurrentHost.columns)
             FROM hosts h LEFT JOIN sessions s ON s.host_id = h.host_id
             WHERE h.host_id = \(id)
             """)
         guard let row = rows.first else { return nil }
-        let c = Columns(row)
-        let sessionState = try c.optionalText("session_state").map { raw in
-            guard let state = Allocation.State(rawValue: raw) else {
-                throw StoreError.unavailable("column session_state holds an unknown value '\(raw.prefix(40))'")
-            }
-            return state
-        }
-        return CurrentHost(
-            titleId: try c.text("title_id"), state: try c.enumeration("state", HostState.self),
-            sessionId: sessionState == nil ? nil : try c.optionalText("session_id"), sessionState: sessionState,
-            standingBySince: try c.optionalDate("standing_by_since_ms")
-        )
+        return try CurrentHost(Columns(row))
     }
 
     static func onlyHost(_ rows: [PostgresRow], id: String) throws -> HostRecord {

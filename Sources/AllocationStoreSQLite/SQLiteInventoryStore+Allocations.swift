@@ -79,15 +79,7 @@ extension SQLiteInventoryStore {
                         claim.titleId, claim.sessionId,
                     ]
                 )
-                var moved = allocation
-                moved.sessionHostId = host.hostId
-                moved.hostName = host.hostName
-                moved.region = host.region
-                moved.portMappings = host.portMappings
-                moved.secureContext = host.secureContext
-                moved.allocatedAt = claim.now.storeRounded
-                moved.acknowledgeBy = claim.acknowledgeBy.storeRounded
-                return .claimed(moved)
+                return .claimed(host.takingOver(allocation, for: claim))
             }
             try db.run(
                 "DELETE FROM sessions WHERE title_id = ? AND session_id = ?", [claim.titleId, claim.sessionId]

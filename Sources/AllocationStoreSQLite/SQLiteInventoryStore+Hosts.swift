@@ -121,37 +121,17 @@ extension SQLiteInventoryStore {
 
     // MARK: Helpers
 
-    /// What reconciliation needs to know of a host.
-    struct CurrentHost {
-        var titleId: String
-        var state: HostState
-        var sessionId: String?
-        var sessionState: Allocation.State?
-        var standingBySince: Date?
-    }
-
     static func currentHost(_ db: Database, id: String) throws -> CurrentHost? {
         let rows = try db.rows(
             """
-            SELECT h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state
+            SELECT \(CurrentHost.columns)
             FROM hosts h LEFT JOIN sessions s ON s.host_id = h.host_id
             WHERE h.host_id = ?
             """,
             [id]
         )
         guard let row = rows.first else { return nil }
-        let c = Columns(row)
-        let sessionState = try c.optionalText("session_state").map { raw in
-            guard let state = Allocation.State(rawValue: raw) else {
-                throw StoreError.unavailable("column session_state holds an unknown value '\(raw.prefix(40))'")
-            }
-            return state
-        }
-        return CurrentHost(
-            titleId: try c.text("title_id"), state: try c.enumeration("state", HostState.self),
-            sessionId: sessionState == nil ? nil : try c.optionalText("session_id"), sessionState: sessionState,
-            standingBySince: try c.optionalDate("standing_by_since_ms")
-        )
+        return try CurrentHost(Columns(row))
     }
 
     static func onlyHost(_ rows: [Row], id: String) throws -> HostRecord {

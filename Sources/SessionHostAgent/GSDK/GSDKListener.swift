@@ -98,7 +98,7 @@ public struct GSDKListener: Service {
                     if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
-                    guard let body = try await Self.readBody(head: head, parts: &parts) else {
+                    guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts) else {
                         let answer = AgentAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
                             message: "request bodies are limited to \(AgentAPI.maximumBodyBytes) bytes"))
@@ -116,43 +116,14 @@ public struct GSDKListener: Service {
         }
     }
 
-    /// The request's body, or `nil` when it is over the limit.
-    private static func readBody(
-        head: HTTPRequestHead,
-        parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
-    ) async throws -> [UInt8]? {
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > AgentAPI.maximumBodyBytes {
-            return nil
-        }
-        var body: [UInt8] = []
-        while let part = try await parts.next() {
-            switch part {
-            case .body(let buffer):
-                if body.count + buffer.readableBytes > AgentAPI.maximumBodyBytes { return nil }
-                body.append(contentsOf: buffer.readableBytesView)
-            case .end, .head:
-                return body
-            }
-        }
-        return body
-    }
-
     private static func write(
         _ answer: AgentResponse, for head: HTTPRequestHead, keepAlive: Bool,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         // GSDKAPI answers JSON documents only, never streams.
         guard case .json(let status, let body, let extra) = answer else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.count))
-        headers.add(name: "Cache-Control", value: "no-store")
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        for (name, value) in extra { headers.add(name: name, value: value) }
-        try await outbound.write(contentsOf: [
-            .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)),
-            .body(.byteBuffer(ByteBuffer(bytes: body))),
-            .end(nil),
-        ])
+        try await HTTPServerExchange.writeJSON(
+            status: status, body: body, headers: extra, contentType: "application/json; charset=utf-8",
+            for: head, keepAlive: keepAlive, to: outbound)
     }
 }

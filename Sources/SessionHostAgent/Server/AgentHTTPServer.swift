@@ -142,7 +142,7 @@ public struct AgentHTTPServer: Service {
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
                     connections.markReading(id)
-                    guard let body = try await Self.readBody(head: head, parts: &parts) else {
+                    guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts) else {
                         let answer = AgentAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
                             message: "request bodies are limited to \(AgentAPI.maximumBodyBytes) bytes"))
@@ -165,50 +165,20 @@ public struct AgentHTTPServer: Service {
         }
     }
 
-    /// The body of the request, or `nil` when it is over the limit.
-    private static func readBody(
-        head: HTTPRequestHead,
-        parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
-    ) async throws -> [UInt8]? {
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > AgentAPI.maximumBodyBytes {
-            return nil
-        }
-        var body: [UInt8] = []
-        while let part = try await parts.next() {
-            switch part {
-            case .body(let buffer):
-                if body.count + buffer.readableBytes > AgentAPI.maximumBodyBytes { return nil }
-                body.append(contentsOf: buffer.readableBytesView)
-            case .end:
-                return body
-            case .head:
-                return body
-            }
-        }
-        return body
-    }
-
     private func write(
         _ answer: AgentResponse,
         for head: HTTPRequestHead,
         keepAlive: Bool,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
-        var headers = HTTPHeaders()
-        headers.add(name: "Cache-Control", value: "no-store")
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
         switch answer {
         case .json(let status, let body, let extra):
-            headers.add(name: "Content-Type", value: "application/json")
-            headers.add(name: "Content-Length", value: String(body.count))
-            for (name, value) in extra { headers.add(name: name, value: value) }
-            let response = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
-            try await outbound.write(contentsOf: [
-                .head(response),
-                .body(.byteBuffer(ByteBuffer(bytes: body))),
-                .end(nil),
-            ])
+            try await HTTPServerExchange.writeJSON(
+                status: status, body: body, headers: extra, for: head, keepAlive: keepAlive, to: outbound)
         case .stream(let contentType, let lines):
+            var headers = HTTPHeaders()
+            headers.add(name: "Cache-Control", value: "no-store")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
             headers.add(name: "Content-Type", value: contentType)
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)))
             for await line in lines {
