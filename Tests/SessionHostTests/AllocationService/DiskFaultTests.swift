@@ -25,6 +25,21 @@ struct DiskFaultTests {
         return (gsms, first, firstGame, second)
     }
 
+    /// Once the filesystem is fixed, vm-1 is StandingBy in gsmsd again and takes the next
+    /// session; then everything stops.
+    static func expectServedAgain(
+        _ gsms: GSMSProcess, _ first: AgentProcess, _ firstGame: AgentClient, _ second: AgentProcess, _ filesystem: ScratchFilesystem
+    ) async throws {
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
+        let again = try await gsms.allocate(["sessionId": Self.nextSessionId])
+        #expect(again.json["sessionHostId"] as? String == "vm-1", "\(again)")
+        #expect(try await firstGame.session().sessionId == Self.nextSessionId)
+        try await first.stop()
+        try await second.stop()
+        try await gsms.stop()
+        try await filesystem.unmount()
+    }
+
     /// The state file is whole and says StandingBy without a session.
     static func expectIntactState(_ directory: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/state.json"))
@@ -48,14 +63,7 @@ struct DiskFaultTests {
         try Self.expectIntactState(filesystem.path)
 
         try filesystem.free()
-        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
-        let again = try await gsms.allocate(["sessionId": Self.nextSessionId])
-        #expect(again.json["sessionHostId"] as? String == "vm-1", "\(again)")
-        #expect(try await firstGame.session().sessionId == Self.nextSessionId)
-        try await first.stop()
-        try await second.stop()
-        try await gsms.stop()
-        try await filesystem.unmount()
+        try await Self.expectServedAgain(gsms, first, firstGame, second, filesystem)
     }
 
     @Test("the agent's state directory read-only: hand-offs go elsewhere, a restart is refused with a clear error, and all is well once writable again")
@@ -80,14 +88,7 @@ struct DiskFaultTests {
         try await filesystem.remount(readOnly: false)
         try await first.restart()
         _ = try await firstGame.ready()
-        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
-        let again = try await gsms.allocate(["sessionId": Self.nextSessionId])
-        #expect(again.json["sessionHostId"] as? String == "vm-1", "\(again)")
-        #expect(try await firstGame.session().sessionId == Self.nextSessionId)
-        try await first.stop()
-        try await second.stop()
-        try await gsms.stop()
-        try await filesystem.unmount()
+        try await Self.expectServedAgain(gsms, first, firstGame, second, filesystem)
     }
 
     @Test("gsmsd's database on a full disk, then a read-only one at start: 503 StoreUnavailable while full, a clear refusal to start while read-only, nothing half-written, service resumes")
