@@ -168,6 +168,33 @@ enum InventoryStoreContract {
         #expect(try await store.host(id: "h2") == nil)
     }
 
+    // MARK: Durability
+
+    /// Writes hosts, an Active and an Allocating session and a queued ticket, closes the store,
+    /// and checks that the store `reopen` gives back (the same file, another instance) holds all
+    /// of it unchanged and keeps working. Closes both stores.
+    static func everythingSurvivesReopening(_ store: any InventoryStore, reopen: () async throws -> any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2", "h3"])
+        let active = try #require(try await store.claimHost(claim(sid(1), cookie: "c", now: at(10))).claimedAllocation)
+        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: at(11))
+        let pending = try #require(try await store.claimHost(claim(sid(2), now: at(12))).claimedAllocation)
+        let ticket = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(13))
+        let hosts = try await [store.host(id: "h1"), store.host(id: "h2"), store.host(id: "h3")]
+        try await store.close()
+
+        let reopened = try await reopen()
+        #expect(try await [reopened.host(id: "h1"), reopened.host(id: "h2"), reopened.host(id: "h3")] == hosts)
+        var expectedActive = active
+        expectedActive.state = .active
+        #expect(try await reopened.allocation(titleId: title, sessionId: sid(1)) == expectedActive)
+        #expect(try await reopened.allocation(titleId: title, sessionId: sid(2)) == pending)
+        #expect(try await reopened.pendingHandoff(hostId: pending.sessionHostId) == pending)
+        #expect(try await reopened.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == ticket)
+        // And it keeps working: the last host is still free.
+        #expect(try await reopened.claimHost(claim(sid(3), now: at(14))).claimedAllocation?.sessionHostId == "h3")
+        try await reopened.close()
+    }
+
     // MARK: Host keys
 
     static func hostKeys(_ store: any InventoryStore) async throws {

@@ -232,24 +232,7 @@ struct PostgresInventoryStoreTests {
     @Test("everything one instance wrote is there for another opened later")
     func durableAcrossInstances() async throws {
         try await PostgresTestDatabase.with { database in
-            let store = try await Self.open(database)
-            try await Contract.registerHosts(store, ["h1", "h2", "h3"])
-            let active = try #require(try await store.claimHost(Contract.claim(Contract.sid(1), cookie: "c", now: Contract.at(10))).claimedAllocation)
-            _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: Contract.at(11))
-            let pending = try #require(try await store.claimHost(Contract.claim(Contract.sid(2), now: Contract.at(12))).claimedAllocation)
-            let ticket = try await store.enqueueCluster(titleId: Contract.title, sessionId: Contract.clusterId(1), at: Contract.at(13))
-            let hosts = try await [store.host(id: "h1"), store.host(id: "h2"), store.host(id: "h3")]
-            try await store.close()
-
-            let other = try await Self.open(database)
-            #expect(try await [other.host(id: "h1"), other.host(id: "h2"), other.host(id: "h3")] == hosts)
-            var expectedActive = active
-            expectedActive.state = .active
-            #expect(try await other.allocation(titleId: Contract.title, sessionId: Contract.sid(1)) == expectedActive)
-            #expect(try await other.pendingHandoff(hostId: pending.sessionHostId) == pending)
-            #expect(try await other.ticket(titleId: Contract.title, sessionId: Contract.clusterId(1), polledAt: nil) == ticket)
-            #expect(try await other.claimHost(Contract.claim(Contract.sid(3), now: Contract.at(14))).claimedAllocation?.sessionHostId == "h3")
-            try await other.close()
+            try await Contract.everythingSurvivesReopening(try await Self.open(database)) { try await Self.open(database) }
         }
     }
 }

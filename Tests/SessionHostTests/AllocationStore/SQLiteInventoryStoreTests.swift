@@ -37,26 +37,7 @@ struct SQLiteInventoryStoreTests {
     func durableAcrossReopen() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("gsms.sqlite")
-        let store = try await Self.open(path)
-        try await Contract.registerHosts(store, ["h1", "h2", "h3"])
-        let active = try #require(try await store.claimHost(Contract.claim(Contract.sid(1), cookie: "c", now: Contract.at(10))).claimedAllocation)
-        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: Contract.at(11))
-        let pending = try #require(try await store.claimHost(Contract.claim(Contract.sid(2), now: Contract.at(12))).claimedAllocation)
-        let ticket = try await store.enqueueCluster(titleId: Contract.title, sessionId: Contract.clusterId(1), at: Contract.at(13))
-        let hosts = try await [store.host(id: "h1"), store.host(id: "h2"), store.host(id: "h3")]
-        try await store.close()
-
-        let reopened = try await Self.open(path)
-        #expect(try await [reopened.host(id: "h1"), reopened.host(id: "h2"), reopened.host(id: "h3")] == hosts)
-        var expectedActive = active
-        expectedActive.state = .active
-        #expect(try await reopened.allocation(titleId: Contract.title, sessionId: Contract.sid(1)) == expectedActive)
-        #expect(try await reopened.allocation(titleId: Contract.title, sessionId: Contract.sid(2)) == pending)
-        #expect(try await reopened.pendingHandoff(hostId: pending.sessionHostId) == pending)
-        #expect(try await reopened.ticket(titleId: Contract.title, sessionId: Contract.clusterId(1), polledAt: nil) == ticket)
-        // And it keeps working: the last host is still free.
-        #expect(try await reopened.claimHost(Contract.claim(Contract.sid(3), now: Contract.at(14))).claimedAllocation?.sessionHostId == "h3")
-        try await reopened.close()
+        try await Contract.everythingSurvivesReopening(try await Self.open(path)) { try await Self.open(path) }
         withExtendedLifetime(directory) {}
     }
 
