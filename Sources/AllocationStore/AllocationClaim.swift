@@ -32,10 +32,12 @@ public struct AllocationClaim: Sendable, Equatable {
     public var liveSince: Date
     /// The claimed host's agent must acknowledge before this.
     public var acknowledgeBy: Date
+    /// Hosts not to claim although they match: their hand-off channel is known to be down.
+    public var unreachableHostIds: [String]
 
     public init(
         titleId: String, sessionId: String, kind: AllocationKind, criteria: HostCriteria, sessionCookie: String?,
-        now: Date, liveSince: Date, acknowledgeBy: Date
+        now: Date, liveSince: Date, acknowledgeBy: Date, unreachableHostIds: [String] = []
     ) {
         self.titleId = titleId
         self.sessionId = sessionId
@@ -45,6 +47,7 @@ public struct AllocationClaim: Sendable, Equatable {
         self.now = now
         self.liveSince = liveSince
         self.acknowledgeBy = acknowledgeBy
+        self.unreachableHostIds = unreachableHostIds
     }
 }
 

@@ -13,10 +13,14 @@ public struct HostRecord: Sendable, Equatable {
     public var lastHeartbeat: Date
     /// When the host last became StandingBy: the longest-waiting host is allocated first.
     public var standingBySince: Date?
+    /// The host's assignment revision: larger on every change of its session (claimed, confirmed,
+    /// moved away, ended), never smaller, also across deregistration (see `AssignmentRevision`).
+    /// Every answer to the agent carries it, so that a stale answer never overrides a newer one.
+    public var revision: Int64
 
     public init(
         sessionHostId: String, registration: HostRegistration, state: HostState, sessionId: String?,
-        lastHeartbeat: Date, standingBySince: Date?
+        lastHeartbeat: Date, standingBySince: Date?, revision: Int64 = 0
     ) {
         self.sessionHostId = sessionHostId
         self.registration = registration
@@ -24,5 +28,6 @@ public struct HostRecord: Sendable, Equatable {
         self.sessionId = sessionId
         self.lastHeartbeat = lastHeartbeat
         self.standingBySince = standingBySince
+        self.revision = revision
     }
 }

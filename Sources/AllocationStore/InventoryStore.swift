@@ -77,7 +77,10 @@ public protocol InventoryStore: Sendable {
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
     /// cloud game or game mode, in one transaction: the ticket leaves the queue and the host is
     /// Allocating with the cluster session. `nil` when the queue is empty or no host is free.
-    func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation?
+    /// Hosts in `unreachableHostIds` (their hand-off channel is down) are passed over.
+    func claimHostForQueue(
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+    ) async throws -> Allocation?
 
     /// Removes a queued ticket whose caller gave up waiting. False when there was none.
     func withdrawTicket(titleId: String, sessionId: String) async throws -> Bool
@@ -110,5 +113,12 @@ public protocol InventoryStore: Sendable {
 extension StoreError {
     public static func sessionMismatch(_ hostId: String, _ sessionId: String) -> StoreError {
         StoreError(code: "SessionNotOnHost", message: "session host \(hostId) does not hold session \(sessionId)")
+    }
+}
+
+extension InventoryStore {
+    /// `claimHostForQueue` with every host a candidate.
+    public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation? {
+        try await claimHostForQueue(titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy, excluding: [])
     }
 }

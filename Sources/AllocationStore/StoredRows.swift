@@ -39,7 +39,7 @@ package enum HostRow {
     /// The columns `record(_:)` reads.
     package static let columns = """
         host_id, title_id, region, host_name, port_mappings, secure_context, sandbox_id, cloud_game_id, \
-        game_mode_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state
+        game_mode_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision
         """
 
     package static func record(_ c: some StoreColumns) throws -> HostRecord {
@@ -53,7 +53,7 @@ package enum HostRow {
         return HostRecord(
             sessionHostId: try c.text("host_id"), registration: registration, state: try c.enumeration("state", HostState.self),
             sessionId: try c.optionalText("session_id"), lastHeartbeat: try c.date("last_heartbeat_ms"),
-            standingBySince: try c.optionalDate("standing_by_since_ms")
+            standingBySince: try c.optionalDate("standing_by_since_ms"), revision: try c.int("revision")
         )
     }
 }
@@ -129,9 +129,10 @@ package struct CurrentHost: Sendable {
     package var sessionId: String?
     package var sessionState: Allocation.State?
     package var standingBySince: Date?
+    package var revision: Int64
 
     /// The select list `init(_:)` reads, from `hosts h LEFT JOIN sessions s ON s.host_id = h.host_id`.
-    package static let columns = "h.title_id, h.state, h.session_id, h.standing_by_since_ms, s.state AS session_state"
+    package static let columns = "h.title_id, h.state, h.session_id, h.standing_by_since_ms, h.revision, s.state AS session_state"
 
     package init(_ c: some StoreColumns) throws {
         let sessionState = try c.optionalText("session_state").map { raw in
@@ -145,5 +146,6 @@ package struct CurrentHost: Sendable {
         state = try c.enumeration("state", HostState.self)
         sessionId = sessionState == nil ? nil : try c.optionalText("session_id")
         standingBySince = try c.optionalDate("standing_by_since_ms")
+        revision = try c.int("revision")
     }
 }

@@ -35,7 +35,8 @@ extension PostgresInventoryStore {
                 session.state = .active
                 try await self.run(connection, """
                     UPDATE hosts SET state = CASE health WHEN 'Unhealthy' THEN 'Unhealthy' ELSE 'Active' END,
-                        standing_by_since_ms = NULL, last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
+                        standing_by_since_ms = NULL, last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
+                        revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
                     WHERE host_id = \(hostId)
                     """)
             } else {
@@ -62,12 +63,8 @@ extension PostgresInventoryStore {
             if allocation.state == .active { return .active(allocation) }
             guard allocation.sessionHostId == failedHostId else { return .inFlight(allocation) }
 
-            try await self.run(connection, """
-                UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL WHERE host_id = \(failedHostId)
-                """)
-            if let host = try await self.takeCandidate(
-                connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince
-            ) {
+            try await self.releaseUnacknowledged(connection, hostId: failedHostId, at: claim.now)
+            if let host = try await self.takeCandidate(connection, claim) {
                 try await self.run(connection, """
                     UPDATE sessions SET host_id = \(host.hostId), host_name = \(host.hostName), region = \(host.region),
                         port_mappings = \(host.portMappingsJSON), secure_context = \(host.secureContext),
@@ -112,7 +109,8 @@ extension PostgresInventoryStore {
             try await self.run(connection, "DELETE FROM sessions WHERE host_id = \(hostId)")
             let updated = try await self.rows(connection, """
                 UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL,
-                    last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
+                    last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
+                    revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
                 WHERE host_id = \(hostId)
                 RETURNING \(unescaped: HostRow.columns)
                 """)
@@ -131,8 +129,25 @@ extension PostgresInventoryStore {
     /// Marks the best candidate host Allocating with the session and returns its description;
     /// nil when no host matches. Locations are tried strictly in order. Hosts whose rows other
     /// transactions hold are skipped; when that leaves none, the claim waits for those rows once.
+    func takeCandidate(_ connection: PostgresConnection, _ claim: AllocationClaim) async throws -> ClaimedHost? {
+        try await takeCandidate(
+            connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince,
+            excluding: claim.unreachableHostIds, at: claim.now)
+    }
+
+    /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
+    func releaseUnacknowledged(_ connection: PostgresConnection, hostId: String, at now: Date) async throws {
+        try await run(connection, """
+            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL,
+                revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
+            WHERE host_id = \(hostId)
+            """)
+    }
+
+    /// Marks the best candidate host Allocating (see above); hosts in `excluding` are passed over.
     func takeCandidate(
-        _ connection: PostgresConnection, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date
+        _ connection: PostgresConnection, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
+        excluding: [String], at now: Date
     ) async throws -> ClaimedHost? {
         var regions: [String?] = []
         if criteria.locations.isEmpty {
@@ -147,7 +162,7 @@ extension PostgresInventoryStore {
             for region in regions {
                 let query = CandidateQuery(
                     titleId: titleId, sessionId: sessionId, criteria: criteria, liveSince: liveSince, regionKey: region,
-                    skipLocked: !waitForBusyRows)
+                    excluding: excluding, now: now, skipLocked: !waitForBusyRows)
                 if let row = try await rows(connection, query.statement).first {
                     return try ClaimedHost(row)
                 }
@@ -158,9 +173,7 @@ extension PostgresInventoryStore {
 
     /// Claims a host for a session the title does not have yet.
     func claimFresh(_ connection: PostgresConnection, _ claim: AllocationClaim) async throws -> ClaimOutcome {
-        guard let host = try await takeCandidate(
-            connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince
-        ) else {
+        guard let host = try await takeCandidate(connection, claim) else {
             return .noHost
         }
         let allocation = Allocation(
@@ -207,7 +220,10 @@ extension PostgresInventoryStore {
 struct CandidateQuery {
     var statement: PostgresQuery
 
-    init(titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?, skipLocked: Bool) {
+    init(
+        titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?, excluding: [String],
+        now: Date, skipLocked: Bool
+    ) {
         var binds = PostgresBindings()
         func bind(_ value: String?) -> String {
             binds.append(value)
@@ -221,10 +237,17 @@ struct CandidateQuery {
         filter += " AND (cloud_game_key IS NULL OR cloud_game_key = \(bind(TitleRules.matchKey(criteria.cloudGameId))))"
         filter += " AND (game_mode_key IS NULL OR game_mode_key = \(bind(TitleRules.matchKey(criteria.gameModeId))))"
         if let regionKey { filter += " AND region_key = \(bind(regionKey))" }
+        if !excluding.isEmpty {
+            binds.append(excluding)
+            filter += " AND host_id <> ALL($\(binds.count))"
+        }
+        binds.append(AssignmentRevision.floor(now))
+        let revision = "$\(binds.count)"
         let locking = skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
         statement = PostgresQuery(
             unsafeSQL: """
-                UPDATE hosts SET state = 'Allocating', session_id = \(session), standing_by_since_ms = NULL
+                UPDATE hosts SET state = 'Allocating', session_id = \(session), standing_by_since_ms = NULL,
+                    revision = GREATEST(revision + 1, \(revision))
                 WHERE host_id = (
                     SELECT host_id FROM hosts WHERE \(filter)
                     ORDER BY standing_by_since_ms, host_id LIMIT 1 \(locking))

@@ -20,14 +20,14 @@ extension PostgresInventoryStore {
             let rows = try await self.rows(connection, """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
-                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state)
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
                 VALUES (\(id), \(registration.titleId), \(registration.region), \(TitleRules.locationKey(registration.region)),
                     \(registration.hostName), \(portMappings), \(registration.secureContext),
                     \(registration.sandboxId), \(TitleRules.matchKey(registration.sandboxId)),
                     \(registration.cloudGameId), \(TitleRules.matchKey(registration.cloudGameId)),
                     \(registration.gameModeId), \(TitleRules.matchKey(registration.gameModeId)),
                     \(state.rawValue), NULL, \(now.milliseconds), \(since?.milliseconds), \(registration.health.rawValue),
-                    \(registration.state.rawValue))
+                    \(registration.state.rawValue), \(AssignmentRevision.floor(now)))
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
                     host_name = excluded.host_name, port_mappings = excluded.port_mappings,
@@ -48,6 +48,15 @@ extension PostgresInventoryStore {
     public func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord {
         try await transaction { connection in
             guard let current = try await self.lockedHost(connection, id: id) else { throw StoreError.unknownHost(id) }
+            if AssignmentRevision.isStale(basis: heartbeat.revision, current: current.revision) {
+                // Made before the host's assignment last changed: a sign of life, not a state.
+                let rows = try await self.rows(connection, """
+                    UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
+                    WHERE host_id = \(id)
+                    RETURNING \(unescaped: HostRow.columns)
+                    """)
+                return try Self.onlyHost(rows, id: id)
+            }
             let state = HostReconciliation.state(
                 session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
             )

@@ -37,7 +37,9 @@ extension PostgresInventoryStore {
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
     /// cloud game or game mode (any region), in one transaction; nil when either is missing.
     /// Instances serve one title's queue one at a time (its advisory lock), first in, first out.
-    public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation? {
+    public func claimHostForQueue(
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+    ) async throws -> Allocation? {
         try await transaction { connection in
             try await self.lock(connection, Self.queueLock(titleId: titleId))
             // A ticket whose session exists already (claimed directly meanwhile) is stale: drop it.
@@ -63,7 +65,8 @@ extension PostgresInventoryStore {
                     continue
                 }
                 guard let host = try await self.takeCandidate(
-                    connection, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince)
+                    connection, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
+                    excluding: unreachableHostIds, at: now)
                 else { return nil }
                 try await self.run(connection, "DELETE FROM cluster_queue WHERE seq = \(seq)")
                 let allocation = Allocation(

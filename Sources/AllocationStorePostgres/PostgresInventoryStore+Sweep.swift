@@ -50,9 +50,7 @@ extension PostgresInventoryStore {
                     RETURNING kind, allocated_at_ms, enqueued_at_ms
                     """)
                 guard let gone = abandoned.first else { continue }
-                try await self.run(connection, """
-                    UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL WHERE host_id = \(hostId)
-                    """)
+                try await self.releaseUnacknowledged(connection, hostId: hostId, at: policy.now)
                 if hostState != HostState.unhealthy.rawValue { marked.insert(hostId) }
                 report.abandonedHandoffs.append(key)
                 let g = Columns(gone)

@@ -17,7 +17,7 @@ struct PostgresSchemaMigration: Sendable {
 /// build knows.
 enum PostgresSchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [PostgresSchemaMigration] = [version1, version2]
+    static let all: [PostgresSchemaMigration] = [version1, version2, version3]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -35,6 +35,11 @@ enum PostgresSchemaMigrations {
             bound_at_ms BIGINT NOT NULL
         )
         """,
+    ])
+
+    /// Version 3: each host's assignment revision, as in the embedded store's version 3.
+    static let version3 = PostgresSchemaMigration(version: 3, statements: [
+        "ALTER TABLE hosts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
     ])
 
     /// Version 1: hosts, sessions and the cluster queue, as in the embedded store's version 1.

@@ -96,16 +96,27 @@ struct CandidateQuery {
     var sql: String
     var arguments: StatementArguments
 
-    init(titleId: String, criteria: HostCriteria, liveSince: Date) {
-        let filter = """
+    /// Hosts in `excluding` are passed over (a JSON array read with `json_each`).
+    init(titleId: String, criteria: HostCriteria, liveSince: Date, excluding: [String] = []) throws {
+        var filter = """
             title_id = ? AND state = 'StandingBy' AND session_id IS NULL AND last_heartbeat_ms >= ? \
             AND (sandbox_key IS NULL OR sandbox_key = ?) AND (cloud_game_key IS NULL OR cloud_game_key = ?) \
             AND (game_mode_key IS NULL OR game_mode_key = ?)
             """
-        let filterArguments: StatementArguments = [
+        var filterArguments: StatementArguments = [
             titleId, liveSince.storeArgument, TitleRules.matchKey(criteria.sandboxId),
             TitleRules.matchKey(criteria.cloudGameId), TitleRules.matchKey(criteria.gameModeId),
         ]
+        if !excluding.isEmpty {
+            filter += " AND host_id NOT IN (SELECT value FROM json_each(?))"
+            let list: String
+            do {
+                list = String(decoding: try JSONEncoder().encode(excluding), as: UTF8.self)
+            } catch {
+                throw StoreError.unavailable("cannot encode the excluded hosts: \(error)")
+            }
+            filterArguments += [list]
+        }
         let order = "ORDER BY standing_by_since_ms, host_id LIMIT 1"
         if criteria.locations.isEmpty {
             sql = "SELECT host_id FROM hosts WHERE \(filter) \(order)"

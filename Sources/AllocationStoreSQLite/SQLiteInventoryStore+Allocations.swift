@@ -33,10 +33,11 @@ extension SQLiteInventoryStore {
                 try db.run(
                     """
                     UPDATE hosts SET state = CASE health WHEN 'Unhealthy' THEN 'Unhealthy' ELSE 'Active' END,
-                        standing_by_since_ms = NULL, last_heartbeat_ms = MAX(last_heartbeat_ms, ?)
+                        standing_by_since_ms = NULL, last_heartbeat_ms = MAX(last_heartbeat_ms, ?),
+                        revision = MAX(revision + 1, ?)
                     WHERE host_id = ?
                     """,
-                    [now.storeArgument, hostId]
+                    [now.storeArgument, AssignmentRevision.floor(now), hostId]
                 )
             } else {
                 try db.run(
@@ -60,13 +61,8 @@ extension SQLiteInventoryStore {
             if allocation.state == .active { return .active(allocation) }
             guard allocation.sessionHostId == failedHostId else { return .inFlight(allocation) }
 
-            try db.run(
-                "UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL WHERE host_id = ?",
-                [failedHostId]
-            )
-            if let host = try Self.takeCandidate(
-                db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince
-            ) {
+            try Self.releaseUnacknowledged(db, hostId: failedHostId, at: claim.now)
+            if let host = try Self.takeCandidate(db, claim) {
                 try db.run(
                     """
                     UPDATE sessions SET host_id = ?, host_name = ?, region = ?, port_mappings = ?, secure_context = ?,
@@ -121,11 +117,11 @@ extension SQLiteInventoryStore {
             let updated = try db.rows(
                 """
                 UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL,
-                    last_heartbeat_ms = MAX(last_heartbeat_ms, ?)
+                    last_heartbeat_ms = MAX(last_heartbeat_ms, ?), revision = MAX(revision + 1, ?)
                 WHERE host_id = ?
                 RETURNING \(HostRow.columns)
                 """,
-                [now.storeArgument, hostId]
+                [now.storeArgument, AssignmentRevision.floor(now), hostId]
             )
             return try Self.onlyHost(updated, id: hostId)
         }
@@ -139,28 +135,48 @@ extension SQLiteInventoryStore {
         ).first.map(SessionRow.init)
     }
 
+    /// Marks the best candidate host for `claim` Allocating with its session and returns its
+    /// description; nil when no host matches.
+    static func takeCandidate(_ db: Database, _ claim: AllocationClaim) throws -> ClaimedHost? {
+        try takeCandidate(
+            db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince,
+            excluding: claim.unreachableHostIds, at: claim.now)
+    }
+
     /// Marks the best candidate host Allocating with the session and returns its description;
-    /// nil when no host matches.
+    /// nil when no host matches. Hosts in `excluding` are passed over.
     static func takeCandidate(
-        _ db: Database, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date
+        _ db: Database, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
+        excluding: [String], at now: Date
     ) throws -> ClaimedHost? {
-        let candidate = CandidateQuery(titleId: titleId, criteria: criteria, liveSince: liveSince)
+        let candidate = try CandidateQuery(titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding)
         let rows = try db.rows(
             """
-            UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL
+            UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL,
+                revision = MAX(revision + 1, ?)
             WHERE host_id = (\(candidate.sql))
             RETURNING \(ClaimedHost.columns)
             """,
-            [sessionId] + candidate.arguments
+            [sessionId, AssignmentRevision.floor(now)] + candidate.arguments
         )
         return try rows.first.map(ClaimedHost.init)
     }
 
+    /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
+    static func releaseUnacknowledged(_ db: Database, hostId: String, at now: Date) throws {
+        try db.run(
+            """
+            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL,
+                revision = MAX(revision + 1, ?)
+            WHERE host_id = ?
+            """,
+            [AssignmentRevision.floor(now), hostId]
+        )
+    }
+
     /// Claims a host for a session the title does not have yet.
     static func claimFresh(_ db: Database, _ claim: AllocationClaim) throws -> ClaimOutcome {
-        guard let host = try takeCandidate(
-            db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince
-        ) else {
+        guard let host = try takeCandidate(db, claim) else {
             return .noHost
         }
         let allocation = Allocation(

@@ -21,8 +21,8 @@ extension SQLiteInventoryStore {
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
-                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
                     host_name = excluded.host_name, port_mappings = excluded.port_mappings,
@@ -43,6 +43,7 @@ extension SQLiteInventoryStore {
                     TitleRules.matchKey(registration.cloudGameId), registration.gameModeId,
                     TitleRules.matchKey(registration.gameModeId), state.rawValue, now.storeArgument,
                     since.storeArgument, registration.health.rawValue, registration.state.rawValue,
+                    AssignmentRevision.floor(now),
                 ]
             )
             return try Self.onlyHost(rows, id: id)
@@ -53,6 +54,13 @@ extension SQLiteInventoryStore {
     public func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord {
         try await write { db in
             guard let current = try Self.currentHost(db, id: id) else { throw StoreError.unknownHost(id) }
+            if AssignmentRevision.isStale(basis: heartbeat.revision, current: current.revision) {
+                // Made before the host's assignment last changed: a sign of life, not a state.
+                let rows = try db.rows(
+                    "UPDATE hosts SET last_heartbeat_ms = MAX(last_heartbeat_ms, ?) WHERE host_id = ? RETURNING \(HostRow.columns)",
+                    [now.storeArgument, id])
+                return try Self.onlyHost(rows, id: id)
+            }
             let state = HostReconciliation.state(
                 session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
             )

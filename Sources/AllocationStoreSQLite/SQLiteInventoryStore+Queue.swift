@@ -41,7 +41,9 @@ extension SQLiteInventoryStore {
 
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
     /// cloud game or game mode (any region), in one transaction; nil when either is missing.
-    public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation? {
+    public func claimHostForQueue(
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+    ) async throws -> Allocation? {
         try await write { db in
             // A ticket whose session exists already (claimed directly meanwhile) is stale: drop it.
             for _ in 0..<100 {
@@ -62,7 +64,9 @@ extension SQLiteInventoryStore {
                     continue
                 }
                 let sessionId = try c.text("session_id")
-                guard let host = try Self.takeCandidate(db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince)
+                guard let host = try Self.takeCandidate(
+                    db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
+                    excluding: unreachableHostIds, at: now)
                 else { return nil }
                 try db.run("DELETE FROM cluster_queue WHERE seq = ?", [seq])
                 let allocation = Allocation(

@@ -39,10 +39,7 @@ extension SQLiteInventoryStore {
                 try db.run(
                     "DELETE FROM sessions WHERE title_id = ? AND session_id = ?", [key.titleId, key.sessionId]
                 )
-                try db.run(
-                    "UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL WHERE host_id = ?",
-                    [hostId]
-                )
+                try Self.releaseUnacknowledged(db, hostId: hostId, at: policy.now)
                 if try c.text("host_state") != HostState.unhealthy.rawValue { marked.insert(hostId) }
                 report.abandonedHandoffs.append(key)
                 if try c.enumeration("kind", AllocationKind.self) == .cluster {

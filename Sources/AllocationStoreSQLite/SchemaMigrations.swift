@@ -14,7 +14,7 @@ struct SchemaMigration: Sendable {
 /// refuses a file whose version is above the newest this build knows.
 enum SchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [SchemaMigration] = [version1, version2]
+    static let all: [SchemaMigration] = [version1, version2, version3]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -109,6 +109,12 @@ enum SchemaMigrations {
             bound_at_ms INTEGER NOT NULL
         ) STRICT
         """,
+    ])
+
+    /// Version 3: each host's assignment revision (`AssignmentRevision`), carried by every answer
+    /// to its agent. Hosts of older files start at 0; their next change takes the clock's value.
+    static let version3 = SchemaMigration(version: 3, statements: [
+        "ALTER TABLE hosts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`

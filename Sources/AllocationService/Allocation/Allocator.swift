@@ -23,6 +23,8 @@ enum AllocationResult: Sendable, Equatable {
 struct Allocator: Sendable {
     let store: any InventoryStore
     let notifier: ChangeNotifier
+    /// Hosts whose hand-off channel is down are passed over.
+    let channels: HandoffChannels
     let timings: AllocationTimings
     let logger: Logger
     let metrics: GSMSMetrics
@@ -35,7 +37,8 @@ struct Allocator: Sendable {
             let now = Date()
             return AllocationClaim(
                 titleId: titleId, sessionId: sessionId, kind: kind, criteria: criteria, sessionCookie: sessionCookie,
-                now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now))
+                now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now),
+                unreachableHostIds: channels.unreachableHosts())
         }
         var outcome = try await store.claimHost(claim())
         while true {

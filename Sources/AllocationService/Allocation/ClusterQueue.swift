@@ -102,7 +102,7 @@ actor ClusterQueue {
                     guard
                         let allocation = try await store.claimHostForQueue(
                             titleId: titleId, now: now, liveSince: timings.liveSince(now),
-                            acknowledgeBy: timings.acknowledgeBy(now))
+                            acknowledgeBy: timings.acknowledgeBy(now), excluding: allocator.channels.unreachableHosts())
                     else { break }
                     logger.info(
                         "queued cluster request handed to a session host",

@@ -2,6 +2,7 @@ import AllocationStore
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SessionHostModel
 
@@ -29,6 +30,7 @@ struct AgentAPI: Sendable {
     let clusters: ClusterQueue
     let fleet: FleetAuthenticator
     let hostKeys: HostKeyAuthenticator
+    let channels: HandoffChannels
     let subscribedTitles: Set<String>
     let timings: AllocationTimings
     let logger: Logger
@@ -37,7 +39,7 @@ struct AgentAPI: Sendable {
     /// The longest hand-off wait an agent may ask for.
     static let maximumWaitSeconds = 300.0
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
+    func register(on router: Router<GSMSRequestContext>) {
         let host = "agent/v1/hosts/:hostId"
         router.put(RouterPath(host)) { request, context in
             try await registerHost(request, hostId: await authenticated(request, context))
@@ -52,7 +54,7 @@ struct AgentAPI: Sendable {
             try await heartbeat(request, hostId: await authenticated(request, context))
         }
         router.get(RouterPath(host + "/handoff")) { request, context in
-            try await waitForHandoff(request, hostId: await authenticated(request, context))
+            try await waitForHandoff(request, hostId: await authenticated(request, context), connection: context.channel)
         }
         router.post(RouterPath(host + "/ack")) { request, context in
             try await acknowledge(request, hostId: await authenticated(request, context))
@@ -116,26 +118,39 @@ struct AgentAPI: Sendable {
     func deregister(hostId: String) async throws -> Response {
         let removed = try await store.deregisterHost(id: hostId)
         hostKeys.forget(hostId: hostId)
+        channels.forget(hostId: hostId)
         if removed { logger.info("session host deregistered", metadata: ["session_host_id": "\(hostId)"]) }
         return try JSONBody.response(Deregistration(sessionHostId: hostId, deregistered: removed))
     }
 
-    func waitForHandoff(_ request: Request, hostId: String) async throws -> Response {
+    /// The held hand-off poll: the agent's channel (see `HandoffChannels`). Its connection gets
+    /// keepalive probes; the poll ends at once when the connection dies.
+    func waitForHandoff(_ request: Request, hostId: String, connection: any Channel) async throws -> Response {
         let waitText = request.uri.queryParameters.get("wait") ?? "30"
         guard let wait = Double(waitText), wait.isFinite, wait >= 0, wait <= Self.maximumWaitSeconds else {
             throw APIError.badRequest(code: "InvalidWait", "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
         }
         guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
+        await HandoffConnection.enableKeepalive(on: connection)
         let store = self.store
         let notifier = self.notifier
+        channels.pollStarted(hostId: hostId)
+        var outcome = HandoffChannels.PollOutcome.connectionLost
+        defer { channels.pollEnded(hostId: hostId, outcome: outcome) }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
-        let pending = try await cancelWhenGracefulShutdown {
-            try await notifier.waitForValue(of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))) {
-                () async throws -> Allocation? in
-                try await store.pendingHandoff(hostId: hostId)
+        let (pending, closed) = try await cancelWhenGracefulShutdown {
+            try await HandoffConnection.run(on: connection) {
+                try await notifier.waitForValue(of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))) {
+                    () async throws -> Handoff? in
+                    guard let assignment = try await store.assignment(hostId: hostId),
+                        let session = assignment.session, session.state == .allocating
+                    else { return nil }
+                    return Self.handoff(session, revision: assignment.host.revision)
+                }
             }
         }
-        return try JSONBody.response(HandoffPoll(handoff: pending.map(Self.handoff)))
+        if !closed { outcome = pending != nil ? .handedOff : wait >= 1 ? .answeredEmpty : .looked }
+        return try JSONBody.response(HandoffPoll(handoff: pending))
     }
 
     func acknowledge(_ request: Request, hostId: String) async throws -> Response {
@@ -169,17 +184,23 @@ struct AgentAPI: Sendable {
         }
     }
 
-    /// The agent's view of `record`; reads its session from the store when it holds one.
+    /// The agent's view of `record`; reads its session from the store when it holds one. When
+    /// the session moved on meanwhile, host and session are read again together, so that an
+    /// answer never pairs a revision with a session of another revision.
     private func status(_ record: HostRecord) async throws -> HostStatus {
         guard let sessionId = record.sessionId else { return status(record, session: nil) }
         let session = try await store.allocation(titleId: record.registration.titleId, sessionId: sessionId)
-        return status(record, session: session)
+        if let session, session.sessionHostId == record.sessionHostId { return status(record, session: session) }
+        guard let assignment = try await store.assignment(hostId: record.sessionHostId) else {
+            throw Self.unknownHost(record.sessionHostId)
+        }
+        return status(assignment.host, session: assignment.session)
     }
 
     private func status(_ record: HostRecord, session: Allocation?) -> HostStatus {
         var status = HostStatus(
             sessionHostId: record.sessionHostId, titleId: record.registration.titleId, state: record.state,
-            heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds)
+            heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds, revision: record.revision)
         if let session {
             status.sessionId = session.sessionId
             status.sessionCookie = session.sessionCookie
@@ -188,11 +209,12 @@ struct AgentAPI: Sendable {
         return status
     }
 
-    static func handoff(_ allocation: Allocation) -> Handoff {
+    /// `allocation` as the hand-off its host's agent receives; `revision` is the host's.
+    static func handoff(_ allocation: Allocation, revision: Int64) -> Handoff {
         Handoff(
             sessionHostId: allocation.sessionHostId, titleId: allocation.titleId, sessionId: allocation.sessionId,
             sessionCookie: allocation.sessionCookie, allocatedAt: timestamp(allocation.allocatedAt),
-            acknowledgeBy: timestamp(allocation.acknowledgeBy))
+            acknowledgeBy: timestamp(allocation.acknowledgeBy), revision: revision)
     }
 
     static func timestamp(_ date: Date) -> String {

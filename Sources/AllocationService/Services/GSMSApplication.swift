@@ -43,17 +43,19 @@ public enum GSMSApplication {
             handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
             queueTimeout: configuration.queueTimeout)
         let metrics = GSMSMetrics(subscribedTitles: configuration.titles)
-        let allocator = Allocator(store: store, notifier: notifier, timings: timings, logger: logger, metrics: metrics)
+        let channels = HandoffChannels()
+        let allocator = Allocator(
+            store: store, notifier: notifier, channels: channels, timings: timings, logger: logger, metrics: metrics)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
 
-        let router = Router()
+        let router = Router(context: GSMSRequestContext.self)
         router.add(middleware: APIResponseMiddleware(logger: logger))
         TitleAPI(
             store: store, allocator: allocator, clusters: clusters, credentials: credentials,
             subscribedTitles: configuration.titles, logger: logger, metrics: metrics
         ).register(on: router)
         AgentAPI(
-            store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store),
+            store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store), channels: channels,
             subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
         MetricsAPI(metrics: metrics, store: store, logger: logger).register(on: router)

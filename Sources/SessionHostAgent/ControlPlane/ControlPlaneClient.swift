@@ -55,9 +55,9 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
         ).handoff
     }
 
-    /// `POST /agent/v1/hosts/{id}/ack`: the hand-off is saved here.
-    func acknowledge(sessionId: String) async throws(ControlPlaneError) -> HostStatus {
-        try await call(.POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self)
+    /// `POST /agent/v1/hosts/{id}/ack`: the hand-off is saved here; a 200 means gsmsd confirmed it.
+    func acknowledge(sessionId: String, timeout: TimeAmount = callTimeout) async throws(ControlPlaneError) -> HostStatus {
+        try await call(.POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self, timeout: timeout)
     }
 
     /// `POST /agent/v1/hosts/{id}/end`: the game finished the session.

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SessionHostModel
 
@@ -12,20 +13,25 @@ import SessionHostModel
 /// - registers the host, then heartbeats at the interval gsmsd asks for and at once on every
 ///   state change, reconciling with gsmsd's answer (gsmsd is the source of truth for
 ///   assignments: a session it does not know is dropped, one the agent lost is taken back);
-/// - while StandingBy, holds a request for the next hand-off, saves it (which wakes the game's
-///   waiting `GET /v1/session?wait=`) and only then acknowledges it;
+/// - while StandingBy, holds a request for the next hand-off (the channel), saves it without
+///   showing it to the game, acknowledges it, and shows it to the game only once gsmsd has
+///   confirmed it;
 /// - tells gsmsd when the game ended its session;
 /// - deregisters on shutdown while StandingBy.
 ///
-/// When gsmsd is unreachable the agent keeps serving its socket and retries with exponential
-/// backoff and jitter.
+/// Every answer carries the host's assignment revision; an answer older than one already seen
+/// (`RevisionFence`) is ignored, so a late answer never undoes a newer one. When gsmsd is
+/// unreachable the agent keeps serving its socket and retries with exponential backoff and jitter.
 struct ControlPlaneLink: Service, CustomStringConvertible {
     let agent: HostAgent
     let client: ControlPlaneClient
     let logger: Logger
     let metrics: AgentMetrics
-    /// Makes sure each hand-off is acknowledged once, by `take` or by `reconcile`.
-    let acknowledgements = AcknowledgementLedger()
+    /// The newest assignment revision seen.
+    let fence = RevisionFence()
+    /// The hand-off channel came back after failing: heartbeat at once, so that gsmsd hears
+    /// from the host without waiting for the backoff (a partition healed).
+    let channelRestored = WakeSignal()
 
     var description: String { "ControlPlaneLink(\(client))" }
 
@@ -57,13 +63,17 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         var reportedUnreachable = false
         while !Task.isCancelled {
             let seen = await agent.changeCount
+            let restored = await channelRestored.count
             do throws(ControlPlaneError) {
                 let status: HostStatus
+                let basis: Int64?
                 if registered {
                     try await reportEndedSession()
-                    status = try await heartbeat()
+                    basis = await fence.newest
+                    status = try await heartbeat(basis: basis)
                 } else {
                     status = try await client.register(await agent.registration())
+                    _ = await fence.admit(status.revision)
                     registered = true
                     logger.info("registered with gsmsd", metadata: ["state": "\(status.state.rawValue)"])
                     // The registration carries Initializing or StandingBy; the heartbeat says the rest.
@@ -76,7 +86,10 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     logger.notice("gsmsd is reachable again")
                     reportedUnreachable = false
                 }
-                await agent.waitForChange(since: seen, timeout: interval)
+                // gsmsd took a report made before the host's assignment last changed as a sign
+                // of life only: report again now that the agent knows the change.
+                if let basis, let revision = status.revision, basis < revision { continue }
+                await waitForChange(since: seen, orRestoredSince: restored, timeout: interval)
             } catch {
                 if error.isUnknownHost {
                     registered = false
@@ -93,15 +106,34 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     }
                     reportedUnreachable = true
                 }
-                try? await Task.sleep(for: wait)
+                await waitForChange(since: nil, orRestoredSince: restored, timeout: wait)
             }
         }
     }
 
-    /// One heartbeat, counted in the metrics.
-    private func heartbeat() async throws(ControlPlaneError) -> HostStatus {
+    /// Waits for `timeout`, or less: until the host changed after `seen` (when given), or the
+    /// hand-off channel was restored after `restored`.
+    private func waitForChange(since seen: UInt64?, orRestoredSince restored: UInt64, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if let seen {
+                    await agent.waitForChange(since: seen, timeout: timeout)
+                } else {
+                    try? await Task.sleep(for: timeout)
+                }
+            }
+            group.addTask { await channelRestored.wait(since: restored) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One heartbeat based on the newest revision seen, counted in the metrics.
+    private func heartbeat(basis: Int64?) async throws(ControlPlaneError) -> HostStatus {
         do throws(ControlPlaneError) {
-            let status = try await client.heartbeat(await agent.heartbeatReport())
+            var report = await agent.heartbeatReport()
+            report.revision = basis
+            let status = try await client.heartbeat(report)
             metrics.controlPlaneHeartbeat(succeeded: true)
             return status
         } catch {
@@ -110,37 +142,44 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         }
     }
 
-    /// gsmsd decides which session the host holds.
+    /// gsmsd decides which session the host holds; an answer older than one already seen says
+    /// nothing.
     private func reconcile(with status: HostStatus) async {
+        guard await fence.admit(status.revision) else {
+            logger.debug("ignoring an answer older than one already seen", metadata: ["revision": "\(status.revision ?? 0)"])
+            return
+        }
         let local = await agent.session
+        let waiting = await agent.unconfirmedHandoff
         if let ended = await agent.unreportedEnd, ended == status.sessionId { return }  // told at the next beat
+        let assigned = status.sessionId
         do {
-            switch (local, status.sessionId) {
-            case (let held?, let assigned?) where assigned == held.sessionId && status.state == .allocating:
-                // Saved but not acknowledged by an earlier run of the agent (killed in between):
-                // acknowledge it now, unless this run's hand-off path is at it or has done it.
-                guard await acknowledgements.claim(held.sessionId) else { return }
-                do {
-                    _ = try await client.acknowledge(sessionId: held.sessionId)
-                } catch {
-                    await acknowledgements.finish(held.sessionId, acknowledged: false)
-                    throw error
-                }
-                await acknowledgements.finish(held.sessionId, acknowledged: true)
-                metrics.handoffEnded(.acknowledged)
-                logger.info("hand-off acknowledged after a restart", metadata: ["session_id": "\(held.sessionId)"])
-            case (let held?, let assigned) where assigned != held.sessionId:
-                guard status.state != .allocating else { return }  // a new hand-off is on its way
+            // A waiting hand-off gsmsd no longer has for this host: the game never saw it. Only
+            // an answer newer than the hand-off says so (the fence alone does not: the hand-off
+            // may have been taken while this answer was being looked at).
+            if let waiting, waiting.sessionId != assigned, waiting.isSuperseded(by: status.revision) {
+                await agent.forgetUnconfirmed(sessionId: waiting.sessionId)
+            }
+            // A session gsmsd does not assign to this host (by an answer newer than the one that
+            // gave it): dropped.
+            if let held = local, held.sessionId != assigned, held.isSuperseded(by: status.revision) {
                 logger.warning(
                     "gsmsd does not assign this host's session; dropping it",
                     metadata: ["session_id": "\(held.sessionId)", "gsmsd_session_id": "\(assigned ?? "-")"])
                 try await agent.drop(sessionId: held.sessionId, reason: "gsmsd does not assign this session to the host")
-            case (nil, let assigned?) where status.state == .active:
-                logger.warning("gsmsd says this host holds a session the agent lost; taking it back", metadata: ["session_id": "\(assigned)"])
-                try await agent.adopt(
-                    SessionRecord(sessionId: assigned, sessionCookie: status.sessionCookie, allocatedAt: status.allocatedAt ?? ""))
-            default:
-                break
+            }
+            // A session gsmsd has confirmed for this host that the game does not see yet: the
+            // acknowledgement's answer was lost, or the agent restarted, or lost its state.
+            if let assigned, status.state == .active, local?.sessionId != assigned {
+                if await agent.confirm(sessionId: assigned, revision: status.revision) {
+                    logger.info("gsmsd confirmed the hand-off", metadata: ["session_id": "\(assigned)"])
+                } else {
+                    logger.warning("gsmsd says this host holds a session the agent lost; taking it back", metadata: ["session_id": "\(assigned)"])
+                    try await agent.adopt(
+                        SessionRecord(
+                            sessionId: assigned, sessionCookie: status.sessionCookie, allocatedAt: status.allocatedAt ?? "",
+                            revision: status.revision))
+                }
             }
         } catch {
             logger.error("cannot reconcile with gsmsd", metadata: ["error": "\(error)"])
@@ -151,7 +190,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     private func reportEndedSession() async throws(ControlPlaneError) {
         guard let sessionId = await agent.unreportedEnd else { return }
         do {
-            _ = try await client.endSession(sessionId: sessionId)
+            let status = try await client.endSession(sessionId: sessionId)
+            _ = await fence.admit(status.revision)
         } catch where error.isRefusal {
             // gsmsd no longer has it on this host: nothing left to report.
             logger.notice("gsmsd did not have the ended session on this host", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
@@ -165,8 +205,11 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
 
     // MARK: Hand-offs
 
+    /// Holds the hand-off poll while StandingBy. After a failure the next poll asks with
+    /// `wait=0`: its answer proves the channel is back, and the heartbeat loop is told at once.
     private func receiveHandoffs() async {
-        var backoff = Backoff()
+        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(1))
+        var failing = false
         while !Task.isCancelled {
             let seen = await agent.changeCount
             guard await agent.state == .standingBy else {
@@ -174,75 +217,74 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 continue
             }
             do throws(ControlPlaneError) {
-                guard let handoff = try await client.nextHandoff(wait: Self.handoffWaitSeconds) else { continue }
+                let handoff = try await client.nextHandoff(wait: failing ? 0 : Self.handoffWaitSeconds)
+                if failing {
+                    failing = false
+                    await channelRestored.fire()
+                }
                 backoff.reset()
-                await take(handoff)
+                if let handoff { await take(handoff) }
             } catch {
                 // Unknown host: the registration loop registers it; wait a moment either way.
+                failing = true
+                if error.isUnknownHost { await channelRestored.fire() }
                 try? await Task.sleep(for: backoff.next())
             }
         }
     }
 
-    /// Saves the hand-off, then acknowledges it; drops it when gsmsd has moved on. The ledger
-    /// knows of it before it is saved, so a heartbeat in between does not acknowledge it too.
+    /// Saves the hand-off without showing it to the game, acknowledges it until its deadline,
+    /// and shows it to the game only once gsmsd has confirmed it.
     private func take(_ handoff: Handoff) async {
-        await acknowledgements.begin(handoff.sessionId)
-        let acknowledged = await saveAndAcknowledge(handoff)
-        await acknowledgements.finish(handoff.sessionId, acknowledged: acknowledged)
-    }
-
-    /// Whether gsmsd accepted the acknowledgement.
-    private func saveAndAcknowledge(_ handoff: Handoff) async -> Bool {
-        // A hand-off read after its deadline (the agent was stopped or starved meanwhile) has
-        // moved on to another host: the game must never see it.
-        if Self.isPastDeadline(handoff, now: Date()) {
-            logger.warning(
-                "hand-off read after its acknowledgement deadline; ignoring it (gsmsd gives it to another host). If this repeats, check this machine's clock against gsmsd's",
-                metadata: ["session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)"])
-            metrics.handoffEnded(.late)
-            return false
+        guard await fence.admit(handoff.revision) else {
+            logger.notice("ignoring a hand-off older than an answer already seen", metadata: ["session_id": "\(handoff.sessionId)"])
+            return
         }
         do {
-            try await agent.accept(handoff)
+            try await agent.reserve(handoff)
         } catch {
             logger.error("cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
             metrics.handoffEnded(.notSaved)
-            return false  // not acknowledged: gsmsd moves on to another host
+            return  // not acknowledged: gsmsd moves on to another host
         }
+        let deadline = ContinuousClock.now + handoff.acknowledgementWindow
         var backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
+        var attempts = 0
         while !Task.isCancelled {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { break }
+            attempts += 1
             do throws(ControlPlaneError) {
-                _ = try await client.acknowledge(sessionId: handoff.sessionId)
-                logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
+                let status = try await client.acknowledge(sessionId: handoff.sessionId, timeout: remaining.timeAmount)
+                _ = await fence.admit(status.revision)
+                if await agent.confirm(sessionId: handoff.sessionId, revision: status.revision) {
+                    logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
+                } else {
+                    // Given up meanwhile by a reconciliation: gsmsd's record decides (heartbeat).
+                    logger.notice("hand-off confirmed after it was forgotten; reconciling", metadata: ["session_id": "\(handoff.sessionId)"])
+                }
                 metrics.handoffEnded(.acknowledged)
-                return true
+                return
             } catch where error.isRefusal {
                 logger.warning(
-                    "gsmsd refused the acknowledgement; dropping the session",
+                    "gsmsd refused the acknowledgement; the game never saw the session",
                     metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
-                try? await agent.drop(sessionId: handoff.sessionId, reason: "gsmsd refused the acknowledgement (\(error.code))")
+                await agent.forgetUnconfirmed(sessionId: handoff.sessionId)
                 metrics.handoffEnded(.refused)
-                return false
+                return
             } catch {
-                // Unreachable: retry; if gsmsd moved on meanwhile, the heartbeat reconciles.
-                try? await Task.sleep(for: backoff.next())
+                // No answer: send it again (it is idempotent) until the deadline.
+                let left = deadline - ContinuousClock.now
+                if left > .zero { try? await Task.sleep(for: min(backoff.next(), left)) }
             }
         }
-        return false
-    }
-
-    /// How far past `acknowledgeBy` (gsmsd's clock) this machine's clock must be before a
-    /// hand-off counts as late: room for clocks a little apart.
-    static let lateHandoffTolerance: TimeInterval = 2
-
-    /// Whether `acknowledgeBy` has passed by more than `lateHandoffTolerance`. An unreadable
-    /// deadline counts as not passed: gsmsd refuses a late acknowledgement anyway.
-    static func isPastDeadline(_ handoff: Handoff, now: Date) -> Bool {
-        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        let deadline = (try? style.parse(handoff.acknowledgeBy)) ?? (try? Date.ISO8601FormatStyle().parse(handoff.acknowledgeBy))
-        guard let deadline else { return false }
-        return now.timeIntervalSince(deadline) > lateHandoffTolerance
+        logger.warning(
+            "gsmsd did not answer the acknowledgement before the hand-off's deadline; giving the hand-off up (the game never saw it). If gsmsd did confirm it, the next heartbeat's answer gives it back",
+            metadata: [
+                "session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)", "attempts": "\(attempts)",
+            ])
+        await agent.forgetUnconfirmed(sessionId: handoff.sessionId)
+        metrics.handoffEnded(.abandoned)
     }
 
     // MARK: Shutdown
@@ -256,5 +298,27 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         } catch {
             logger.warning("could not deregister from gsmsd", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension Handoff {
+    /// How long gsmsd waits for the acknowledgement: `acknowledgeBy − allocatedAt`, both gsmsd's
+    /// clock, so no clock of this machine is compared with gsmsd's. Counted from when the agent
+    /// read the hand-off, which is after gsmsd's start: the agent never gives up before gsmsd
+    /// would. 5 s when the times cannot be read.
+    var acknowledgementWindow: Duration {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        func parse(_ text: String) -> Date? { (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) }
+        guard let start = parse(allocatedAt), let end = parse(acknowledgeBy) else { return .seconds(5) }
+        let seconds = min(max(end.timeIntervalSince(start), 0.05), 300)
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}
+
+extension Duration {
+    /// The duration as NIO's `TimeAmount` (at least a millisecond).
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(max(1_000_000, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 }

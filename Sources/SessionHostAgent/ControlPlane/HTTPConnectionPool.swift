@@ -3,6 +3,10 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Keep-alive HTTP/1.1 connections to gsmsd, over TCP or TLS, opened on demand and reused. The
 /// agent has at most two calls in flight (the held hand-off poll, and one of the others), so a
 /// few idle connections cover it.
@@ -16,6 +20,20 @@ actor HTTPConnectionPool {
     static let maximumIdle = 4
     /// The largest answer body accepted.
     static let maximumBodyBytes = 1 << 20
+    /// The longest a connection attempt may take before it is retried on a new socket (a SYN lost
+    /// to a partition is otherwise retried by the kernel only after 1, 3, 7… seconds).
+    static let maximumConnectTime = TimeAmount.seconds(2)
+    /// TCP keepalive on every connection: probes after 1 s of silence, every second; the kernel
+    /// gives the connection up when nothing has been acknowledged for 2.5 s. A held hand-off poll
+    /// on a dead connection (gsmsd's machine gone, a partition) thus fails within about 2.5 s and
+    /// the agent polls again on a new one (docs/control-plane-api.md, "Liveness of the channel").
+    static let keepalive: [(SocketOptionLevel, SocketOptionName, SocketOptionValue)] = [
+        (SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_KEEPALIVE), 1),
+        (SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPIDLE), 1),
+        (SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPINTVL), 1),
+        (SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPCNT), 2),
+        (SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_USER_TIMEOUT), 2500),
+    ]
 
     init(endpoint: ControlPlaneEndpoint, eventLoopGroup: any EventLoopGroup) {
         self.endpoint = endpoint
@@ -88,19 +106,28 @@ actor HTTPConnectionPool {
         let tls = try tlsContext()
         let endpoint = self.endpoint
         let serverHostname = (try? SocketAddress(ipAddress: endpoint.host, port: 0)) == nil ? endpoint.host : nil
-        let remaining = deadline - .now()
-        do {
-            return try await bootstrap(tls: tls, serverHostname: serverHostname, remaining: remaining)
-                .connect(host: endpoint.host, port: endpoint.port)
-                .get()
-        } catch ChannelError.connectTimeout {
-            throw HTTPExchangeFailure.timedOut  // the call's deadline passed while connecting
+        // Attempts of at most `maximumConnectTime` each, until the call's deadline.
+        while true {
+            let remaining = deadline - .now()
+            do {
+                return try await bootstrap(tls: tls, serverHostname: serverHostname, remaining: remaining)
+                    .connect(host: endpoint.host, port: endpoint.port)
+                    .get()
+            } catch ChannelError.connectTimeout {
+                if deadline - .now() <= .milliseconds(10) || Task.isCancelled {
+                    throw HTTPExchangeFailure.timedOut  // the call's deadline passed while connecting
+                }
+            }
         }
     }
 
     private func bootstrap(tls: NIOSSLContext?, serverHostname: String?, remaining: TimeAmount) -> ClientBootstrap {
-        ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(max(remaining, .milliseconds(1)))
+        var bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(max(min(remaining, Self.maximumConnectTime), .milliseconds(1)))
+        for (level, name, value) in Self.keepalive {
+            bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: level, name: name), value: value)
+        }
+        return bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

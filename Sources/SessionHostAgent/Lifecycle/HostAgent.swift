@@ -142,14 +142,45 @@ public actor HostAgent {
         return sessionInfo()
     }
 
-    /// A hand-off from gsmsd, saved (and the game's waiting requests woken) before the agent
-    /// acknowledges it.
-    public func accept(_ handoff: Handoff) throws(AgentError) {
-        try change(reason: "session handed over by gsmsd") { (lifecycle: inout HostLifecycle) throws(AgentError) in
-            try lifecycle.accept(handoff)
+    /// A hand-off from gsmsd, saved before the agent acknowledges it but not shown to the game
+    /// (see `HostLifecycle.reserve`). Throws when it cannot be saved: then it is not acknowledged.
+    public func reserve(_ handoff: Handoff) throws(AgentError) {
+        try change(reason: "hand-off received from gsmsd") { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.reserve(handoff)
         }
-        lastSignOfLife = clock.now
     }
+
+    /// gsmsd confirmed `sessionId` for this host: the game sees it (`GET /v1/session` answers
+    /// it, waiting requests and event streams wake). False when no such hand-off waits.
+    ///
+    /// The change applies even when it cannot be saved: the title already has its 200, and the
+    /// saved waiting hand-off plus gsmsd's record give it back after a restart.
+    public func confirm(sessionId: String, revision: Int64?) -> Bool {
+        var confirmed = false
+        do {
+            try change(reason: "session handed over by gsmsd", saving: .bestEffort) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+                confirmed = lifecycle.confirm(sessionId: sessionId, revision: revision)
+            }
+        } catch {
+            logger.error("cannot confirm the hand-off", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+        }
+        if confirmed { lastSignOfLife = clock.now }
+        return confirmed
+    }
+
+    /// Forgets the waiting hand-off of `sessionId` (refused by gsmsd, or given up).
+    public func forgetUnconfirmed(sessionId: String) {
+        do {
+            try change(reason: "hand-off given up", saving: .bestEffort) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+                lifecycle.forgetUnconfirmed(sessionId: sessionId)
+            }
+        } catch {
+            logger.error("cannot forget the hand-off", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+        }
+    }
+
+    /// The hand-off saved but not yet confirmed by gsmsd, if any.
+    public var unconfirmedHandoff: SessionRecord? { lifecycle.record.unconfirmedHandoff }
 
     /// gsmsd refused or does not know `sessionId`: the host drops it and goes Terminating.
     public func drop(sessionId: String, reason: String) throws(AgentError) {
@@ -245,10 +276,19 @@ public actor HostAgent {
         }
     }
 
-    /// Applies a transition: saves the new record first (nothing changes when that fails),
-    /// then publishes an event when the state or session changed.
+    /// Whether a change waits for its record to be saved.
+    private enum Saving {
+        /// Saved first; nothing changes when saving fails.
+        case required
+        /// Applied even when saving fails (logged): for facts gsmsd keeps too.
+        case bestEffort
+    }
+
+    /// Applies a transition: saves the new record first (with `.required`, nothing changes when
+    /// that fails), then publishes an event when the state or session changed.
     private func change(
         reason: String,
+        saving: Saving = .required,
         _ transition: (inout HostLifecycle) throws(AgentError) -> Void
     ) throws(AgentError) {
         var next = lifecycle
@@ -257,8 +297,13 @@ public actor HostAgent {
         do {
             try store.save(next.record)
         } catch {
-            logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
-            throw error
+            switch saving {
+            case .required:
+                logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
+                throw error
+            case .bestEffort:
+                logger.error("state not saved; the change applies in memory", metadata: ["error": "\(error.message)"])
+            }
         }
         let previous = lifecycle
         lifecycle = next

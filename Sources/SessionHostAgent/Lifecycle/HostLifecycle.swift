@@ -52,9 +52,11 @@ public struct HostLifecycle: Sendable, Equatable {
         record.state = .active
     }
 
-    /// A hand-off from gsmsd: any session id it chose (a GUID, or a cluster's session path),
-    /// taken by a StandingBy host. Handing over the session the host already holds succeeds.
-    public mutating func accept(_ handoff: Handoff) throws(AgentError) {
+    /// A hand-off from gsmsd (any session id it chose: a GUID, or a cluster's session path),
+    /// taken by a StandingBy host but not shown to the game: it waits as `unconfirmedHandoff`
+    /// until gsmsd confirms the acknowledgement (`confirm`). A hand-off of the session the host
+    /// already holds, or already waits on, changes nothing.
+    public mutating func reserve(_ handoff: Handoff) throws(AgentError) {
         guard !handoff.sessionId.isEmpty, handoff.sessionId.unicodeScalars.count <= 1024 else {
             throw .malformed("gsmsd handed over an empty or over-long session id")
         }
@@ -62,17 +64,41 @@ public struct HostLifecycle: Sendable, Equatable {
             if current.sessionId == handoff.sessionId { return }
             throw .wrongState("the host already holds session \(current.sessionId)")
         }
-        guard record.state == .standingBy || record.state == .allocating else {
+        if record.unconfirmedHandoff?.sessionId == handoff.sessionId { return }
+        guard record.state == .standingBy else {
             throw .wrongState("the host is \(record.state.rawValue); only a StandingBy host takes a session")
         }
-        record.session = SessionRecord(sessionId: handoff.sessionId, sessionCookie: handoff.sessionCookie, allocatedAt: handoff.allocatedAt)
+        record.unconfirmedHandoff = SessionRecord(
+            sessionId: handoff.sessionId, sessionCookie: handoff.sessionCookie, allocatedAt: handoff.allocatedAt,
+            revision: handoff.revision)
+    }
+
+    /// gsmsd confirmed the acknowledgement of `sessionId`: the waiting hand-off becomes the host's
+    /// session, and the game sees it. False when no hand-off of that session waits (nothing
+    /// changes; the caller takes the session from gsmsd's answer with `adopt`).
+    /// `revision` is that of gsmsd's confirming answer.
+    public mutating func confirm(sessionId: String, revision: Int64?) -> Bool {
+        if record.session?.sessionId == sessionId { return true }
+        guard var waiting = record.unconfirmedHandoff, waiting.sessionId == sessionId, record.session == nil else { return false }
+        if let revision { waiting.revision = max(waiting.revision ?? revision, revision) }
+        record.unconfirmedHandoff = nil
+        record.session = waiting
         record.state = .active
+        record.stateBeforeUnhealthy = nil
+        return true
+    }
+
+    /// gsmsd refused the hand-off of `sessionId`, or its acknowledgement went unanswered until
+    /// its deadline: it is forgotten. The game never saw it, so its state does not change.
+    public mutating func forgetUnconfirmed(sessionId: String) {
+        if record.unconfirmedHandoff?.sessionId == sessionId { record.unconfirmedHandoff = nil }
     }
 
     /// gsmsd, the source of truth for assignments, says the host holds `session` (the agent lost
     /// its state): the host takes it, whatever it was doing, unless it holds another session.
     public mutating func adopt(_ session: SessionRecord) {
         guard record.session == nil else { return }
+        record.unconfirmedHandoff = nil
         record.session = session
         record.state = .active
         record.stateBeforeUnhealthy = nil

@@ -11,12 +11,13 @@ public final class AgentMetrics: Sendable {
 
     /// How a hand-off ended on this agent.
     enum HandoffResult: String {
-        /// Saved, and gsmsd took the acknowledgement: the session is Active.
+        /// gsmsd confirmed the acknowledgement: the session is Active and the game sees it.
         case acknowledged
-        /// gsmsd refused the acknowledgement (it had moved on): the session was dropped.
+        /// gsmsd refused the acknowledgement (it had moved on): the game never saw the session.
         case refused
-        /// Read after its acknowledgement deadline: ignored.
-        case late
+        /// gsmsd did not answer the acknowledgement before the hand-off's deadline: given up
+        /// (the game never saw it; if gsmsd did confirm it, reconciliation gives it back).
+        case abandoned
         /// Could not be saved: not acknowledged.
         case notSaved = "not_saved"
         /// Handed over locally (`sessionhostctl allocate`, local mode).

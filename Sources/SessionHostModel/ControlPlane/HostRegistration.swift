@@ -81,11 +81,16 @@ public struct HostHeartbeat: Codable, Sendable, Equatable {
     /// The session the agent holds, if any.
     public var sessionId: String?
     public var health: GameHealth
+    /// The newest assignment revision the agent has seen (`HostStatus.revision`). gsmsd takes a
+    /// report based on an older revision as a sign of life only: it was made before the host's
+    /// assignment last changed. Absent from older agents (never stale).
+    public var revision: Int64?
 
-    public init(state: HostState, sessionId: String? = nil, health: GameHealth = .healthy) {
+    public init(state: HostState, sessionId: String? = nil, health: GameHealth = .healthy, revision: Int64? = nil) {
         self.state = state
         self.sessionId = sessionId
         self.health = health
+        self.revision = revision
     }
 }
 

@@ -11,10 +11,13 @@ public struct HostStatus: Codable, Sendable, Equatable {
     public var allocatedAt: String?
     /// How often gsmsd expects a heartbeat.
     public var heartbeatIntervalMilliseconds: Int
+    /// The host's assignment revision when gsmsd answered: larger on every change of the host's
+    /// session. An agent ignores an answer older than one it has already seen.
+    public var revision: Int64?
 
     public init(
         sessionHostId: String, titleId: String, state: HostState, sessionId: String? = nil,
-        sessionCookie: String? = nil, allocatedAt: String? = nil, heartbeatIntervalMilliseconds: Int
+        sessionCookie: String? = nil, allocatedAt: String? = nil, heartbeatIntervalMilliseconds: Int, revision: Int64? = nil
     ) {
         self.sessionHostId = sessionHostId
         self.titleId = titleId
@@ -23,6 +26,7 @@ public struct HostStatus: Codable, Sendable, Equatable {
         self.sessionCookie = sessionCookie
         self.allocatedAt = allocatedAt
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
+        self.revision = revision
     }
 }
 
@@ -37,10 +41,12 @@ public struct Handoff: Codable, Sendable, Equatable {
     public var allocatedAt: String
     /// ISO 8601 (UTC): after this the allocation moves on and an acknowledgement gets 409.
     public var acknowledgeBy: String
+    /// The host's assignment revision when gsmsd answered (see `HostStatus.revision`).
+    public var revision: Int64?
 
     public init(
         sessionHostId: String, titleId: String, sessionId: String, sessionCookie: String?,
-        allocatedAt: String, acknowledgeBy: String
+        allocatedAt: String, acknowledgeBy: String, revision: Int64? = nil
     ) {
         self.sessionHostId = sessionHostId
         self.titleId = titleId
@@ -48,5 +54,6 @@ public struct Handoff: Codable, Sendable, Equatable {
         self.sessionCookie = sessionCookie
         self.allocatedAt = allocatedAt
         self.acknowledgeBy = acknowledgeBy
+        self.revision = revision
     }
 }

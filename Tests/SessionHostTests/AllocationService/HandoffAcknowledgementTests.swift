@@ -1,12 +1,15 @@
 import Foundation
 import SessionHostModel
 import SessionHostSDK
+import Synchronization
 import Testing
 
 /// The agent acknowledges each hand-off exactly once: not again when a heartbeat races the
-/// acknowledgement, and once more after a SIGKILL between saving the session and acknowledging
-/// it. A proxy between the real agent and the real gsmsd holds the acknowledgements, which puts
-/// each test at its exact point without timing.
+/// acknowledgement, and once more after a SIGKILL between saving the hand-off and its
+/// acknowledgement's answer. The game sees a session only once gsmsd has confirmed it, and an
+/// acknowledgement gsmsd never receives is given up at the hand-off's deadline. A proxy between
+/// the real agent and the real gsmsd holds the acknowledgements, which puts each test at its
+/// exact point without timing.
 @Suite("hand-off acknowledgements", .serialized)
 struct HandoffAcknowledgementTests {
     static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
@@ -21,8 +24,8 @@ struct HandoffAcknowledgementTests {
 
     /// gsmsd with a hand-off timeout long enough for a held acknowledgement, a proxy in front of
     /// it that holds acknowledgements, and a real agent whose game is ready and StandingBy.
-    static func setUp() async throws -> (GSMSProcess, HTTPRecordingProxy, AgentProcess, AgentClient) {
-        let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "120"])
+    static func setUp(handoffTimeout: Int = 120) async throws -> (GSMSProcess, HTTPRecordingProxy, AgentProcess, AgentClient) {
+        let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "\(handoffTimeout)"])
         let proxy = try await HTTPRecordingProxy(
             listen: .tcp(host: "127.0.0.1", port: 0), upstream: .tcp(host: "127.0.0.1", port: gsms.client.port))
         proxy.hold(isAcknowledgement)
@@ -48,11 +51,12 @@ struct HandoffAcknowledgementTests {
         // this session: the case in which the agent used to acknowledge from the heartbeat too.
         let secondAck: @Sendable ([HTTPRecordingProxy.Exchange]) -> Bool = { $0.filter(Self.isAcknowledgement).count >= 2 }
         let answeredWithSession: @Sendable ([HTTPRecordingProxy.Exchange]) -> Int? = { log in
-            log.firstIndex { Self.isHeartbeat($0) && $0.text.contains(Self.sessionId) && $0.status == 200 }
+            log.firstIndex { Self.isHeartbeat($0) && $0.answerText.contains(Self.sessionId) && $0.status == 200 }
         }
         try await proxy.waitUntil("the acknowledgement and a heartbeat answered with the session") { log in
             secondAck(log) || (log.contains(where: Self.isAcknowledgement) && answeredWithSession(log) != nil)
         }
+        #expect(try await game.session().sessionId == nil, "the game sees no session before gsmsd confirms it")
         // The agent heartbeats again at once when its state changes; that heartbeat is sent only
         // after the previous answer was reconciled.
         _ = try await game.heartbeat(HeartbeatRequest(health: .unhealthy))
@@ -75,15 +79,16 @@ struct HandoffAcknowledgementTests {
         try await gsms.stop()
     }
 
-    @Test("an agent killed between saving a hand-off and acknowledging it acknowledges it once after the restart; the title gets its host")
+    @Test("an agent killed while its acknowledgement is unanswered acknowledges once after the restart; its game sees the session only then")
     func killedBetweenSaveAndAcknowledgement() async throws {
         let (gsms, proxy, agent, game) = try await Self.setUp()
         let title = Task { try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2"]) }
 
         // The agent saves a hand-off before it acknowledges it: once the acknowledgement reaches
-        // the proxy (which never forwards it), the session is saved and not acknowledged.
+        // the proxy (which never forwards it), the hand-off is saved and not confirmed, and the
+        // game does not see it.
         try await proxy.waitUntil("the acknowledgement") { $0.contains(where: Self.isAcknowledgement) }
-        #expect(try await game.session().sessionId == Self.sessionId)
+        #expect(try await game.session().sessionId == nil)
         try await agent.stop(signal: SIGKILL)
 
         proxy.hold(nil)
@@ -117,4 +122,50 @@ struct HandoffAcknowledgementTests {
         await proxy.stop()
         try await gsms.stop()
     }
+
+    @Test("an acknowledgement that never reaches gsmsd: the game never sees the session, the agent gives it up at the deadline, and the host takes the next one")
+    func acknowledgementLost() async throws {
+        let (gsms, proxy, agent, game) = try await Self.setUp(handoffTimeout: 2)
+        let events = game.events()
+        let seen = SessionsSeen()
+        let watcher = Task {
+            for try await event in events {
+                if let sessionId = event.sessionId { seen.insert(sessionId) }
+            }
+        }
+        // The only host misses the deadline: the title is told that no host is available.
+        let lost = try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2"])
+        #expect(lost.status == 503, "\(lost)")
+        try await Deadline.waitUntil("the agent to give the hand-off up", timeout: .seconds(30)) {
+            agent.log.contains("did not answer the acknowledgement before the hand-off's deadline")
+        }
+        #expect(try await game.session().sessionId == nil)
+        let sent = proxy.exchanges.filter(Self.isAcknowledgement).count
+        #expect(sent >= 1)
+
+        // From now on acknowledgements go through (the held ones never do); the host is back.
+        proxy.hold(nil)
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
+        let next = try await gsms.allocate(["sessionId": OutageTests.otherSessionId])
+        #expect(next.status == 200, "\(next)\n\(agent.log)")
+        #expect(try await game.session().sessionId == OutageTests.otherSessionId)
+        #expect(
+            proxy.exchanges.filter { Self.isAcknowledgement($0) && $0.text.contains(Self.sessionId) }.count == sent,
+            "no acknowledgement of the given-up hand-off after the deadline")
+        try await Deadline.waitUntil("the game's event stream to show the new session", timeout: .seconds(10)) {
+            seen.contains(OutageTests.otherSessionId)
+        }
+        #expect(!seen.contains(Self.sessionId), "the game never saw the session gsmsd answered 503 for")
+        watcher.cancel()
+        try await agent.stop()
+        await proxy.stop()
+        try await gsms.stop()
+    }
+}
+
+/// The session ids a game saw on its event stream.
+final class SessionsSeen: Sendable {
+    private let ids = Mutex<Set<String>>([])
+    func insert(_ id: String) { _ = ids.withLock { $0.insert(id) } }
+    func contains(_ id: String) -> Bool { ids.withLock { $0.contains(id) } }
 }

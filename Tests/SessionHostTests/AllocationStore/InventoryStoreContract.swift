@@ -61,7 +61,8 @@ enum InventoryStoreContract {
         let described = registration()
         let registered = try await store.registerHost(id: "h1", described, at: at(0))
         #expect(registered == HostRecord(
-            sessionHostId: "h1", registration: described, state: .standingBy, sessionId: nil, lastHeartbeat: at(0), standingBySince: at(0)
+            sessionHostId: "h1", registration: described, state: .standingBy, sessionId: nil, lastHeartbeat: at(0), standingBySince: at(0),
+            revision: AssignmentRevision.floor(at(0))
         ))
         #expect(try await store.host(id: "h1") == registered)
         #expect(try await store.host(id: "nope") == nil)
@@ -296,6 +297,86 @@ enum InventoryStoreContract {
         #expect(try await store.claimHost(claim(sid(5), criteria: moded, now: at(10))).claimedAllocation?.sessionHostId == "mode")
         #expect(try await store.claimHost(claim(sid(6), criteria: HostCriteria(cloudGameId: "cg-7"), now: at(10)))
             .claimedAllocation?.sessionHostId == "cloud")
+    }
+
+    /// Every change of a host's session raises its revision, also within one millisecond, and a
+    /// host registered anew starts above its old row; registrations and heartbeats keep it.
+    static func revisionsGrowWithEveryAssignmentChange(_ store: any InventoryStore) async throws {
+        var seen = try await store.registerHost(id: "h1", registration(), at: at(0)).revision
+        #expect(seen == AssignmentRevision.floor(at(0)))
+        func expectRaised(_ step: String) async throws {
+            let revision = try #require(try await store.host(id: "h1")).revision
+            #expect(revision > seen, "\(step): \(revision) after \(seen)")
+            seen = revision
+        }
+        func expectKept(_ step: String) async throws {
+            #expect(try #require(try await store.host(id: "h1")).revision == seen, "\(step)")
+        }
+        _ = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(0))
+        try await expectKept("a heartbeat")
+        _ = try await store.claimHost(claim(sid(1), now: at(0)))  // all in the same millisecond
+        try await expectRaised("claimed")
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))
+        try await expectRaised("confirmed")
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))
+        try await expectKept("confirmed again")
+        _ = try await store.registerHost(id: "h1", registration(), at: at(0))
+        try await expectKept("registered again while Active")
+        _ = try await store.endSession(hostId: "h1", sessionId: sid(1), at: at(0))
+        try await expectRaised("ended")
+        _ = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(1))
+        _ = try await store.claimHost(claim(sid(2), now: at(1)))
+        try await expectRaised("claimed again")
+        _ = try await store.reassignHandoff(claim(sid(2), now: at(1)), failedHostId: "h1")
+        try await expectRaised("its hand-off moved on")
+        _ = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(1))
+        #expect(try await store.deregisterHost(id: "h1"))
+        _ = try await store.registerHost(id: "h1", registration(), at: at(2))
+        try await expectRaised("registered anew")
+    }
+
+    /// A heartbeat based on a revision older than the host's is a sign of life only.
+    static func staleHeartbeatIsOnlyASignOfLife(_ store: any InventoryStore) async throws {
+        let registered = try await store.registerHost(id: "h1", registration(), at: at(0))
+        _ = try await store.claimHost(claim(sid(1), now: at(1)))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(1))
+        _ = try await store.endSession(hostId: "h1", sessionId: sid(1), at: at(2))
+        let ended = try #require(try await store.host(id: "h1"))
+        #expect(ended.state == .terminating)
+        // Made while the agent still held the session (it had seen the confirmation's revision
+        // at most): it must not change the host's state, only say that the agent is alive.
+        let late = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), revision: registered.revision), at: at(3))
+        #expect(late.state == .terminating)
+        #expect(late.lastHeartbeat == at(3))
+        #expect(late.revision == ended.revision)
+        // Based on the newest revision, the report is the agent's state.
+        let current = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .standingBy, revision: ended.revision), at: at(4))
+        #expect(current.state == .standingBy)
+        // Without a basis (an older agent), as before.
+        let legacy = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .initializing), at: at(5))
+        #expect(legacy.state == .initializing)
+    }
+
+    /// Hosts whose hand-off channel is down are passed over, by direct claims and by the queue.
+    static func claimPassesOverUnreachableHosts(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["gone", "here", "also-gone"])
+        var direct = claim(sid(1), now: at(10))
+        direct.unreachableHostIds = ["gone", "also-gone"]
+        #expect(try await store.claimHost(direct).claimedAllocation?.sessionHostId == "here")
+        var none = claim(sid(2), now: at(10))
+        none.unreachableHostIds = ["gone", "also-gone"]
+        #expect(try await store.claimHost(none) == .noHost)
+        var located = claim(sid(3), criteria: HostCriteria(locations: ["WestUS"]), now: at(10))
+        located.unreachableHostIds = ["gone"]
+        #expect(try await store.claimHost(located).claimedAllocation?.sessionHostId == "also-gone")
+
+        try await registerHosts(store, ["q-gone", "q-here"], from: 20)
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(30))
+        let taken = try await store.claimHostForQueue(
+            titleId: title, now: at(30), liveSince: at(0), acknowledgeBy: at(40), excluding: ["gone", "q-gone"])
+        #expect(taken?.sessionHostId == "q-here")
     }
 
     static func claimSkipsHostsNotHeardFrom(_ store: any InventoryStore) async throws {

@@ -46,6 +46,15 @@ struct InventoryStoreContractTests {
     @Test("sandbox, cloud game and game mode match both ways", arguments: StoreBackend.allCases)
     func claimMatches(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimMatchesSandboxCloudGameAndGameMode) }
 
+    @Test("every change of a host's session raises its revision, also across deregistration", arguments: StoreBackend.allCases)
+    func revisions(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.revisionsGrowWithEveryAssignmentChange) }
+
+    @Test("a heartbeat based on an older revision is a sign of life only", arguments: StoreBackend.allCases)
+    func staleHeartbeat(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.staleHeartbeatIsOnlyASignOfLife) }
+
+    @Test("claims pass over hosts whose hand-off channel is down", arguments: StoreBackend.allCases)
+    func unreachableHosts(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimPassesOverUnreachableHosts) }
+
     @Test("hosts not heard from since liveSince are not claimed", arguments: StoreBackend.allCases)
     func liveness(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimSkipsHostsNotHeardFrom) }
 

@@ -3,6 +3,7 @@ import AllocationStore
 import Foundation
 import Logging
 import SessionHostModel
+import GRDB
 import Testing
 
 /// What only the embedded store has (the file, its schema), each test on a fresh SQLite file in
@@ -49,9 +50,19 @@ struct SQLiteInventoryStoreTests {
         let newest = SchemaMigrations.newestVersion
         // A file of the first version (what gsmsd 1 wrote) is brought up to date, keeping its hosts.
         let first = try await Self.open(path, migrations: [SchemaMigrations.version1])
-        _ = try await first.registerHost(id: "h1", Contract.registration(), at: Contract.at(0))
         #expect(try await first.appliedSchemaVersions() == [1])
         try await first.close()
+        // The row as gsmsd 1 wrote it (this build's statements need the newer columns).
+        let writer = try DatabaseQueue(path: path)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
+                        state, last_heartbeat_ms, standing_by_since_ms, health, registered_state)
+                    VALUES ('h1', '1234', 'WestUS', 'westus', 'game.example', '[]', '', 'StandingBy', 0, 0, 'Healthy', 'StandingBy')
+                    """)
+        }
+        try writer.close()
 
         let second = try await Self.open(path)
         #expect(try await second.appliedSchemaVersions() == known)

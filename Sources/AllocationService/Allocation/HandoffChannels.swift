@@ -1,0 +1,93 @@
+import Synchronization
+
+/// Which hosts' hand-off channels this gsmsd instance knows to be down, so that allocations pass
+/// them over instead of waiting `--handoff-timeout` for an agent that cannot hear.
+///
+/// An agent's channel is its held `GET …/handoff` poll, on a TCP connection with keepalive
+/// probes (`HandoffConnection`). The channel of a host is **down** when
+/// - its held poll's connection closed before the poll was answered (the agent died, or the
+///   keepalive probes went unanswered: a partition), or
+/// - its poll was answered empty (the wait ran out) and no new poll came within `repollGrace`
+///   (an agent re-polls at once).
+/// It is up again the moment a poll arrives. A host this instance has not heard poll is not
+/// listed (after a restart, or a poll held by another instance on PostgreSQL): it stays a
+/// candidate, as before, and a hand-off it cannot take times out.
+final class HandoffChannels: Sendable {
+    /// How long after an empty answer the agent's next poll must arrive.
+    let repollGrace: Duration
+    private let state = Mutex(State())
+
+    private struct State {
+        var held: [String: Int] = [:]
+        var answeredEmptyAt: [String: ContinuousClock.Instant] = [:]
+        var down: Set<String> = []
+    }
+
+    init(repollGrace: Duration = .seconds(2)) {
+        self.repollGrace = repollGrace
+    }
+
+    /// A poll of `hostId` arrived: its channel is up.
+    func pollStarted(hostId: String) {
+        state.withLock { state in
+            state.held[hostId, default: 0] += 1
+            state.answeredEmptyAt[hostId] = nil
+            state.down.remove(hostId)
+        }
+    }
+
+    /// A poll of `hostId` ended: answered with a hand-off, answered empty, or its connection
+    /// closed first.
+    func pollEnded(hostId: String, outcome: PollOutcome) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            let remaining = (state.held[hostId] ?? 1) - 1
+            state.held[hostId] = remaining > 0 ? remaining : nil
+            guard remaining <= 0 else { return }
+            switch outcome {
+            case .handedOff, .looked: break  // the agent acknowledges, then polls again once StandingBy
+            case .answeredEmpty: state.answeredEmptyAt[hostId] = now
+            case .connectionLost: state.down.insert(hostId)
+            }
+        }
+    }
+
+    /// The host deregistered: nothing is known of it any more.
+    func forget(hostId: String) {
+        state.withLock { state in
+            state.held[hostId] = nil
+            state.answeredEmptyAt[hostId] = nil
+            state.down.remove(hostId)
+        }
+    }
+
+    /// The hosts whose channel is down now; allocations pass them over.
+    func unreachableHosts() -> [String] {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if !state.answeredEmptyAt.isEmpty {
+                for (hostId, answeredAt) in state.answeredEmptyAt where now - answeredAt >= repollGrace {
+                    state.answeredEmptyAt[hostId] = nil
+                    state.down.insert(hostId)
+                }
+            }
+            return state.down.sorted()
+        }
+    }
+
+    /// Whether this instance knows `hostId`'s channel to be down.
+    func isDown(hostId: String) -> Bool {
+        unreachableHosts().contains(hostId)
+    }
+
+    enum PollOutcome: Sendable {
+        /// Answered with a hand-off: the agent acknowledges, and polls again once StandingBy.
+        case handedOff
+        /// A poll that waited (`wait` ≥ 1 s) ran out: the agent polls again at once.
+        case answeredEmpty
+        /// A poll with a wait under a second, answered: a look, which says nothing of the channel.
+        case looked
+        /// The connection closed before the poll was answered.
+        case connectionLost
+    }
+}

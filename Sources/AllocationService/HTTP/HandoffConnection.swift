@@ -1,0 +1,49 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The TCP connection of a held hand-off poll: keepalive probes make a dead peer (a crashed
+/// machine, a partition) close the connection within about `deadAfter`, and the poll ends the
+/// moment it closes, so that `HandoffChannels` knows the host cannot be reached.
+enum HandoffConnection {
+    /// Probes start after 1 s of silence and repeat every second; the kernel gives the
+    /// connection up when nothing has been acknowledged for this long.
+    static let deadAfter = TimeAmount.milliseconds(2500)
+
+    /// Turns keepalive on for `channel` (a TCP connection; other channels are left alone).
+    static func enableKeepalive(on channel: any Channel) async {
+        guard channel.remoteAddress?.protocol == .inet || channel.remoteAddress?.protocol == .inet6 else { return }
+        for (level, name, value) in options {
+            try? await channel.setOption(ChannelOptions.Types.SocketOption(level: level, name: name), value: value).get()
+        }
+    }
+
+    /// SOL_SOCKET SO_KEEPALIVE, then TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT.
+    static var options: [(SocketOptionLevel, SocketOptionName, SocketOptionValue)] {
+        let tcp = SocketOptionLevel(IPPROTO_TCP)
+        return [
+            (SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_KEEPALIVE), 1),
+            (tcp, SocketOptionName(TCP_KEEPIDLE), 1),
+            (tcp, SocketOptionName(TCP_KEEPINTVL), 1),
+            (tcp, SocketOptionName(TCP_KEEPCNT), 2),
+            (tcp, SocketOptionName(TCP_USER_TIMEOUT), SocketOptionValue(deadAfter.nanoseconds / 1_000_000)),
+        ]
+    }
+
+    /// Runs `body`, cancelling it when `channel` closes first; `closed` says whether it did.
+    static func run<Value: Sendable>(
+        on channel: any Channel, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> (value: Value, closed: Bool) {
+        let task = Task { try await body() }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+        let value = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        return (value, !channel.isActive)
+    }
+}
