@@ -44,8 +44,9 @@ public protocol InventoryStore: Sendable {
     func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome
 
     /// The agent acknowledged: Allocating becomes Active on host and session. Idempotent for a
-    /// session already Active on that host. `nil` when the session is not (any more) on the host.
-    func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> Allocation?
+    /// session already Active on that host. Answers the host as updated with its session (so the
+    /// agent's answer needs no second read); `nil` when the session is not (any more) on the host.
+    func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> HostAssignment?
 
     /// The host did not acknowledge in time. If the session is still Allocating on
     /// `failedHostId`, that host becomes Unhealthy and the session moves to the next candidate

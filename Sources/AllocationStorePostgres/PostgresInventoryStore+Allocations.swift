@@ -18,7 +18,7 @@ extension PostgresInventoryStore {
 
     /// The agent acknowledged: Allocating becomes Active; idempotent when already Active on that
     /// host; nil when the session is not on the host. The acknowledgement counts as a heartbeat.
-    public func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> Allocation? {
+    public func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> HostAssignment? {
         try await transaction { connection in
             guard try await !self.rows(connection, "SELECT 1 FROM hosts WHERE host_id = \(hostId) FOR UPDATE").isEmpty else {
                 return nil
@@ -28,23 +28,26 @@ extension PostgresInventoryStore {
                 """)
             guard let row = rows.first else { return nil }
             var session = try SessionRow(row).allocation
+            let host: [PostgresRow]
             if session.state == .allocating {
                 try await self.run(connection, """
                     UPDATE sessions SET state = 'Active' WHERE title_id = \(session.titleId) AND session_id = \(sessionId)
                     """)
                 session.state = .active
-                try await self.run(connection, """
+                host = try await self.rows(connection, """
                     UPDATE hosts SET state = CASE health WHEN 'Unhealthy' THEN 'Unhealthy' ELSE 'Active' END,
                         standing_by_since_ms = NULL, last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
                         revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
                     WHERE host_id = \(hostId)
+                    RETURNING \(unescaped: HostRow.columns)
                     """)
             } else {
-                try await self.run(connection, """
+                host = try await self.rows(connection, """
                     UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)) WHERE host_id = \(hostId)
+                    RETURNING \(unescaped: HostRow.columns)
                     """)
             }
-            return session
+            return HostAssignment(host: try Self.onlyHost(host, id: hostId), session: session)
         }
     }
 

@@ -16,7 +16,7 @@ extension SQLiteInventoryStore {
 
     /// The agent acknowledged: Allocating becomes Active; idempotent when already Active on that
     /// host; nil when the session is not on the host. The acknowledgement counts as a heartbeat.
-    public func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> Allocation? {
+    public func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> HostAssignment? {
         try await write { db in
             let rows = try db.rows(
                 "SELECT \(SessionRow.columns) FROM sessions WHERE host_id = ? AND session_id = ?",
@@ -24,28 +24,30 @@ extension SQLiteInventoryStore {
             )
             guard let row = rows.first else { return nil }
             var session = try SessionRow(row).allocation
+            let host: [Row]
             if session.state == .allocating {
                 try db.run(
                     "UPDATE sessions SET state = 'Active' WHERE title_id = ? AND session_id = ?",
                     [session.titleId, sessionId]
                 )
                 session.state = .active
-                try db.run(
+                host = try db.rows(
                     """
                     UPDATE hosts SET state = CASE health WHEN 'Unhealthy' THEN 'Unhealthy' ELSE 'Active' END,
                         standing_by_since_ms = NULL, last_heartbeat_ms = MAX(last_heartbeat_ms, ?),
                         revision = MAX(revision + 1, ?)
                     WHERE host_id = ?
+                    RETURNING \(HostRow.columns)
                     """,
                     [now.storeArgument, AssignmentRevision.floor(now), hostId]
                 )
             } else {
-                try db.run(
-                    "UPDATE hosts SET last_heartbeat_ms = MAX(last_heartbeat_ms, ?) WHERE host_id = ?",
+                host = try db.rows(
+                    "UPDATE hosts SET last_heartbeat_ms = MAX(last_heartbeat_ms, ?) WHERE host_id = ? RETURNING \(HostRow.columns)",
                     [now.storeArgument, hostId]
                 )
             }
-            return session
+            return HostAssignment(host: try Self.onlyHost(host, id: hostId), session: session)
         }
     }
 

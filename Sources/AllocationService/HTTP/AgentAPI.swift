@@ -155,13 +155,15 @@ struct AgentAPI: Sendable {
 
     func acknowledge(_ request: Request, hostId: String) async throws -> Response {
         let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
-        guard let allocation = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: Date()) else {
+        guard let confirmed = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: Date()),
+            let allocation = confirmed.session
+        else {
             throw APIError.conflict(
                 code: "HandoffExpired",
                 "session \(reference.sessionId) is not waiting for this host's acknowledgement (it timed out or moved on); drop it")
         }
         await notifier.notify(.session(titleId: allocation.titleId, sessionId: allocation.sessionId))
-        return try await status(of: hostId)
+        return try JSONBody.response(status(confirmed.host, session: allocation))
     }
 
     func endSession(_ request: Request, hostId: String) async throws -> Response {

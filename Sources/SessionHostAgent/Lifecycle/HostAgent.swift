@@ -280,7 +280,8 @@ public actor HostAgent {
     private enum Saving {
         /// Saved first; nothing changes when saving fails.
         case required
-        /// Applied even when saving fails (logged): for facts gsmsd keeps too.
+        /// Written without waiting for the disk, and applied even when writing fails (logged):
+        /// for facts gsmsd keeps too, which reconciliation restores after a crash.
         case bestEffort
     }
 
@@ -295,7 +296,7 @@ public actor HostAgent {
         try transition(&next)
         guard next != lifecycle else { return }
         do {
-            try store.save(next.record)
+            try store.save(next.record, durable: saving == .required)
         } catch {
             switch saving {
             case .required:

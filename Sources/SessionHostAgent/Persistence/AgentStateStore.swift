@@ -61,8 +61,8 @@ public struct AgentStateStore: Sendable {
         }
     }
 
-    /// Saves the record durably before returning.
-    public func save(_ record: HostRecord) throws(AgentError) {
+    /// Saves the record, durably (`fsync`ed) before returning unless `durable` is false.
+    public func save(_ record: HostRecord, durable: Bool = true) throws(AgentError) {
         let data: Data
         do {
             let encoder = JSONEncoder()
@@ -72,7 +72,7 @@ public struct AgentStateStore: Sendable {
             throw .stateNotSaved("cannot encode the state: \(error)")
         }
         do {
-            try AtomicFile.write(Array(data), to: path)
+            try AtomicFile.write(Array(data), to: path, durable: durable)
         } catch {
             throw .stateNotSaved("cannot save the state to \(path): \(error)")
         }

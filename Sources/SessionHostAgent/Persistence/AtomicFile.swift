@@ -16,8 +16,12 @@ enum AtomicFile {
         }
     }
 
-    /// `exactMode`: the file gets `mode` whatever the process's umask.
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640, exactMode: Bool = false) throws(WriteError) {
+    /// `exactMode`: the file gets `mode` whatever the process's umask. Without `durable`, the
+    /// `fsync`s are left out: after a crash the file holds the old or the new content, but which
+    /// one is up to the kernel.
+    static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o640, exactMode: Bool = false, durable: Bool = true
+    ) throws(WriteError) {
         let directory = parentDirectory(of: path)
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -37,7 +41,7 @@ enum AtomicFile {
             }
             written += result
         }
-        if fsync(fd) != 0 {
+        if durable, fsync(fd) != 0 {
             let code = errno
             close(fd)
             unlink(temporary)
@@ -49,6 +53,7 @@ enum AtomicFile {
             unlink(temporary)
             throw WriteError(operation: "rename", path: path, errno: code)
         }
+        guard durable else { return }
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             _ = fsync(directoryFD)

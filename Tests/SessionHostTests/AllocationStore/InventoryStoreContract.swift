@@ -122,7 +122,7 @@ enum InventoryStoreContract {
         #expect(waiting.state == .allocating)
         #expect(waiting.sessionId == sid(1))
 
-        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))?.session
         #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(13)).state == .active)
 
         // Unhealthy while the game is, keeping the session; Active again once healthy.
@@ -177,7 +177,7 @@ enum InventoryStoreContract {
     static func everythingSurvivesReopening(_ store: any InventoryStore, reopen: () async throws -> any InventoryStore) async throws {
         try await registerHosts(store, ["h1", "h2", "h3"])
         let active = try #require(try await store.claimHost(claim(sid(1), cookie: "c", now: at(10))).claimedAllocation)
-        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: at(11))
+        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: at(11))?.session
         let pending = try #require(try await store.claimHost(claim(sid(2), now: at(12))).claimedAllocation)
         let ticket = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(13))
         let hosts = try await [store.host(id: "h1"), store.host(id: "h2"), store.host(id: "h3")]
@@ -316,9 +316,9 @@ enum InventoryStoreContract {
         try await expectKept("a heartbeat")
         _ = try await store.claimHost(claim(sid(1), now: at(0)))  // all in the same millisecond
         try await expectRaised("claimed")
-        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))?.session
         try await expectRaised("confirmed")
-        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))?.session
         try await expectKept("confirmed again")
         _ = try await store.registerHost(id: "h1", registration(), at: at(0))
         try await expectKept("registered again while Active")
@@ -339,7 +339,7 @@ enum InventoryStoreContract {
     static func staleHeartbeatIsOnlyASignOfLife(_ store: any InventoryStore) async throws {
         let registered = try await store.registerHost(id: "h1", registration(), at: at(0))
         _ = try await store.claimHost(claim(sid(1), now: at(1)))
-        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(1))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(1))?.session
         _ = try await store.endSession(hostId: "h1", sessionId: sid(1), at: at(2))
         let ended = try #require(try await store.host(id: "h1"))
         #expect(ended.state == .terminating)
@@ -399,7 +399,7 @@ enum InventoryStoreContract {
         #expect(again == .inFlight(claimed))
         #expect(try await hostState(store, "h2") == .standingBy)
 
-        let active = try #require(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12)))
+        let active = try #require(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))?.session)
         #expect(try await store.claimHost(claim(sid(1), now: at(13))) == .active(active))
         #expect(try await hostState(store, "h2") == .standingBy)
         #expect(active.sessionCookie == "first")
@@ -417,15 +417,15 @@ enum InventoryStoreContract {
         #expect(try await store.pendingHandoff(hostId: "h1") == claimed)
         #expect(try await store.pendingHandoff(hostId: "h2") == nil)
 
-        #expect(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(11)) == nil)
-        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(2), at: at(11)) == nil)
-        #expect(try await store.confirmHandoff(hostId: "ghost", sessionId: sid(1), at: at(11)) == nil)
+        #expect(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(11))?.session == nil)
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(2), at: at(11))?.session == nil)
+        #expect(try await store.confirmHandoff(hostId: "ghost", sessionId: sid(1), at: at(11))?.session == nil)
         #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .allocating)
 
         var expected = claimed
         expected.state = .active
         #expect(try await store.assignment(hostId: "h1")?.session == claimed)
-        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12)) == expected)
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))?.session == expected)
         #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == expected)
         #expect(try await hostState(store, "h1") == .active)
         let assignment = try #require(try await store.assignment(hostId: "h1"))
@@ -436,7 +436,7 @@ enum InventoryStoreContract {
         #expect(try await store.assignment(hostId: "ghost") == nil)
         #expect(try await store.pendingHandoff(hostId: "h1") == nil)
         // Idempotent.
-        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(13)) == expected)
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(13))?.session == expected)
         #expect(try await hostState(store, "h1") == .active)
     }
 
@@ -459,12 +459,12 @@ enum InventoryStoreContract {
         #expect(try await store.pendingHandoff(hostId: "h1") == nil)
         #expect(try await store.pendingHandoff(hostId: "h2") == moved)
         // The failed host cannot acknowledge any more.
-        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(21)) == nil)
+        #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(21))?.session == nil)
 
         // A late report about a host the session already left changes nothing.
         #expect(try await store.reassignHandoff(claim(sid(1), now: at(22)), failedHostId: "h1") == .inFlight(moved))
         // Active meanwhile: stays where it is.
-        let active = try #require(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(23)))
+        let active = try #require(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(23))?.session)
         #expect(try await store.reassignHandoff(claim(sid(1), now: at(24)), failedHostId: "h2") == .active(active))
         #expect(try await hostState(store, "h2") == .active)
 
@@ -522,7 +522,7 @@ enum InventoryStoreContract {
     static func endSession(_ store: any InventoryStore) async throws {
         try await registerHosts(store, ["h1", "h2"])
         _ = try await store.claimHost(claim(sid(1), now: at(10)))
-        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(11))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(11))?.session
 
         await #expect(throws: StoreError.sessionMismatch("h1", sid(2))) {
             try await store.endSession(hostId: "h1", sessionId: sid(2), at: at(12))
@@ -640,7 +640,7 @@ enum InventoryStoreContract {
         // Heard from at 0 only: `silent` (StandingBy), `silentActive` (holding an Active session), `sick` (Unhealthy already).
         try await registerHosts(store, ["silentActive"], from: 0)
         #expect(try await store.claimHost(claim(sid(1), now: at(0))).claimedAllocation?.sessionHostId == "silentActive")
-        _ = try await store.confirmHandoff(hostId: "silentActive", sessionId: sid(1), at: at(0))
+        _ = try await store.confirmHandoff(hostId: "silentActive", sessionId: sid(1), at: at(0))?.session
         _ = try await store.registerHost(id: "sick", registration(health: .unhealthy), at: at(0))
 
         // Hand-offs due at 20: `pending` (sessionhosts), `pendingCluster` (from the queue); `late` is due at 200.
@@ -773,7 +773,7 @@ extension InventoryStoreContract {
             return
         }
         #expect(allocation.sessionHostId == "w1")
-        #expect(try await store.confirmHandoff(hostId: "w1", sessionId: sid(1), at: at(6)) != nil)
+        #expect(try await store.confirmHandoff(hostId: "w1", sessionId: sid(1), at: at(6))?.session != nil)
         _ = try await store.claimHost(claim(sid(2), now: at(7)))
         let counts = try await store.hostCounts()
         let byKey = Dictionary(counts.map { ("\($0.titleId)/\($0.region)/\($0.state.rawValue)", $0.count) }, uniquingKeysWith: +)

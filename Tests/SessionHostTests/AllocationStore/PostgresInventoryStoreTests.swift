@@ -195,7 +195,7 @@ struct PostgresInventoryStoreTests {
                     let store = stores[index % 2 == 0 ? 1 : 0]
                     group.addTask {
                         let confirmed = try await store.confirmHandoff(
-                            hostId: allocation.sessionHostId, sessionId: allocation.sessionId, at: Contract.at(61))
+                            hostId: allocation.sessionHostId, sessionId: allocation.sessionId, at: Contract.at(61))?.session
                         return .confirmed(allocation.sessionId, confirmed != nil)
                     }
                 }
