@@ -240,6 +240,9 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             logger.notice("ignoring a hand-off older than an answer already seen", metadata: ["session_id": "\(handoff.sessionId)"])
             return
         }
+        logger.info(
+            "hand-off received; acknowledging it before the game sees it",
+            metadata: ["session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)"])
         do {
             try await agent.reserve(handoff)
         } catch {

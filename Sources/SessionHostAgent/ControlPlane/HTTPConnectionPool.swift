@@ -22,7 +22,7 @@ actor HTTPConnectionPool {
     static let maximumBodyBytes = 1 << 20
     /// The longest a connection attempt may take before it is retried on a new socket (a SYN lost
     /// to a partition is otherwise retried by the kernel only after 1, 3, 7… seconds).
-    static let maximumConnectTime = TimeAmount.seconds(2)
+    static let maximumConnectTime = TimeAmount.seconds(1)
     /// TCP keepalive on every connection: probes after 1 s of silence, every second; the kernel
     /// gives the connection up when nothing has been acknowledged for 2.5 s. A held hand-off poll
     /// on a dead connection (gsmsd's machine gone, a partition) thus fails within about 2.5 s and

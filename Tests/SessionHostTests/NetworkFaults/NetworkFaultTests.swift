@@ -66,12 +66,14 @@ struct NetworkFaultTests {
             let host = scenario.fleet.host(index: 1)
             let forwarder = scenario.fleet.forwarder
             // The agent's way to gsmsd is cut as the title asks; its way back is cut the moment
-            // the hand-off reached the agent: the acknowledgement can never arrive.
+            // the hand-off reached the agent (its log says so): the acknowledgement can never
+            // arrive, and the game must never be shown the session.
+            let received = Self.handoffsReceived(host.agent.log)
             forwarder.setRule(.cut, agent: host.index, direction: .toControlPlane)
             let allocation = Task { await scenario.title.allocate(locations: [host.region], purpose: .load) }
             do {
-                try await Deadline.waitUntil("\(host.hostId)'s game to be shown the hand-off", timeout: .seconds(10)) {
-                    !host.game.observer.sightings.isEmpty
+                try await Deadline.waitUntil("the hand-off to reach \(host.hostId)'s agent", timeout: .seconds(10)) {
+                    Self.handoffsReceived(host.agent.log) > received
                 }
             } catch {
                 scenario.ledger.addViolation("harness: the hand-off never reached \(host.hostId) before the cut: \(error)")
@@ -118,5 +120,10 @@ struct NetworkFaultTests {
             }
         }
         report.expectNoLossAndPromptRecovery()
+    }
+
+    /// How many hand-offs the agent's log says it received.
+    static func handoffsReceived(_ log: String) -> Int {
+        log.components(separatedBy: "hand-off received").count - 1
     }
 }
