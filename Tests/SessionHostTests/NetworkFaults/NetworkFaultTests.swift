@@ -24,10 +24,10 @@ struct NetworkFaultTests {
         report.expectNoLossAndPromptRecovery()
     }
 
-    @Test("10 % packet loss both ways under allocation load")
-    func lossBothWays() async throws {
-        let report = try await FaultScenario.run("loss-both-10%", number: 1) { scenario in
-            scenario.applyToAllLinks(.loss(0.10))
+    @Test("packet loss both ways under allocation load", arguments: [5, 20])
+    func lossBothWays(percent: Int) async throws {
+        let report = try await FaultScenario.run("loss-both-\(percent)%", number: percent == 5 ? 1 : 8) { scenario in
+            scenario.applyToAllLinks(.loss(Double(percent) / 100))
             await scenario.driveLoad(for: Self.loadDuration)
         }
         report.expectNoLossAndPromptRecovery()
