@@ -58,8 +58,9 @@ public protocol InventoryStore: Sendable {
     /// The title's allocation with this session id, Allocating or Active.
     func allocation(titleId: String, sessionId: String) async throws -> Allocation?
 
-    /// The session waiting for this host's acknowledgement, if any.
-    func pendingHandoff(hostId: String) async throws -> Allocation?
+    /// The session waiting for this host's acknowledgement, if any, with the host's revision,
+    /// read together (one statement: this is the held poll's read).
+    func pendingHandoff(hostId: String) async throws -> PendingHandoff?
 
     /// The game finished: the session is removed and the host becomes Terminating until its
     /// agent reports StandingBy again. Throws `StoreError.unknownHost`, or `sessionMismatch` when

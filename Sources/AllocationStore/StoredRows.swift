@@ -87,6 +87,15 @@ package struct SessionRow: Sendable {
     }
 }
 
+extension PendingHandoff {
+    /// The select list `init(_:)` reads, from `sessions`: the session and its host's revision.
+    package static let columns = SessionRow.columns + ", (SELECT h.revision FROM hosts h WHERE h.host_id = sessions.host_id) AS host_revision"
+
+    package init(_ c: some StoreColumns) throws {
+        self.init(allocation: try SessionRow(c).allocation, hostRevision: try c.int("host_revision"))
+    }
+}
+
 /// The host description copied into a session when it is placed.
 package struct ClaimedHost: Sendable {
     package var hostId: String

@@ -92,11 +92,11 @@ extension PostgresInventoryStore {
     }
 
     /// The session waiting for this host's acknowledgement, if any.
-    public func pendingHandoff(hostId: String) async throws -> Allocation? {
+    public func pendingHandoff(hostId: String) async throws -> PendingHandoff? {
         try await read { connection in
             try await self.rows(connection, """
-                SELECT \(unescaped: SessionRow.columns) FROM sessions WHERE host_id = \(hostId) AND state = 'Allocating'
-                """).first.map { try SessionRow($0).allocation }
+                SELECT \(unescaped: PendingHandoff.columns) FROM sessions WHERE host_id = \(hostId) AND state = 'Allocating'
+                """).first.map { try PendingHandoff(Columns($0)) }
         }
     }
 

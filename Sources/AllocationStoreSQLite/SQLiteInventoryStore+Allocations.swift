@@ -98,11 +98,11 @@ extension SQLiteInventoryStore {
     }
 
     /// The session waiting for this host's acknowledgement, if any.
-    public func pendingHandoff(hostId: String) async throws -> Allocation? {
+    public func pendingHandoff(hostId: String) async throws -> PendingHandoff? {
         try await read { db in
             try db.rows(
-                "SELECT \(SessionRow.columns) FROM sessions WHERE host_id = ? AND state = 'Allocating'", [hostId]
-            ).first.map { try SessionRow($0).allocation }
+                "SELECT \(PendingHandoff.columns) FROM sessions WHERE host_id = ? AND state = 'Allocating'", [hostId]
+            ).first.map { try PendingHandoff(Columns($0)) }
         }
     }
 

@@ -17,7 +17,7 @@ struct HostAgentTests {
         #expect(saved?.session?.sessionCookie == "cookie")
 
         let reopened = try AgentFixture(directory: fixture.directory)
-        let again = await reopened.agent.sessionInfo()
+        let again = reopened.agent.sessionInfo()
         #expect(again.state == .active)
         #expect(again.sessionId == AgentFixture.sessionId)
         #expect(again.sessionCookie == "cookie")
@@ -45,7 +45,7 @@ struct HostAgentTests {
         }
         #expect(error?.code == "StateNotSaved")
         #expect(await fixture.agent.state == .standingBy)
-        #expect(await fixture.agent.sessionInfo().sessionId == nil)
+        #expect(fixture.agent.sessionInfo().sessionId == nil)
     }
 
     @Test("a corrupt state file is moved aside, not overwritten")

@@ -75,6 +75,11 @@ final class HandoffChannels: Sendable {
         }
     }
 
+    /// How many hosts hold a poll on this instance now: their channel is up.
+    func hostsPolling() -> Int {
+        state.withLock { $0.held.count }
+    }
+
     /// Whether this instance knows `hostId`'s channel to be down.
     func isDown(hostId: String) -> Bool {
         unreachableHosts().contains(hostId)

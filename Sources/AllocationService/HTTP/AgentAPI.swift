@@ -131,7 +131,7 @@ struct AgentAPI: Sendable {
             throw APIError.badRequest(code: "InvalidWait", "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
         }
         guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
-        await HandoffConnection.enableKeepalive(on: connection)
+        HandoffConnection.watch(connection)
         let store = self.store
         let notifier = self.notifier
         channels.pollStarted(hostId: hostId)
@@ -142,10 +142,7 @@ struct AgentAPI: Sendable {
             try await HandoffConnection.run(on: connection) {
                 try await notifier.waitForValue(of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))) {
                     () async throws -> Handoff? in
-                    guard let assignment = try await store.assignment(hostId: hostId),
-                        let session = assignment.session, session.state == .allocating
-                    else { return nil }
-                    return Self.handoff(session, revision: assignment.host.revision)
+                    try await store.pendingHandoff(hostId: hostId).map { Self.handoff($0.allocation, revision: $0.hostRevision) }
                 }
             }
         }

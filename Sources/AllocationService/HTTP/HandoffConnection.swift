@@ -6,18 +6,27 @@ import Glibc
 #endif
 
 /// The TCP connection of a held hand-off poll: keepalive probes make a dead peer (a crashed
-/// machine, a partition) close the connection within about `deadAfter`, and the poll ends the
-/// moment it closes, so that `HandoffChannels` knows the host cannot be reached.
+/// machine, a partition) close the connection within about `deadAfter`; an agent whose process
+/// died closes it at once (its kernel's FIN ends the connection rather than half-closing it);
+/// and the poll ends the moment it closes, so that `HandoffChannels` knows the host cannot be
+/// reached.
 enum HandoffConnection {
     /// Probes start after 1 s of silence and repeat every second; the kernel gives the
     /// connection up when nothing has been acknowledged for this long.
     static let deadAfter = TimeAmount.milliseconds(2500)
 
-    /// Turns keepalive on for `channel` (a TCP connection; other channels are left alone).
-    static func enableKeepalive(on channel: any Channel) async {
+    /// Prepares `channel` (an agent's TCP connection; other channels are left alone) on its
+    /// event loop, without waiting (the poll need not wait for it): keepalive on, and no
+    /// half-closure, so that the FIN of an agent that died closes the connection. (Hummingbird
+    /// allows half-closure; an agent never half-closes a connection it waits on.)
+    static func watch(_ channel: any Channel) {
         guard channel.remoteAddress?.protocol == .inet || channel.remoteAddress?.protocol == .inet6 else { return }
-        for (level, name, value) in options {
-            try? await channel.setOption(ChannelOptions.Types.SocketOption(level: level, name: name), value: value).get()
+        channel.eventLoop.execute {
+            guard let socket = channel.syncOptions else { return }
+            try? socket.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+            for (level, name, value) in options {
+                try? socket.setOption(ChannelOptions.Types.SocketOption(level: level, name: name), value: value)
+            }
         }
     }
 

@@ -9,11 +9,13 @@ import SessionHostMetrics
 struct MetricsAPI: Sendable {
     let metrics: GSMSMetrics
     let store: any InventoryStore
+    let channels: HandoffChannels
     let logger: Logger
 
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("metrics") { _, _ in
-            let body = await metrics.scrape(store: store, logger: logger)
+            let known = (up: channels.hostsPolling(), down: channels.unreachableHosts().count)
+            let body = await metrics.scrape(store: store, channels: known, logger: logger)
             return Response(
                 status: .ok, headers: [.contentType: MetricsRegistry.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

@@ -83,7 +83,11 @@ final class GSMSMetrics: Sendable {
     /// Reads the inventory gauges from `store`, then renders every metric in the Prometheus
     /// text format. When the store cannot be read, the gauges keep their last values and
     /// `gsms_inventory_up` is 0.
-    func scrape(store: any InventoryStore, logger: Logger, now: Date = Date()) async -> [UInt8] {
+    /// `channels` are the hand-off channels this instance knows: hosts holding a poll (up), and
+    /// hosts whose channel it saw die (down).
+    func scrape(store: any InventoryStore, channels: (up: Int, down: Int), logger: Logger, now: Date = Date()) async -> [UInt8] {
+        metrics.gauge("gsms_handoff_channels_up").record(channels.up)
+        metrics.gauge("gsms_handoff_channels_down").record(channels.down)
         do {
             let hosts = try await store.hostCounts()
             let queues = try await store.queueSummaries()

@@ -58,7 +58,7 @@ public enum GSMSApplication {
             store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store), channels: channels,
             subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
-        MetricsAPI(metrics: metrics, store: store, logger: logger).register(on: router)
+        MetricsAPI(metrics: metrics, store: store, channels: channels, logger: logger).register(on: router)
 
         let systemd = SystemdNotifier()
         let app = Application(

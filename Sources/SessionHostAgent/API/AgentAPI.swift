@@ -87,7 +87,7 @@ public struct AgentAPI: Sendable {
             if wait > 0 {
                 return Self.ok(await waitForSession(timeout: .milliseconds(Int64(wait * 1000))))
             }
-            return Self.ok(await agent.sessionInfo())
+            return Self.ok(agent.sessionInfo())
         case "/v1/heartbeat":
             let heartbeat: HeartbeatRequest = try Self.decodeBody(request.body) ?? HeartbeatRequest()
             return Self.ok(try await agent.heartbeat(heartbeat))
@@ -120,7 +120,7 @@ public struct AgentAPI: Sendable {
     private func waitForSession(timeout: Duration) async -> SessionInfo {
         let agent = self.agent
         let stopping = self.stopping
-        if stopping.hasFired { return await agent.sessionInfo() }
+        if stopping.hasFired { return agent.sessionInfo() }
         return await withTaskGroup(of: SessionInfo?.self) { group in
             group.addTask { await agent.waitForSession(timeout: timeout) }
             group.addTask {
@@ -132,7 +132,7 @@ public struct AgentAPI: Sendable {
                 group.cancelAll()
                 if let answer { return answer }
             }
-            return await agent.sessionInfo()
+            return agent.sessionInfo()
         }
     }
 

@@ -61,7 +61,7 @@ public actor GSDKFrontEnd {
                 logger.debug("GSDK heartbeat step skipped", metadata: ["step": "\(step)", "reason": "\(error.message)"])
             }
         }
-        let session = await agent.sessionInfo()
+        let session = agent.sessionInfo()
         if request.currentGameState == .active, let sessionId = session.sessionId {
             taken = sessionId
         }

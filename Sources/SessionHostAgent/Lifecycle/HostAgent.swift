@@ -17,18 +17,26 @@ public actor HostAgent {
     private var lifecycle: HostLifecycle {
         didSet {
             if lifecycle.state != oldValue.state { stateSnapshot.withLock { $0 = lifecycle.state } }
+            if lifecycle.state != oldValue.state || lifecycle.session != oldValue.session { updateSessionSnapshot() }
         }
     }
     /// The state, for readers that must not wait for the actor (`GET /v1/host`).
     private nonisolated let stateSnapshot: Mutex<HostState>
+    /// What `GET /v1/session` answers, for readers that must not wait for the actor (a woken
+    /// `?wait=` answers while the actor may still be writing the state file).
+    private nonisolated let sessionSnapshot: Mutex<SessionInfo>
     private let store: AgentStateStore
     private let logger: Logger
     private let clock = ContinuousClock()
     private var lastSignOfLife: ContinuousClock.Instant
-    private var players: [Player]?
+    private var players: [Player]? {
+        didSet { updateSessionSnapshot() }
+    }
     private var latestEvent: HostEvent
     private var subscribers: [Int: AsyncStream<HostEvent>.Continuation] = [:]
     private var nextSubscriberID = 0
+    /// A change made with `Saving.afterwards` is not written yet.
+    private var unsaved = false
 
     /// Loads the saved state (or starts afresh) and saves it back, so that a state directory
     /// that cannot be written is found at startup rather than at the first hand-off.
@@ -54,6 +62,7 @@ public actor HostAgent {
         self.healthTimeout = healthTimeout
         self.lifecycle = HostLifecycle(record: record)
         self.stateSnapshot = Mutex(record.state)
+        self.sessionSnapshot = Mutex(Self.sessionInfo(HostLifecycle(record: record), players: nil))
         self.store = store
         self.logger = Self.identified(logger, sessionHostId: hostId, titleId: identity.titleId)
         self.lastSignOfLife = clock.now
@@ -82,7 +91,17 @@ public actor HostAgent {
             sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId)
     }
 
-    public func sessionInfo() -> SessionInfo {
+    /// What `GET /v1/session` answers, as of the last change; read without waiting for the actor.
+    public nonisolated func sessionInfo() -> SessionInfo {
+        sessionSnapshot.withLock { $0 }
+    }
+
+    private func updateSessionSnapshot() {
+        let info = Self.sessionInfo(lifecycle, players: players)
+        sessionSnapshot.withLock { $0 = info }
+    }
+
+    private static func sessionInfo(_ lifecycle: HostLifecycle, players: [Player]?) -> SessionInfo {
         let session = lifecycle.session
         return SessionInfo(
             state: lifecycle.state, sessionId: session?.sessionId, sessionCookie: session?.sessionCookie,
@@ -158,7 +177,7 @@ public actor HostAgent {
     public func confirm(sessionId: String, revision: Int64?) -> Bool {
         var confirmed = false
         do {
-            try change(reason: "session handed over by gsmsd", saving: .bestEffort) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try change(reason: "session handed over by gsmsd", saving: .afterwards) { (lifecycle: inout HostLifecycle) throws(AgentError) in
                 confirmed = lifecycle.confirm(sessionId: sessionId, revision: revision)
             }
         } catch {
@@ -171,7 +190,7 @@ public actor HostAgent {
     /// Forgets the waiting hand-off of `sessionId` (refused by gsmsd, or given up).
     public func forgetUnconfirmed(sessionId: String) {
         do {
-            try change(reason: "hand-off given up", saving: .bestEffort) { (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try change(reason: "hand-off given up", saving: .afterwards) { (lifecycle: inout HostLifecycle) throws(AgentError) in
                 lifecycle.forgetUnconfirmed(sessionId: sessionId)
             }
         } catch {
@@ -278,11 +297,12 @@ public actor HostAgent {
 
     /// Whether a change waits for its record to be saved.
     private enum Saving {
-        /// Saved first; nothing changes when saving fails.
+        /// Saved durably first; nothing changes when saving fails.
         case required
-        /// Written without waiting for the disk, and applied even when writing fails (logged):
-        /// for facts gsmsd keeps too, which reconciliation restores after a crash.
-        case bestEffort
+        /// Applied and told at once; the record is written afterwards, without waiting for the
+        /// disk, and a failure is only logged: for facts gsmsd keeps too, which reconciliation
+        /// restores after a crash.
+        case afterwards
     }
 
     /// Applies a transition: saves the new record first (with `.required`, nothing changes when
@@ -295,21 +315,34 @@ public actor HostAgent {
         var next = lifecycle
         try transition(&next)
         guard next != lifecycle else { return }
-        do {
-            try store.save(next.record, durable: saving == .required)
-        } catch {
-            switch saving {
-            case .required:
+        switch saving {
+        case .required:
+            do {
+                try store.save(next.record)
+            } catch {
                 logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
                 throw error
-            case .bestEffort:
-                logger.error("state not saved; the change applies in memory", metadata: ["error": "\(error.message)"])
             }
+            unsaved = false
+        case .afterwards:
+            unsaved = true
+            Task { self.saveIfUnsaved() }  // a later turn of this actor, after the waiting requests it woke
         }
         let previous = lifecycle
         lifecycle = next
         if previous.state != next.state || previous.session != next.session {
             publish(reason: reason)
+        }
+    }
+
+    /// Writes the record of a change made with `.afterwards`, unless a later change saved it.
+    private func saveIfUnsaved() {
+        guard unsaved else { return }
+        unsaved = false
+        do {
+            try store.save(lifecycle.record, durable: false)
+        } catch {
+            logger.error("state not saved; the change applies in memory", metadata: ["error": "\(error.message)"])
         }
     }
 
@@ -329,9 +362,11 @@ public actor HostAgent {
     }
 
     /// Waits until the host holds a session or `timeout` passes, then answers like `GET /v1/session`.
-    public func waitForSession(timeout: Duration) async -> SessionInfo {
-        if lifecycle.session != nil || timeout <= .zero { return sessionInfo() }
-        let events = events(bufferingNewest: 1)
+    public nonisolated func waitForSession(timeout: Duration) async -> SessionInfo {
+        let current = sessionInfo()
+        if current.sessionId != nil || timeout <= .zero { return current }
+        // The stream starts with the current event: a session that came since is not missed.
+        let events = await events(bufferingNewest: 1)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in events where event.sessionId != nil { return }

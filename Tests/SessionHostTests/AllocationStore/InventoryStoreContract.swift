@@ -189,7 +189,7 @@ enum InventoryStoreContract {
         expectedActive.state = .active
         #expect(try await reopened.allocation(titleId: title, sessionId: sid(1)) == expectedActive)
         #expect(try await reopened.allocation(titleId: title, sessionId: sid(2)) == pending)
-        #expect(try await reopened.pendingHandoff(hostId: pending.sessionHostId) == pending)
+        #expect(try await reopened.pendingHandoff(hostId: pending.sessionHostId)?.allocation == pending)
         #expect(try await reopened.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == ticket)
         // And it keeps working: the last host is still free.
         #expect(try await reopened.claimHost(claim(sid(3), now: at(14))).claimedAllocation?.sessionHostId == "h3")
@@ -414,8 +414,9 @@ enum InventoryStoreContract {
     static func confirmHandoff(_ store: any InventoryStore) async throws {
         try await registerHosts(store, ["h1", "h2"])
         let claimed = try #require(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation)
-        #expect(try await store.pendingHandoff(hostId: "h1") == claimed)
-        #expect(try await store.pendingHandoff(hostId: "h2") == nil)
+        #expect(try await store.pendingHandoff(hostId: "h1")?.allocation == claimed)
+        #expect(try await store.pendingHandoff(hostId: "h1")?.hostRevision == store.host(id: "h1")?.revision)
+        #expect(try await store.pendingHandoff(hostId: "h2")?.allocation == nil)
 
         #expect(try await store.confirmHandoff(hostId: "h2", sessionId: sid(1), at: at(11))?.session == nil)
         #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(2), at: at(11))?.session == nil)
@@ -434,7 +435,7 @@ enum InventoryStoreContract {
         #expect(try await store.assignment(hostId: "h2")?.session == nil)
         #expect(try await store.assignment(hostId: "h2")?.host.sessionHostId == "h2")
         #expect(try await store.assignment(hostId: "ghost") == nil)
-        #expect(try await store.pendingHandoff(hostId: "h1") == nil)
+        #expect(try await store.pendingHandoff(hostId: "h1")?.allocation == nil)
         // Idempotent.
         #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(13))?.session == expected)
         #expect(try await hostState(store, "h1") == .active)
@@ -456,8 +457,8 @@ enum InventoryStoreContract {
         #expect(failed.state == .unhealthy)
         #expect(failed.sessionId == nil)
         #expect(try await store.host(id: "h2")?.sessionId == sid(1))
-        #expect(try await store.pendingHandoff(hostId: "h1") == nil)
-        #expect(try await store.pendingHandoff(hostId: "h2") == moved)
+        #expect(try await store.pendingHandoff(hostId: "h1")?.allocation == nil)
+        #expect(try await store.pendingHandoff(hostId: "h2")?.allocation == moved)
         // The failed host cannot acknowledge any more.
         #expect(try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(21))?.session == nil)
 
@@ -627,7 +628,7 @@ enum InventoryStoreContract {
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == nil)
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
         #expect(try await store.host(id: "plain")?.state == .allocating)
-        #expect(try await store.pendingHandoff(hostId: "plain") == taken)
+        #expect(try await store.pendingHandoff(hostId: "plain")?.allocation == taken)
         #expect(try await store.claimHostForQueue(titleId: title, now: at(11), liveSince: at(2), acknowledgeBy: at(21)) == nil)
         #expect(try await store.queueLength(titleId: title) == 1)
         // Polling the fulfilled request finds the allocation.

@@ -240,7 +240,7 @@ struct GSDKFrontEndTests {
             GSDKHeartbeatRequest(currentGameState: .active, currentPlayers: [Player(playerId: "p1")]))
         #expect(active.operation == .continue)
         #expect(active.nextHeartbeatIntervalMs == 1000)
-        let session = await fixture.agent.sessionInfo()
+        let session = fixture.agent.sessionInfo()
         #expect(session.state == .active)
         #expect(session.players == [Player(playerId: "p1")])
     }

@@ -19,12 +19,12 @@ struct GSMSMetricsTests {
         let metrics = GSMSMetrics(subscribedTitles: ["1234ABCD"])
         let registration = InventoryStoreContract.registration(region: "EastUS")
         _ = try await store.registerHost(id: "e1", registration, at: Date())
-        let first = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, logger: Self.logger)))
+        let first = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         #expect(first.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": "StandingBy"]) == 1)
         #expect(first.samples("gsms_hosts").count == HostState.allCases.count)
 
         #expect(try await store.deregisterHost(id: "e1"))
-        let after = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, logger: Self.logger)))
+        let after = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         for state in HostState.allCases {
             #expect(after.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": state.rawValue]) == 0)
         }
@@ -34,7 +34,7 @@ struct GSMSMetricsTests {
 
         // A database that cannot be read: the scrape still answers, saying so.
         try await store.close()
-        let broken = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, logger: Self.logger)))
+        let broken = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         #expect(broken.value("gsms_inventory_up") == 0)
         #expect(broken.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": "StandingBy"]) == 0)
         withExtendedLifetime(directory) {}
