@@ -136,7 +136,10 @@ struct AgentAPI: Sendable {
         let notifier = self.notifier
         channels.pollStarted(hostId: hostId)
         var outcome = HandoffChannels.PollOutcome.connectionLost
-        defer { channels.pollEnded(hostId: hostId, outcome: outcome) }
+        defer {
+            HandoffConnection.unwatch(connection)
+            channels.pollEnded(hostId: hostId, outcome: outcome)
+        }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
         let (pending, closed) = try await cancelWhenGracefulShutdown {
             try await HandoffConnection.run(on: connection) {

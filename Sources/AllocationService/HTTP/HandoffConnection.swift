@@ -16,17 +16,47 @@ enum HandoffConnection {
     static let deadAfter = TimeAmount.milliseconds(2500)
 
     /// Prepares `channel` (an agent's TCP connection; other channels are left alone) on its
-    /// event loop, without waiting (the poll need not wait for it): keepalive on, and no
-    /// half-closure, so that the FIN of an agent that died closes the connection. (Hummingbird
-    /// allows half-closure; an agent never half-closes a connection it waits on.)
+    /// event loop, once, without waiting (the poll need not wait for it): keepalive on, and a
+    /// `CloseOnInputClosed` handler, so that the FIN of an agent that died closes the connection.
+    /// (Hummingbird allows half-closure; an agent never half-closes a connection it waits on.)
     static func watch(_ channel: any Channel) {
         guard channel.remoteAddress?.protocol == .inet || channel.remoteAddress?.protocol == .inet6 else { return }
         channel.eventLoop.execute {
+            let pipeline = channel.pipeline.syncOperations
+            if let watcher = try? pipeline.handler(type: CloseOnInputClosed.self) {
+                watcher.pollHeld = true
+                return
+            }
+            let watcher = CloseOnInputClosed()
+            watcher.pollHeld = true
+            try? pipeline.addHandler(watcher, position: .first)
             guard let socket = channel.syncOptions else { return }
-            try? socket.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
             for (level, name, value) in options {
                 try? socket.setOption(ChannelOptions.Types.SocketOption(level: level, name: name), value: value)
             }
+        }
+    }
+
+    /// The poll on `channel` ended: a FIN no longer closes the connection.
+    static func unwatch(_ channel: any Channel) {
+        channel.eventLoop.execute {
+            (try? channel.pipeline.syncOperations.handler(type: CloseOnInputClosed.self))?.pollHeld = false
+        }
+    }
+
+    /// Closes the connection when the peer closes its side while a poll is held on it: the
+    /// agent waiting for that poll's answer is gone.
+    final class CloseOnInputClosed: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+        /// Set and read on the connection's event loop only.
+        var pollHeld = false
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if pollHeld, case ChannelEvent.inputClosed = event {
+                context.close(promise: nil)
+                return
+            }
+            context.fireUserInboundEventTriggered(event)
         }
     }
 
