@@ -35,7 +35,7 @@ public actor HostAgent {
     private var latestEvent: HostEvent
     private var subscribers: [Int: AsyncStream<HostEvent>.Continuation] = [:]
     private var nextSubscriberID = 0
-    /// A change made with `Saving.afterwards` is not written yet.
+    /// A change made with `changeSavingAfterwards` is not written yet.
     private var unsaved = false
 
     /// Loads the saved state (or starts afresh) and saves it back, so that a state directory
@@ -176,12 +176,8 @@ public actor HostAgent {
     /// saved waiting hand-off plus gsmsd's record give it back after a restart.
     public func confirm(sessionId: String, revision: Int64?) -> Bool {
         var confirmed = false
-        do {
-            try change(reason: "session handed over by gsmsd", saving: .afterwards) { (lifecycle: inout HostLifecycle) throws(AgentError) in
-                confirmed = lifecycle.confirm(sessionId: sessionId, revision: revision)
-            }
-        } catch {
-            logger.error("cannot confirm the hand-off", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+        changeSavingAfterwards(reason: "session handed over by gsmsd") { lifecycle in
+            confirmed = lifecycle.confirm(sessionId: sessionId, revision: revision)
         }
         if confirmed { lastSignOfLife = clock.now }
         return confirmed
@@ -189,12 +185,8 @@ public actor HostAgent {
 
     /// Forgets the waiting hand-off of `sessionId` (refused by gsmsd, or given up).
     public func forgetUnconfirmed(sessionId: String) {
-        do {
-            try change(reason: "hand-off given up", saving: .afterwards) { (lifecycle: inout HostLifecycle) throws(AgentError) in
-                lifecycle.forgetUnconfirmed(sessionId: sessionId)
-            }
-        } catch {
-            logger.error("cannot forget the hand-off", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+        changeSavingAfterwards(reason: "hand-off given up") { lifecycle in
+            lifecycle.forgetUnconfirmed(sessionId: sessionId)
         }
     }
 
@@ -295,39 +287,38 @@ public actor HostAgent {
         }
     }
 
-    /// Whether a change waits for its record to be saved.
-    private enum Saving {
-        /// Saved durably first; nothing changes when saving fails.
-        case required
-        /// Applied and told at once; the record is written afterwards, without waiting for the
-        /// disk, and a failure is only logged: for facts gsmsd keeps too, which reconciliation
-        /// restores after a crash.
-        case afterwards
-    }
-
-    /// Applies a transition: saves the new record first (with `.required`, nothing changes when
-    /// that fails), then publishes an event when the state or session changed.
+    /// Applies a transition: saves the new record durably first (nothing changes when that
+    /// fails), then publishes an event when the state or session changed.
     private func change(
         reason: String,
-        saving: Saving = .required,
         _ transition: (inout HostLifecycle) throws(AgentError) -> Void
     ) throws(AgentError) {
         var next = lifecycle
         try transition(&next)
         guard next != lifecycle else { return }
-        switch saving {
-        case .required:
-            do {
-                try store.save(next.record)
-            } catch {
-                logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
-                throw error
-            }
-            unsaved = false
-        case .afterwards:
-            unsaved = true
-            Task { self.saveIfUnsaved() }  // a later turn of this actor, after the waiting requests it woke
+        do {
+            try store.save(next.record)
+        } catch {
+            logger.error("state not saved; the change is refused", metadata: ["error": "\(error.message)"])
+            throw error
         }
+        unsaved = false
+        apply(next, reason: reason)
+    }
+
+    /// Applies a transition and publishes it at once; the record is written afterwards, without
+    /// waiting for the disk, and a failure is only logged. For facts gsmsd keeps too, which
+    /// reconciliation restores after a crash.
+    private func changeSavingAfterwards(reason: String, _ transition: (inout HostLifecycle) -> Void) {
+        var next = lifecycle
+        transition(&next)
+        guard next != lifecycle else { return }
+        unsaved = true
+        Task { self.saveIfUnsaved() }  // a later turn of this actor, after the waiting requests it woke
+        apply(next, reason: reason)
+    }
+
+    private func apply(_ next: HostLifecycle, reason: String) {
         let previous = lifecycle
         lifecycle = next
         if previous.state != next.state || previous.session != next.session {

@@ -33,7 +33,7 @@ struct DiskFaultTests {
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
         let again = try await gsms.allocate(["sessionId": Self.nextSessionId])
         #expect(again.json["sessionHostId"] as? String == "vm-1", "\(again)")
-        #expect(try await firstGame.session().sessionId == Self.nextSessionId)
+        #expect(try await firstGame.session(wait: .seconds(10)).sessionId == Self.nextSessionId)
         try await first.stop()
         try await second.stop()
         try await gsms.stop()

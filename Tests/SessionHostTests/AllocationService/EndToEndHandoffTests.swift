@@ -74,7 +74,7 @@ struct EndToEndHandoffTests {
         #expect(try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "c"]).status == 200)
         _ = try await agent.stop(signal: SIGKILL)
         try await agent.restart()
-        let session = try await game.session()
+        let session = try await game.session(wait: .seconds(20))  // from the state file, or from gsmsd's first answer
         #expect(session.sessionId == Self.sessionId)
         #expect(session.sessionCookie == "c")
         // The agent heartbeats again; the host stays Active with that session.
@@ -158,7 +158,7 @@ struct EndToEndHandoffTests {
         #expect(second.json["sessionHostId"] as? String == "vm-2", "\(second)")
         let none = try await gsms.allocate(["sessionId": "5536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["westeurope", "EASTUS"]])
         #expect(none.status == 503)
-        #expect(try await AgentClient(socketPath: agents[2].socketPath).session().sessionId == Self.sessionId)
+        #expect(try await AgentClient(socketPath: agents[2].socketPath).session(wait: .seconds(10)).sessionId == Self.sessionId)
         for agent in agents { try await agent.stop() }
         try await gsms.stop()
     }

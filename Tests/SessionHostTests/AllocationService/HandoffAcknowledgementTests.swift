@@ -71,7 +71,9 @@ struct HandoffAcknowledgementTests {
         let answer = try await title.value
         #expect(answer.status == 200, "\(answer)\n\(agent.log)")
         #expect(answer.json["sessionHostId"] as? String == "vm-1")
-        #expect(try await game.session().sessionId == Self.sessionId)
+        // The title's 200 goes out as gsmsd commits; the agent shows the session once the
+        // acknowledgement's answer reaches it, a moment later.
+        #expect(try await game.session(wait: .seconds(10)).sessionId == Self.sessionId)
         #expect(proxy.exchanges.filter(Self.isAcknowledgement).count == 1)
 
         try await agent.stop()
@@ -110,7 +112,7 @@ struct HandoffAcknowledgementTests {
         #expect(acknowledgements.first?.status == 200)
         #expect(acknowledgements.first?.text.contains(Self.sessionId) == true)
 
-        let session = try await game.session()
+        let session = try await game.session(wait: .seconds(10))
         #expect(session.sessionId == Self.sessionId)
         #expect(session.sessionCookie == "map=dust2")
         #expect(session.state == .active)
@@ -148,7 +150,7 @@ struct HandoffAcknowledgementTests {
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
         let next = try await gsms.allocate(["sessionId": OutageTests.otherSessionId])
         #expect(next.status == 200, "\(next)\n\(agent.log)")
-        #expect(try await game.session().sessionId == OutageTests.otherSessionId)
+        #expect(try await game.session(wait: .seconds(10)).sessionId == OutageTests.otherSessionId)
         #expect(
             proxy.exchanges.filter { Self.isAcknowledgement($0) && $0.text.contains(Self.sessionId) }.count == sent,
             "no acknowledgement of the given-up hand-off after the deadline")

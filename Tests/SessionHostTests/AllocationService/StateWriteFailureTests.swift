@@ -33,7 +33,7 @@ struct StateWriteFailureTests {
         let next = "4536d3e6-e85d-4f47-b898-9617d19dabcd"
         let again = try await gsms.allocate(["sessionId": next])
         #expect(again.json["sessionHostId"] as? String == "vm-1", "\(again)")
-        #expect(try await firstGame.session().sessionId == next)
+        #expect(try await firstGame.session(wait: .seconds(10)).sessionId == next)
         try await first.stop()
         try await second.stop()
         try await gsms.stop()
