@@ -170,6 +170,7 @@ let package = Package(
             name: "example-game-server",
             dependencies: [
                 "SessionHostSDK",
+                "SessionHostModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

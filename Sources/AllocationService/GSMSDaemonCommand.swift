@@ -22,10 +22,12 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
             docs/control-plane-api.md.
 
             Example:
-              head -c 32 /dev/urandom | base64 > token.key; head -c 32 /dev/urandom | base64 > agent.token
+              head -c 32 /dev/urandom | base64 > token.key
+              head -c 32 /dev/urandom | base64 > agent.token
               gsmsd --listen 127.0.0.1:8080 --database ./gsms.sqlite --title 1234ABCD \\
                 --token-key-file token.key --agent-token-file agent.token
-            """)
+            """,
+        version: SessionHostVersion.release)
 
     @OptionGroup public var options: ServiceOptions
 
@@ -39,7 +41,10 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
             configuration = try ServiceConfiguration.resolve(
                 options: options, file: file, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.message)
+            // A setting that cannot be used stops the start like any other start-up failure:
+            // exit 1 (64 is only for a command line that cannot be parsed at all).
+            StartupFailure.report(program: "gsmsd", error.message)
+            throw ExitCode(1)
         }
         DaemonLogging.bootstrap(
             identifier: "gsmsd", level: configuration.logLevel, environment: ProcessInfo.processInfo.environment)

@@ -23,7 +23,8 @@ public struct SessionHostDaemonCommand: AsyncParsableCommand {
             Example:
               sessionhostd --socket /tmp/agent.sock --state-dir /tmp/agent-state \\
                 --title-id 1234ABCD --region WestUS --port game:udp:7777:30000
-            """)
+            """,
+        version: SessionHostVersion.release)
 
     @OptionGroup public var options: AgentOptions
 
@@ -36,7 +37,10 @@ public struct SessionHostDaemonCommand: AsyncParsableCommand {
             configuration = try AgentConfiguration.resolve(
                 options: options, file: file, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.message)
+            // A setting that cannot be used stops the start like any other start-up failure:
+            // exit 1 (64 is only for a command line that cannot be parsed at all).
+            StartupFailure.report(program: "sessionhostd", error.message)
+            throw ExitCode(1)
         }
         DaemonLogging.bootstrap(
             identifier: "sessionhostd", level: configuration.logLevel, environment: ProcessInfo.processInfo.environment)

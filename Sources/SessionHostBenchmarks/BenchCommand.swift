@@ -1,4 +1,5 @@
 import ArgumentParser
+import SessionHostModel
 import Foundation
 
 /// `sessionhost-bench`: the benchmarks of docs/performance.md. Each subcommand prints one JSON
@@ -14,6 +15,7 @@ public struct BenchCommand: AsyncParsableCommand {
             gsmsd and sessionhostd are taken from this executable's directory unless --bin-dir says \
             otherwise. See docs/performance.md.
             """,
+        version: SessionHostVersion.release,
         subcommands: [Allocations.self, Agent.self, Startup.self, All.self])
 
     public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SessionHostModel
 
 /// `sessionhostctl`: the operator and developer CLI.
 public struct SessionHostControl: AsyncParsableCommand {
@@ -9,6 +10,7 @@ public struct SessionHostControl: AsyncParsableCommand {
             Exit codes: 0 success; 1 the agent or gsmsd refused the request (its error code and \
             message are printed); 3 the agent or gsmsd could not be reached; 64 a usage error.
             """,
+        version: SessionHostVersion.release,
         subcommands: [
             HostCommand.self, SessionCommand.self, EventsCommand.self, ReadyCommand.self,
             HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, GetCommand.self,

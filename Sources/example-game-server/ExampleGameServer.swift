@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import SessionHostModel
 import SessionHostSDK
 import Synchronization
 
@@ -24,7 +25,8 @@ struct ExampleGameServer: AsyncParsableCommand {
             Run it next to sessionhostd with SESSIONHOST_SOCKET set (or --socket). It serves the \
             port mapping named by --port-name on its internal port. Try it:
               printf 'join alice' | nc -u -w1 127.0.0.1 7777
-            """)
+            """,
+        version: SessionHostVersion.release)
 
     @Option(help: "The agent socket (default: $SESSIONHOST_SOCKET, else /run/sessionhost/agent.sock).")
     var socket: String?

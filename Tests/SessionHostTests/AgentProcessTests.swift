@@ -77,6 +77,26 @@ struct AgentProcessTests {
         try await agent.stop()
     }
 
+    @Test("sessionhostctl events writes each event at once into a file or a pipe, not when it exits")
+    func eventsFlushed() async throws {
+        let agent = try await AgentProcess.started()
+        let client = AgentClient(socketPath: agent.socketPath)
+        let outPath = agent.directory.file("events.out")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: Binaries.sessionhostctl)
+        follower.arguments = ["events", "--socket", agent.socketPath]
+        follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+        func written() -> String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        try await Deadline.waitUntil("the current state written to the file") { written().contains("Initializing") }
+        try await client.ready()
+        try await Deadline.waitUntil("the StandingBy event written to the file") { written().contains("StandingBy") }
+        #expect(follower.isRunning, "the follower is still following")
+        try await agent.stop()
+    }
+
     @Test("a game that stops heartbeating makes the host Unhealthy, in STATUS and the events stream")
     func healthTimeout() async throws {
         let agent = try await AgentProcess.started(arguments: ["--health-timeout", "0.3"])
@@ -84,9 +104,21 @@ struct AgentProcessTests {
         try await client.ready()
         try await agent.waitForStatus(containing: "Unhealthy: no heartbeat")
         #expect(try await client.session().state == .unhealthy)
-        try await client.heartbeat(HeartbeatRequest(health: .healthy))
-        #expect(try await client.session().state == .standingBy)
+        // The heartbeat's own answer shows the recovery; a later read could race the 0.3 s timeout
+        // on a slow machine and see Unhealthy again, which is correct too.
+        #expect(try await client.heartbeat(HeartbeatRequest(health: .healthy)).state == .standingBy)
         try await agent.stop()
+    }
+
+    @Test("a setting that cannot be used stops the start with exit 1 and the reason; an unknown flag is a usage error (64)")
+    func startupRefusals() async throws {
+        let directory = try TemporaryDirectory()
+        let base = ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s")]
+        let badPort = try await ProcessRun.run(Binaries.sessionhostd, base + ["--port", "game:udp:notaport:30000"], in: directory)
+        #expect(badPort.status == 1, "\(badPort.stderr)")
+        #expect(badPort.stderr.contains("sessionhostd: error: "), "\(badPort.stderr)")
+        let unknownFlag = try await ProcessRun.run(Binaries.sessionhostd, base + ["--no-such-flag"], in: directory)
+        #expect(unknownFlag.status == 64, "\(unknownFlag.stderr)")
     }
 
     @Test("the socket systemd passes (systemd-socket-activate) is used instead of binding")

@@ -109,8 +109,24 @@ struct HostAgentTests {
         let unhealthy = try await first(events) { $0.state == .unhealthy }
         #expect(unhealthy.reason?.contains("no heartbeat") == true)
         #expect(await fixture.agent.statusText().hasPrefix("Unhealthy"))
-        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy))
-        #expect(await fixture.agent.state == .standingBy)
+        // The heartbeat's answer shows the recovery; a later read could race the monitor's next timeout.
+        #expect(try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy)).state == .standingBy)
+    }
+
+    @Test("players belong to one session: none reported before it, none carried into the next")
+    func playersPerSession() async throws {
+        let fixture = try AgentFixture()
+        _ = try await fixture.agent.ready()
+        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy, players: [Player(playerId: "early")]))
+        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
+        #expect(fixture.agent.sessionInfo().players == nil, "a report without a session belongs to no session")
+        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy, players: [Player(playerId: "alice")]))
+        #expect(fixture.agent.sessionInfo().players == [Player(playerId: "alice")])
+        _ = try await fixture.agent.endSession()
+        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy, players: [Player(playerId: "lingering")]))
+        _ = try await fixture.agent.ready()
+        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: "11111111-2222-3333-4444-555555555555"))
+        #expect(fixture.agent.sessionInfo().players == nil, "the previous match's players do not leak into this one")
     }
 
     @Test("status texts say the state in words")

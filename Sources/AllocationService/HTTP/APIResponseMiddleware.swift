@@ -74,7 +74,9 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func errorResponse(_ error: APIError) -> Response {
-        let data = (try? JSONEncoder().encode(ErrorBody(code: error.code, message: error.message))) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // members in the documented, stable order
+        let data = (try? encoder.encode(ErrorBody(code: error.code, message: error.message))) ?? Data()
         var response = Response(
             status: error.status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

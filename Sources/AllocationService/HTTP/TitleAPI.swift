@@ -81,7 +81,7 @@ struct TitleAPI: Sendable {
         case .inFlight:
             throw APIError.conflict(
                 code: "AllocationInProgress",
-                "session \(body.sessionId) is being allocated right now and is not Active yet; retry shortly")
+                "session \(body.sessionId) is being allocated right now by another request, which will get the answer; do not retry: look it up with GET /titles/\(titleId)/sessionhosts/\(body.sessionId) once that request is done")
         case .noHost:
             throw APIError.noHost(retryAfterSeconds: Self.retryAfterSeconds)
         }

@@ -17,6 +17,9 @@ public actor HostAgent {
     private var lifecycle: HostLifecycle {
         didSet {
             if lifecycle.state != oldValue.state { stateSnapshot.withLock { $0 = lifecycle.state } }
+            if lifecycle.session?.sessionId != oldValue.session?.sessionId, players != nil {
+                players = nil  // players belong to one session; the next starts with none
+            }
             if lifecycle.state != oldValue.state || lifecycle.session != oldValue.session { updateSessionSnapshot() }
         }
     }
@@ -29,6 +32,8 @@ public actor HostAgent {
     private let logger: Logger
     private let clock = ContinuousClock()
     private var lastSignOfLife: ContinuousClock.Instant
+    /// The players the game last reported for the current session; reports made without a
+    /// session are not kept.
     private var players: [Player]? {
         didSet { updateSessionSnapshot() }
     }
@@ -143,7 +148,7 @@ public actor HostAgent {
     /// `POST /v1/heartbeat`.
     public func heartbeat(_ request: HeartbeatRequest) throws(AgentError) -> SessionInfo {
         lastSignOfLife = clock.now
-        if let reported = request.players { players = reported }
+        if let reported = request.players, lifecycle.session != nil { players = reported }
         let reason = request.health == .unhealthy ? "game reported Unhealthy" : "game is healthy again"
         try change(reason: reason) { (lifecycle: inout HostLifecycle) throws(AgentError) in
             lifecycle.heartbeat(health: request.health)
@@ -263,7 +268,6 @@ public actor HostAgent {
         try change(reason: "game ended its session") { (lifecycle: inout HostLifecycle) throws(AgentError) in
             try lifecycle.endSession()
         }
-        players = nil
         return sessionInfo()
     }
 

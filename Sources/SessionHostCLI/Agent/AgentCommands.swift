@@ -61,9 +61,9 @@ struct EventsCommand: AsyncParsableCommand {
                 if agent.json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    print(String(decoding: try encoder.encode(event), as: UTF8.self))
+                    CommandOutput.printNow(String(decoding: try encoder.encode(event), as: UTF8.self))
                 } else {
-                    print(CommandOutput.describe(event))
+                    CommandOutput.printNow(CommandOutput.describe(event))
                 }
                 seen += 1
                 if let count, seen >= count { return }

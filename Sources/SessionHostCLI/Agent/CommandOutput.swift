@@ -31,6 +31,13 @@ enum CommandOutput {
         throw ExitCode(refusedExitCode)
     }
 
+    /// Prints a line and flushes it at once, for output that follows events: a pipe or a file
+    /// (`events > file`, `| grep`) gets each line as it happens, not when a buffer fills.
+    static func printNow(_ text: String) {
+        print(text)
+        fflush(nil)  // every output stream: `stdout` itself is not concurrency-safe to name
+    }
+
     static func printError(_ text: String) {
         FileHandleStderr.write(text + "\n")
     }

@@ -13,7 +13,8 @@ struct GetCommand: AsyncParsableCommand {
 
             Example:
               sessionhostctl get --service http://127.0.0.1:8080 --title 1234 \\
-                --key-file /etc/gsms/token.key --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd
+                --key-file /etc/gsms/token.key \\
+                --session-id 3536d3e6-e85d-4f47-b898-9617d19dabcd
 
             Exit codes: 0 found; 1 not found or refused by gsmsd; 3 gsmsd unreachable; 64 a usage error.
             """)
@@ -57,8 +58,9 @@ struct ClusterCommand: AsyncParsableCommand {
             time is up.
 
             Example:
-              sessionhostctl cluster --service http://127.0.0.1:8080 --title 1234 --key-file k \\
-                --session-id /serviceconfigs/SCID/sessiontemplates/quick/session/match-42 --wait 60
+              sessionhostctl cluster --service http://127.0.0.1:8080 --title 1234 \\
+                --key-file /etc/gsms/token.key --wait 60 \\
+                --session-id /serviceconfigs/SCID/sessiontemplates/quick/session/m42
 
             Exit codes: 0 Fulfilled, or Queued without --wait; 1 Aborted, still Queued when \
             --wait ran out, or refused by gsmsd; 3 gsmsd unreachable; 64 a usage error.

@@ -94,8 +94,14 @@ struct EndToEndHandoffTests {
         _ = try await game.ready()
         try await Self.waitForHost(gsms, "vm-1", state: "Unhealthy")
         #expect(try await gsms.allocate(["sessionId": Self.sessionId]).status == 503)
-        // The game comes back: healthy heartbeat, then the host is StandingBy again.
-        _ = try await game.heartbeat(HeartbeatRequest(health: .healthy))
+        // The game comes back and keeps heartbeating, so the host is StandingBy again.
+        let heartbeats = Task {
+            while !Task.isCancelled {
+                _ = try await game.heartbeat(HeartbeatRequest(health: .healthy))
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { heartbeats.cancel() }
         try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
         try await agent.stop()
         try await gsms.stop()

@@ -34,6 +34,25 @@ struct GSMSPublicAPITests {
         try await gsms.stop()
     }
 
+    @Test("error bodies list their members alphabetically, in every gsmsd process")
+    func memberOrder() async throws {
+        // The order of an unsorted encoder follows the process's random hash seed, so several
+        // processes are asked: each gets it right by chance only half the time.
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let gsms = try await GSMSProcess()
+                    let answer = try await gsms.client.send(.GET, "/nowhere")
+                    try await gsms.stop()
+                    return answer.text
+                }
+            }
+            for try await text in group {
+                #expect(text.hasPrefix(#"{"code":"NotFound","message":"#), "\(text)")
+            }
+        }
+    }
+
     @Test("401 for a missing, malformed, forged or expired credential; 403 for another title; 404 without subscription; 400 for a bad title id")
     func authorization() async throws {
         let gsms = try await GSMSProcess()
@@ -170,6 +189,9 @@ struct GSMSPublicAPITests {
         let second = try await gsms.allocate(["sessionId": Self.guid])
         #expect(second.status == 409)
         #expect(second.json["code"] as? String == "AllocationInProgress")
+        // The docs say a 409 is not retried: the message must not say otherwise.
+        let message = try #require(second.json["message"] as? String)
+        #expect(!message.contains("retry shortly") && message.contains("do not retry"), "\(message)")
         #expect(try await gsms.acknowledge(host: "host-a", sessionId: handoff.sessionId).status == 200)
         let answer = try await first.value
         #expect(answer.status == 200)

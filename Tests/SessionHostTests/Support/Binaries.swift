@@ -10,4 +10,5 @@ enum Binaries {
     static var sessionhostd: String { directory + "/sessionhostd" }
     static var sessionhostctl: String { directory + "/sessionhostctl" }
     static var gsmsd: String { directory + "/gsmsd" }
+    static var exampleGameServer: String { directory + "/example-game-server" }
 }
