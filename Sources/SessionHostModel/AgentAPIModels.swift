@@ -10,11 +10,14 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public var sandboxId: String?
     public var cloudGameId: String?
     public var gameModeId: String?
+    /// Whether gsmsd has the host (`nil` from agents before this member existed).
+    public var controlPlane: ControlPlaneStanding?
 
     public init(
         sessionHostId: String, titleId: String, hostName: String, region: String,
         portMappings: [PortMapping], secureContext: String, state: HostState,
-        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil
+        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil,
+        controlPlane: ControlPlaneStanding? = nil
     ) {
         self.sessionHostId = sessionHostId
         self.titleId = titleId
@@ -26,6 +29,7 @@ public struct HostInfo: Codable, Sendable, Equatable {
         self.sandboxId = sandboxId
         self.cloudGameId = cloudGameId
         self.gameModeId = gameModeId
+        self.controlPlane = controlPlane
     }
 }
 

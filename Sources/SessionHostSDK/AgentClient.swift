@@ -8,6 +8,7 @@ import SessionHostModel
 
 @_exported import enum SessionHostModel.HostState
 @_exported import struct SessionHostModel.HostInfo
+@_exported import struct SessionHostModel.ControlPlaneStanding
 @_exported import struct SessionHostModel.SessionInfo
 @_exported import struct SessionHostModel.HostEvent
 @_exported import struct SessionHostModel.HeartbeatRequest

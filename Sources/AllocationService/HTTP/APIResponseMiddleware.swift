@@ -18,29 +18,50 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
     static var correlationHeader: HTTPField.Name { HTTPField.Name("X-XblCorrelationId")! }
 
     let logger: Logger
+    let refusals: RefusalLog
+
+    init(logger: Logger, metrics: GSMSMetrics? = nil) {
+        self.logger = logger
+        self.refusals = RefusalLog(logger: logger, metrics: metrics)
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let correlationId = Self.correlationId(from: request)
         var response: Response
+        /// The error answered, unless it was logged where it was caught.
+        var refusal: APIError?
         do {
             response = try await next(request, context)
         } catch let error as APIError {
+            refusal = error
             response = Self.errorResponse(error)
         } catch let error as HTTPError {
-            response = Self.errorResponse(Self.apiError(for: error.status, message: error.body))
+            let answer = Self.apiError(for: error.status, message: error.body)
+            refusal = answer
+            response = Self.errorResponse(answer)
         } catch let error as any HTTPResponseError {
-            response = Self.errorResponse(Self.apiError(for: error.status, message: nil))
+            let answer = Self.apiError(for: error.status, message: nil)
+            refusal = answer
+            response = Self.errorResponse(answer)
         } catch let error as StoreError {
+            let answer = Self.apiError(for: error)
             if error.code == StoreError.unavailable("").code {
                 logger.error("the inventory store failed", metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
+            } else {
+                refusal = answer
             }
-            response = Self.errorResponse(Self.apiError(for: error))
+            response = Self.errorResponse(answer)
         } catch {
             logger.error(
                 "unexpected error",
                 metadata: ["error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)"])
             response = Self.errorResponse(
                 APIError(.internalServerError, code: "InternalError", "unexpected error; quote correlation id \(correlationId)"))
+        }
+        if let refusal {
+            refusals.answered(
+                method: request.method.rawValue, path: request.uri.path, status: Int(refusal.status.code), code: refusal.code,
+                message: refusal.message, correlationId: correlationId)
         }
         if response.headers[.contentType] == nil {
             response.headers[.contentType] = "application/json"

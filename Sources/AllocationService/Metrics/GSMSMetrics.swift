@@ -73,6 +73,12 @@ final class GSMSMetrics: Sendable {
         }
     }
 
+    /// An agent's request was refused with a 4xx other than 409 (`code`: a wrong fleet secret or
+    /// host key, an unsubscribed title …): that host cannot join the pool.
+    func agentRefused(code: String) {
+        metrics.counter("gsms_agent_refusals_total", [("code", code)]).increment()
+    }
+
     /// An agent's heartbeat was recorded.
     func heartbeatReceived(titleId: String) {
         metrics.counter("gsms_agent_heartbeats_total", [("title_id", titleId)]).increment()

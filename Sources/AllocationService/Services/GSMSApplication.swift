@@ -49,7 +49,7 @@ public enum GSMSApplication {
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
 
         let router = Router(context: GSMSRequestContext.self)
-        router.add(middleware: APIResponseMiddleware(logger: logger))
+        router.add(middleware: APIResponseMiddleware(logger: logger, metrics: metrics))
         TitleAPI(
             store: store, allocator: allocator, clusters: clusters, credentials: credentials,
             subscribedTitles: configuration.titles, logger: logger, metrics: metrics

@@ -79,7 +79,9 @@ public struct AgentAPI: Sendable {
         switch request.path {
         case "/v1/host":
             let agent = self.agent
-            return .json(status: 200, body: hostInfoCache.body(for: agent.currentState) { Self.encode(agent.hostInfo(in: $0)) })
+            return .json(status: 200, body: hostInfoCache.body(
+                for: HostInfoCache.Key(state: agent.currentState, controlPlane: agent.controlPlaneStanding)
+            ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane)) })
         case "/v1/ready":
             return Self.ok(try await agent.ready())
         case "/v1/session":

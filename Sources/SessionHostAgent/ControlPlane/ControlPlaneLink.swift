@@ -60,7 +60,9 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         var registered = false
         var backoff = Backoff()
         var interval: Duration = .seconds(5)
-        var reportedUnreachable = false
+        /// The kind of the failure last logged (its code, or unreachable): each new kind is
+        /// logged once, and the recovery once.
+        var failureLogged: String?
         while !Task.isCancelled {
             let seen = await agent.changeCount
             let restored = await channelRestored.count
@@ -75,6 +77,11 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     status = try await client.register(await agent.registration())
                     _ = await fence.admit(status.revision)
                     registered = true
+                    await agent.setControlPlaneStanding(ControlPlaneStanding(status: .registered))
+                    if failureLogged != nil {
+                        logger.notice("gsmsd accepted the host; it is in the pool again")
+                        failureLogged = nil
+                    }
                     logger.info("registered with gsmsd", metadata: ["state": "\(status.state.rawValue)"])
                     // The registration carries Initializing or StandingBy; the heartbeat says the rest.
                     continue
@@ -82,9 +89,10 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 await reconcile(with: status)
                 interval = .milliseconds(Int64(max(200, min(status.heartbeatIntervalMilliseconds, 60_000))))
                 backoff.reset()
-                if reportedUnreachable {
-                    logger.notice("gsmsd is reachable again")
-                    reportedUnreachable = false
+                await agent.setControlPlaneStanding(ControlPlaneStanding(status: .registered))
+                if failureLogged != nil {
+                    logger.notice("gsmsd has this host again; it is back in the pool")
+                    failureLogged = nil
                 }
                 // gsmsd took a report made before the host's assignment last changed as a sign
                 // of life only: report again now that the agent knows the change.
@@ -96,19 +104,47 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     continue
                 }
                 let wait = backoff.next()
-                if !reportedUnreachable || backoff.failures % 20 == 0 {
-                    if error.isForeignHostKey {
-                        logger.error(
-                            "gsmsd has this host id bound to another agent's host key; another machine may be using this host id, or the host-key file was lost (see docs/control-plane-api.md, Host keys)",
-                            metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                let standing = Self.standing(after: error, endpoint: client.endpoint, titleId: agent.identity.titleId)
+                await agent.setControlPlaneStanding(standing)
+                let kind = standing.code ?? standing.status.rawValue
+                if failureLogged != kind {
+                    failureLogged = kind
+                    let metadata: Logger.Metadata = ["error": "\(error)", "retry_in": "\(wait)"]
+                    if standing.status == .refused {
+                        logger.error("gsmsd refused this host, which is not in the pool: \(standing.message ?? "")", metadata: metadata)
                     } else {
-                        logger.warning("gsmsd call failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                        logger.warning("not in gsmsd's pool: \(standing.message ?? ""); retrying", metadata: metadata)
                     }
-                    reportedUnreachable = true
                 }
                 await waitForChange(since: nil, orRestoredSince: restored, timeout: wait)
             }
         }
+    }
+
+    /// What a failed registration or heartbeat says about the host's standing, in words that
+    /// say what to do.
+    static func standing(after error: ControlPlaneError, endpoint: ControlPlaneEndpoint, titleId: String) -> ControlPlaneStanding {
+        guard let status = error.status else {
+            return ControlPlaneStanding(
+                status: .unreachable,
+                message: "cannot reach gsmsd at \(endpoint) (\(error.message)); check --control-plane and that gsmsd runs")
+        }
+        guard error.isRefusal else {
+            return ControlPlaneStanding(
+                status: .unreachable, message: "gsmsd at \(endpoint) answered \(status) \(error.code): \(error.message)")
+        }
+        let advice: String
+        switch error.code {
+        case "InvalidAgentToken", "MissingAgentToken", "MalformedAuthorization":
+            advice = "the fleet secret was refused: --agent-token-file must hold the same secret as gsmsd's --agent-token-file"
+        case "TitleNotSubscribed":
+            advice = "gsmsd has no subscription for title \(titleId): add it to gsmsd's --title list, or fix --title-id"
+        case "HostKeyMismatch":
+            advice = "gsmsd has this host id bound to another agent's host key: another machine may use this host id (give each its own --host-id), or the host-key file was lost (docs/control-plane-api.md, Host keys)"
+        default:
+            advice = error.message
+        }
+        return ControlPlaneStanding(status: .refused, code: error.code, message: advice)
     }
 
     /// Waits for `timeout`, or less: until the host changed after `seen` (when given), or the

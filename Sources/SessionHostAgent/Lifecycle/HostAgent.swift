@@ -28,6 +28,10 @@ public actor HostAgent {
     /// What `GET /v1/session` answers, for readers that must not wait for the actor (a woken
     /// `?wait=` answers while the actor may still be writing the state file).
     private nonisolated let sessionSnapshot: Mutex<SessionInfo>
+    /// Whether gsmsd has the host, for readers that must not wait for the actor.
+    private nonisolated let controlPlaneSnapshot: Mutex<ControlPlaneStanding>
+    /// Fires when what `statusText()` says changed for another reason than a state change.
+    let statusChanged = WakeSignal()
     private let store: AgentStateStore
     private let logger: Logger
     private let clock = ContinuousClock()
@@ -50,6 +54,7 @@ public actor HostAgent {
         configuredHostId: String?,
         derivedHostId: @Sendable () -> String,
         healthTimeout: Duration?,
+        controlPlane: ControlPlaneStanding = .local,
         store: AgentStateStore,
         logger: Logger
     ) throws(AgentError) {
@@ -67,6 +72,7 @@ public actor HostAgent {
         self.healthTimeout = healthTimeout
         self.lifecycle = HostLifecycle(record: record)
         self.stateSnapshot = Mutex(record.state)
+        self.controlPlaneSnapshot = Mutex(controlPlane)
         self.sessionSnapshot = Mutex(Self.sessionInfo(HostLifecycle(record: record), players: nil))
         self.store = store
         self.logger = Self.identified(logger, sessionHostId: hostId, titleId: identity.titleId)
@@ -89,11 +95,34 @@ public actor HostAgent {
 
     /// What `GET /v1/host` shows while the host is in `state`: everything else never changes.
     public nonisolated func hostInfo(in state: HostState) -> HostInfo {
+        hostInfo(in: state, controlPlane: controlPlaneStanding)
+    }
+
+    /// What `GET /v1/host` shows while the host is in `state` with that standing with gsmsd.
+    public nonisolated func hostInfo(in state: HostState, controlPlane: ControlPlaneStanding) -> HostInfo {
         HostInfo(
             sessionHostId: sessionHostId, titleId: identity.titleId, hostName: identity.hostName,
             region: identity.region, portMappings: identity.ports.map(\.mapping),
             secureContext: identity.secureContext, state: state,
-            sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId)
+            sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId,
+            controlPlane: controlPlane)
+    }
+
+    /// Whether gsmsd has the host, as last learned; read without waiting for the actor.
+    public nonisolated var controlPlaneStanding: ControlPlaneStanding { controlPlaneSnapshot.withLock { $0 } }
+
+    /// Records what the agent learned about its standing with gsmsd; true when it changed
+    /// (then `STATUS=` and `GET /v1/host` say so).
+    @discardableResult
+    public func setControlPlaneStanding(_ standing: ControlPlaneStanding) async -> Bool {
+        let changed = controlPlaneSnapshot.withLock { current -> Bool in
+            guard !current.sameStanding(as: standing) else { return false }
+            current = standing
+            if current.since == nil { current.since = Self.timestamp() }
+            return true
+        }
+        if changed { await statusChanged.fire() }
+        return changed
     }
 
     /// What `GET /v1/session` answers, as of the last change; read without waiting for the actor.
@@ -113,8 +142,21 @@ public actor HostAgent {
             allocatedAt: session?.allocatedAt, players: session == nil ? nil : players)
     }
 
-    /// `STATUS=` text for systemd, in words.
+    /// `STATUS=` text for systemd, in words; ends with why the host is not in gsmsd's pool
+    /// when gsmsd refused it or cannot be reached.
     public func statusText() -> String {
+        let standing = controlPlaneStanding
+        switch standing.status {
+        case .refused:
+            return stateText() + "; not in gsmsd's pool: refused (\(standing.code ?? "?")): \(standing.message ?? "")"
+        case .unreachable:
+            return stateText() + "; not in gsmsd's pool: \(standing.message ?? "gsmsd cannot be reached")"
+        case .local, .connecting, .registered:
+            return stateText()
+        }
+    }
+
+    private func stateText() -> String {
         let title = identity.titleId.isEmpty ? "" : "title \(identity.titleId), "
         switch lifecycle.state {
         case .initializing:

@@ -28,6 +28,7 @@ public enum AgentApplication {
                 MachineID.applicationSpecificGUID(application: machineIDApplication) ?? UUID().uuidString.lowercased()
             },
             healthTimeout: configuration.healthTimeout,
+            controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
             store: AgentStateStore(directory: configuration.stateDirectory),
             logger: baseLogger)
         let logger = HostAgent.identified(baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)

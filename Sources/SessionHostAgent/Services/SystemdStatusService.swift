@@ -28,14 +28,22 @@ public struct SystemdStatusService: Service {
                 var ready = listening.makeAsyncIterator()
                 guard await ready.next() != nil else { return }
                 var seen = await agent.changeCount
-                notifier.ready(status: await agent.statusText())
+                var seenStatus = await agent.statusChanged.count
+                var sent = await agent.statusText()
+                notifier.ready(status: sent)
                 while !Task.isCancelled {
                     let owed = notifier.hasUndelivered
-                    await agent.waitForChange(since: seen, timeout: owed ? Self.retryInterval : .seconds(3600))
+                    await waitForChange(since: seen, statusSince: seenStatus, timeout: owed ? Self.retryInterval : .seconds(3600))
                     let count = await agent.changeCount
-                    if count != seen {
+                    let statusCount = await agent.statusChanged.count
+                    if count != seen || statusCount != seenStatus {
                         seen = count
-                        notifier.status(await agent.statusText())
+                        seenStatus = statusCount
+                        let text = await agent.statusText()
+                        if text != sent {
+                            sent = text
+                            notifier.status(text)
+                        }
                     } else if owed {
                         notifier.retryUndelivered()
                     }
@@ -43,6 +51,17 @@ public struct SystemdStatusService: Service {
             }
         } onGracefulShutdown: {
             notifier.stopping(status: "Stopping")
+        }
+    }
+
+    /// Waits until the host changed after `seen`, its standing with gsmsd changed after
+    /// `statusSince`, or `timeout` passed.
+    private func waitForChange(since seen: UInt64, statusSince: UInt64, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await agent.waitForChange(since: seen, timeout: timeout) }
+            group.addTask { await agent.statusChanged.wait(since: statusSince) }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

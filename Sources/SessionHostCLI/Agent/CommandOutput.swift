@@ -61,10 +61,22 @@ enum CommandOutput {
             ("Ports", ports.isEmpty ? "(none)" : ports.joined(separator: ", ")),
             ("Secure context", host.secureContext.isEmpty ? "(none)" : host.secureContext),
         ]
+        if let standing = host.controlPlane { rows.append(("gsmsd", describe(standing))) }
         if let sandbox = host.sandboxId { rows.append(("Sandbox", sandbox)) }
         if let game = host.cloudGameId { rows.append(("Cloud game", game)) }
         if let mode = host.gameModeId { rows.append(("Game mode", mode)) }
         return table(rows)
+    }
+
+    /// Whether gsmsd has the host, in words.
+    static func describe(_ standing: ControlPlaneStanding) -> String {
+        switch standing.status {
+        case .local: return "none (local mode: `sessionhostctl allocate` hands over sessions)"
+        case .connecting: return "registering …"
+        case .registered: return "registered: in the pool"
+        case .refused: return "NOT IN THE POOL: refused (\(standing.code ?? "?")): \(standing.message ?? "")"
+        case .unreachable: return "NOT IN THE POOL: \(standing.message ?? "gsmsd cannot be reached")"
+        }
     }
 
     static func describe(_ session: SessionInfo) -> String {

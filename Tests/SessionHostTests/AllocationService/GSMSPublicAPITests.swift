@@ -53,6 +53,34 @@ struct GSMSPublicAPITests {
         }
     }
 
+    @Test("refusals are logged with their correlation id; a refused agent is a warning, once per host and code")
+    func refusalsLogged() async throws {
+        let gsms = try await GSMSProcess()
+        let notFound = try await gsms.client.send(.GET, "/nowhere", headers: [("X-XblCorrelationId", "corr-404-quote-me")])
+        #expect(notFound.status == 404)
+        let busy = try await gsms.client.send(
+            .POST, "/titles/1234/sessionhosts", headers: [try await GSMSProcess.authorization(["1234"]), ("X-XblCorrelationId", "corr-503-quote-me")],
+            json: ["sessionId": Self.guid])
+        #expect(busy.status == 503)
+        // An agent with the wrong fleet secret, three times; another with an unsubscribed title.
+        for _ in 0..<3 {
+            let refused = try await gsms.client.send(
+                .PUT, "/agent/v1/hosts/vm-wrong", headers: [("Authorization", "Bearer not-the-fleet-secret-at-all-0123456789"), ("SessionHost-Key", GSMSProcess.hostKey("vm-wrong"))],
+                json: ["titleId": "1234"])
+            #expect(refused.status == 401)
+        }
+        #expect(try await gsms.register(host: "vm-other", title: "9999").status == 404)
+        try await Deadline.waitUntil("the refusals logged") {
+            gsms.log.contains("corr-404-quote-me") && gsms.log.contains("corr-503-quote-me") && gsms.log.contains("TitleNotSubscribed")
+        }
+        let log = gsms.log
+        let wrongSecret = log.split(separator: "\n").filter { $0.contains("agent refused") && $0.contains("InvalidAgentToken") }
+        #expect(wrongSecret.count == 1, "once per host and code: \(wrongSecret)")
+        #expect(wrongSecret.first?.contains("vm-wrong") == true)
+        #expect(log.split(separator: "\n").contains { $0.contains("agent refused") && $0.contains("TitleNotSubscribed") && $0.contains("vm-other") })
+        try await gsms.stop()
+    }
+
     @Test("401 for a missing, malformed, forged or expired credential; 403 for another title; 404 without subscription; 400 for a bad title id")
     func authorization() async throws {
         let gsms = try await GSMSProcess()
