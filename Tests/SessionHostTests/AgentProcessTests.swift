@@ -121,6 +121,43 @@ struct AgentProcessTests {
         #expect(unknownFlag.status == 64, "\(unknownFlag.stderr)")
     }
 
+    @Test("a second agent on the same state directory or the same socket is refused clearly; the first keeps serving")
+    func oneAgentPerStateDirectoryAndSocket() async throws {
+        let first = try await AgentProcess.started()
+        let client = AgentClient(socketPath: first.socketPath)
+        let hostId = try await client.host().sessionHostId
+
+        let sameState = try await ProcessRun.run(
+            Binaries.sessionhostd, ["--socket", first.directory.file("other.sock"), "--state-dir", first.stateDirectory], in: first.directory)
+        #expect(sameState.status == 1, "\(sameState.stderr)")
+        #expect(sameState.stderr.contains("StateDirectoryInUse") || sameState.stderr.contains("another sessionhostd (pid \(first.process.processIdentifier)) is using the state directory"), "\(sameState.stderr)")
+
+        let sameSocket = try await ProcessRun.run(
+            Binaries.sessionhostd, ["--socket", first.socketPath, "--state-dir", first.directory.file("other-state")], in: first.directory)
+        #expect(sameSocket.status == 1, "\(sameSocket.stderr)")
+        #expect(sameSocket.stderr.contains("another process serves \(first.socketPath)"), "\(sameSocket.stderr)")
+
+        // The first agent still owns its socket and its identity.
+        #expect(try await client.host().sessionHostId == hostId)
+        try await first.stop()
+        // Once it is gone, its state directory and a stale socket file are free again.
+        let second = try AgentProcess(directory: first.directory, arguments: [])
+        try await second.waitForReady()
+        #expect(try await AgentClient(socketPath: second.socketPath).host().sessionHostId == hostId)
+        try await second.stop()
+    }
+
+    @Test("agents on one machine without --host-id derive different ids from their state directories")
+    func derivedIdsDiffer() async throws {
+        let one = try await AgentProcess.started()
+        let two = try await AgentProcess.started()
+        let first = try await AgentClient(socketPath: one.socketPath).host().sessionHostId
+        let second = try await AgentClient(socketPath: two.socketPath).host().sessionHostId
+        #expect(first != second)
+        try await one.stop()
+        try await two.stop()
+    }
+
     @Test("the socket systemd passes (systemd-socket-activate) is used instead of binding")
     func socketActivation() async throws {
         let directory = try TemporaryDirectory()

@@ -21,15 +21,20 @@ public enum AgentApplication {
     static let machineIDApplication = "6b1f0c2a9d3e4f5a8b7c6d5e4f3a2b1c"
 
     public static func run(configuration: AgentConfiguration, logger baseLogger: Logger) async throws {
+        // One agent per state directory, for as long as this one runs.
+        let store = AgentStateStore(directory: configuration.stateDirectory)
+        try store.prepare()
+        let stateLock = try StateDirectoryLock(directory: configuration.stateDirectory)
+        defer { withExtendedLifetime(stateLock) {} }
         let agent = try HostAgent(
             identity: HostIdentity(configuration: configuration),
             configuredHostId: configuration.hostId,
             derivedHostId: {
-                MachineID.applicationSpecificGUID(application: machineIDApplication) ?? UUID().uuidString.lowercased()
+                derivedHostId(stateDirectory: configuration.stateDirectory) ?? UUID().uuidString.lowercased()
             },
             healthTimeout: configuration.healthTimeout,
             controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
-            store: AgentStateStore(directory: configuration.stateDirectory),
+            store: store,
             logger: baseLogger)
         let logger = HostAgent.identified(baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
         let loadedState = await agent.state
@@ -50,6 +55,7 @@ public enum AgentApplication {
                 logger.warning("systemd passed sockets, but none is a listening Unix stream socket; binding the socket path instead")
             }
             try prepareSocketDirectory(for: configuration.socketPath)
+            try refuseIfServed(configuration.socketPath)
             target = .path(configuration.socketPath)
         }
 
@@ -123,6 +129,69 @@ public enum AgentApplication {
     }
 
     /// Creates the socket's directory when it is missing (mode 0755).
+    /// The host id derived from `/etc/machine-id` (without revealing it), one per state
+    /// directory, so that agents on one machine with their own state directories get their own
+    /// ids. The default state directory keeps the id agents always derived there.
+    static func derivedHostId(stateDirectory: String) -> String? {
+        let normalized = stateDirectory.count > 1 && stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory
+        guard normalized != defaultStateDirectory else {
+            return MachineID.applicationSpecificGUID(application: machineIDApplication)
+        }
+        return MachineID.applicationSpecificGUID(application: applicationId(mixing: normalized))
+    }
+
+    static let defaultStateDirectory = "/var/lib/sessionhost"
+
+    /// `machineIDApplication` with the FNV-1a hash of `text` folded in: another 128-bit
+    /// application id, so another unrelated derived id (it is not a secret; machine-id stays hidden).
+    static func applicationId(mixing text: String) -> String {
+        var hashes: [UInt64] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4]
+        for index in hashes.indices {
+            for byte in text.utf8 {
+                hashes[index] ^= UInt64(byte)
+                hashes[index] = hashes[index] &* 0x0000_0100_0000_01B3
+            }
+        }
+        let base = Array(machineIDApplication.utf8)
+        let hex = Array("0123456789abcdef".utf8)
+        var digits: [UInt8] = []
+        for position in 0..<32 {
+            let hash = hashes[position / 16]
+            let nibble = UInt8((hash >> UInt64((position % 16) * 4)) & 0xF)
+            let baseNibble = base[position] <= UInt8(ascii: "9") ? base[position] - UInt8(ascii: "0") : base[position] - UInt8(ascii: "a") + 10
+            digits.append(hex[Int(nibble ^ baseNibble)])
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// Refuses to take over a socket another process serves (a second agent started with the
+    /// same `--socket`); a file nobody answers on is stale and replaced.
+    static func refuseIfServed(_ socketPath: String) throws(AgentError) {
+        var info = stat()
+        guard lstat(socketPath, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard probe >= 0 else { return }
+        defer { close(probe) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                // A full backlog (EAGAIN) means a server is there too; refused means a stale file.
+                connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 || errno == EAGAIN
+            }
+        }
+        if connected {
+            throw AgentError(
+                status: 500, code: "SocketInUse",
+                message: "another process serves \(socketPath) (another sessionhostd?); give each agent its own --socket and --state-dir")
+        }
+    }
+
     static func prepareSocketDirectory(for socketPath: String) throws(AgentError) {
         let directory = AtomicFile.parentDirectory(of: socketPath)
         if FileManager.default.fileExists(atPath: directory) { return }
