@@ -1,6 +1,7 @@
 import AllocationStore
 import ArgumentParser
 import Logging
+import NIOCore
 import SessionHostLogging
 import SessionHostModel
 
@@ -8,6 +9,9 @@ import SessionHostModel
 import FoundationEssentials
 #else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `gsmsd`: the allocation service (SPEC §2).
@@ -57,6 +61,17 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
             throw ExitCode(1)
         } catch let error as StoreError {
             logger.critical("gsmsd cannot run: \(error.message)")
+            throw ExitCode(1)
+        } catch let error as IOError {
+            // The listening socket (the only socket gsmsd opens itself at start).
+            let reason: String
+            switch error.errnoCode {
+            case EADDRINUSE: reason = "address already in use (another gsmsd or program listens there); pick another --listen"
+            case EADDRNOTAVAIL: reason = "no such address on this machine; check --listen"
+            case EACCES: reason = "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+            default: reason = String(cString: strerror(error.errnoCode))
+            }
+            logger.critical("gsmsd cannot run: cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(reason)")
             throw ExitCode(1)
         }
     }

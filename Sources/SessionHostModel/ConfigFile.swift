@@ -14,7 +14,7 @@ public enum ConfigFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw InvalidInput(code: "ConfigUnreadable", message: "cannot read config file \(path): \(error)")
+            throw InvalidInput(code: "ConfigUnreadable", message: "cannot read config file \(path): \(FileErrorDescription.describe(error, path: path))")
         }
         do {
             return try JSONDecoder().decode(File.self, from: data)

@@ -15,9 +15,9 @@ public enum DecodingErrorDescription {
         }
         switch error {
         case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)) has the wrong type (expected \(type))"
+            return "\(path(context.codingPath)) has the wrong type (expected \(jsonKind(of: type)))"
         case .valueNotFound(let type, let context):
-            return "\(path(context.codingPath)) is null (expected \(type))"
+            return "\(path(context.codingPath)) is null (expected \(jsonKind(of: type)))"
         case .keyNotFound(let key, let context):
             return "\(path(context.codingPath + [key])) is missing"
         case .dataCorrupted(let context):
@@ -27,6 +27,21 @@ public enum DecodingErrorDescription {
             return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
+        }
+    }
+
+    /// The JSON a Swift type is read from, in the words of the API docs ("an object", "a
+    /// string"), never a Swift type name.
+    static func jsonKind(of type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Dictionary<") || name.hasPrefix("KeyedDecodingContainer") { return "a JSON object" }
+        if name.hasPrefix("Array<") || name.hasPrefix("UnkeyedDecodingContainer") { return "a JSON array" }
+        switch name {
+        case "String", "Substring": return "a string"
+        case "Bool": return "true or false"
+        case "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64": return "a whole number"
+        case "Double", "Float", "Decimal": return "a number"
+        default: return "a JSON object"
         }
     }
 }

@@ -72,9 +72,27 @@ struct UnixSocketHTTPClient: Sendable {
                     }
                 }
         } catch {
-            throw AgentClientError(
-                status: nil, code: "AgentUnreachable",
-                message: "cannot connect to the agent at \(socketPath): \(Self.describe(error)). Is sessionhostd running, and is this user in its group? Set SESSIONHOST_SOCKET or --socket to another path")
+            throw AgentClientError(status: nil, code: "AgentUnreachable", message: Self.connectFailure(error, socketPath: socketPath))
+        }
+    }
+
+    /// Why the agent's socket could not be reached, and what to do, in words (not the
+    /// system call that failed).
+    static func connectFailure(_ error: any Error, socketPath: String) -> String {
+        let errno = (error as? IOError)?.errnoCode
+        switch errno {
+        case ENOENT, ENOTDIR:
+            return "there is no agent socket at \(socketPath): is sessionhostd running? If it listens elsewhere, give --socket or set SESSIONHOST_SOCKET"
+        case EACCES, EPERM:
+            return "permission denied on \(socketPath): run as the agent's user or root, or as a member of the socket's group (sessionhost; `usermod -aG sessionhost USER`)"
+        case ECONNREFUSED:
+            return "nothing answers on \(socketPath) (a socket file left behind): is sessionhostd running? `systemctl status sessionhostd`"
+        case ENOTSOCK:
+            return "\(socketPath) is not a socket: give --socket the agent's socket (default /run/sessionhost/agent.sock)"
+        case EAGAIN:
+            return "the agent at \(socketPath) is too busy to take the connection; try again"
+        default:
+            return "cannot connect to the agent at \(socketPath): \(describe(error)). Is sessionhostd running, and is this user in its group? Give --socket or set SESSIONHOST_SOCKET for another path"
         }
     }
 
@@ -98,7 +116,8 @@ struct UnixSocketHTTPClient: Sendable {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "timed out" }
         return "\(error)"
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Hummingbird
+import SessionHostModel
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -22,7 +23,9 @@ struct FleetAuthenticator: Sendable {
     /// Loads the secret file: its bytes, one trailing newline removed.
     static func load(path: String) throws(APIError) -> FleetAuthenticator {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw APIError(.internalServerError, code: "AgentTokenUnreadable", "cannot read the agent token file \(path)")
+            throw APIError(
+                .internalServerError, code: "AgentTokenUnreadable",
+                "cannot read the agent token file \(path): \(FileErrorDescription.describe(APIError(.internalServerError, code: "", "unreadable"), path: path))")
         }
         var bytes = [UInt8](data)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }

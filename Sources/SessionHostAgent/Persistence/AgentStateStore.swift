@@ -25,7 +25,7 @@ public struct AgentStateStore: Sendable {
                 try FileManager.default.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             } catch {
-                throw .stateNotSaved("cannot create state directory \(directory): \(error)")
+                throw .stateNotSaved("cannot create state directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))")
             }
         } else if info.st_mode & S_IFMT != S_IFDIR {
             throw .stateNotSaved("state directory \(directory) is not a directory")

@@ -49,7 +49,14 @@ public struct AgentHTTPServer: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     public func run() async throws {
-        let server = try await bind()
+        let server: NIOAsyncChannel<(Connection, PeerCredentials), Never>
+        do {
+            server = try await bind()
+        } catch {
+            throw AgentError(
+                status: 500, code: "SocketBindFailed",
+                message: "cannot listen on \(describeTarget()): \(SocketErrorDescription.describe(error))")
+        }
         if case .path(let path) = target {
             chmod(path, 0o660)
         }

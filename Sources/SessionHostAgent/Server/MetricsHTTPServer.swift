@@ -28,7 +28,7 @@ struct MetricsHTTPServer: Service {
             // The game matters more than the metrics: keep the agent up without them.
             logger.error(
                 "cannot serve metrics; the agent runs without them",
-                metadata: ["address": "\(address.host):\(address.port)", "error": "\(error)"])
+                metadata: ["address": "\(address.host):\(address.port)", "error": "\(SocketErrorDescription.describe(error))"])
             try? await gracefulShutdown()
             return
         }

@@ -199,7 +199,9 @@ public enum AgentApplication {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            throw AgentError(status: 500, code: "SocketDirectory", message: "cannot create \(directory): \(error)")
+            throw AgentError(
+                status: 500, code: "SocketDirectory",
+                message: "cannot create the socket's directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))")
         }
     }
 }

@@ -210,7 +210,7 @@ struct AllocateCommand: AsyncParsableCommand {
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: cookieFile))
             } catch {
-                throw ValidationError("cannot read --cookie-file \(cookieFile): \(error)")
+                throw ValidationError("cannot read --cookie-file \(cookieFile): \(FileErrorDescription.describe(error, path: cookieFile))")
             }
             guard let text = String(validating: data, as: UTF8.self) else {
                 throw ValidationError("--cookie-file \(cookieFile) is not valid UTF-8")
