@@ -12,7 +12,8 @@ public final class StateDirectoryLock: Sendable {
     /// Takes the lock, or throws `StateDirectoryInUse` naming the agent that holds it.
     public init(directory: String) throws(AgentError) {
         path = directory + "/lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        // Held open read-only, so that the state's file system can still be remounted read-only.
+        let descriptor = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
             throw .stateNotSaved("cannot open \(path): \(String(cString: strerror(errno)))")
         }
@@ -29,9 +30,11 @@ public final class StateDirectoryLock: Sendable {
             throw .stateNotSaved("cannot lock \(path): \(String(cString: strerror(reason)))")
         }
         self.descriptor = descriptor
-        let pid = Array("\(getpid())\n".utf8)
-        if ftruncate(descriptor, 0) == 0 {
-            _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        let writer = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        if writer >= 0 {
+            let pid = Array("\(getpid())\n".utf8)
+            _ = pid.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+            close(writer)
         }
     }
 

@@ -43,14 +43,16 @@ struct GSMSConnectionTests {
 
     @Test("a held hand-off poll outlives --idle-timeout: the connection is busy, not idle")
     func heldPollIsNotIdle() async throws {
-        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "0.3"])
+        // An idle timeout long enough for a loaded machine to send the request after connecting
+        // (an idle connection is cut, rightly), and a poll held three times as long.
+        let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "1"])
         #expect(try await gsms.register(host: "h1").status == 200)
         let started = ContinuousClock.now
-        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=1.5", headers: GSMSProcess.simulatedAgentHeaders("h1"))
+        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=3", headers: GSMSProcess.simulatedAgentHeaders("h1"))
         // Answered (an empty poll) at the end of its wait, well after the idle timeout.
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json.isEmpty, "\(answer)")
-        #expect(ContinuousClock.now - started >= .seconds(1.4))
+        #expect(ContinuousClock.now - started >= .seconds(2.9))
         try await gsms.stop()
     }
 
