@@ -142,12 +142,22 @@ public struct AgentConfiguration: Sendable, Equatable {
         var gsdk: GSDKSettings?
         if let listen = options.gsdkListen ?? file.gsdkListen {
             let (host, port) = try GSDKSettings.parseListen(listen)
+            // The GSDK state (gsdk.json) and the default log folder live in the state directory,
+            // absolute: the game server resolves the folder from its own working directory.
+            var gsdkStateDirectory = options.stateDir ?? file.stateDir ?? stateDirectory
+            if !gsdkStateDirectory.hasPrefix("/") {
+                gsdkStateDirectory = FileManager.default.currentDirectoryPath + "/" + gsdkStateDirectory
+            }
+            while gsdkStateDirectory.count > 1, gsdkStateDirectory.hasSuffix("/") { gsdkStateDirectory.removeLast() }
+            let logFolder = options.gsdkLogFolder ?? file.gsdkLogFolder
             gsdk = GSDKSettings(
                 host: host, port: port,
                 configFilePath: options.gsdkConfigFile ?? file.gsdkConfigFile
                     ?? AtomicFile.parentDirectory(of: socketPath) + "/gsdkConfig.json",
-                logFolder: options.gsdkLogFolder ?? file.gsdkLogFolder ?? "",
-                sharedContentFolder: options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder ?? "")
+                logFolder: logFolder ?? gsdkStateDirectory + "/" + GSDKSettings.defaultLogFolderName,
+                createsLogFolder: logFolder == nil,
+                sharedContentFolder: options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder ?? "",
+                stateDirectory: gsdkStateDirectory)
         } else if options.gsdkConfigFile ?? file.gsdkConfigFile ?? options.gsdkLogFolder ?? file.gsdkLogFolder
             ?? options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder != nil
         {
@@ -192,7 +202,9 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw InvalidInput(code: "MissingAgentToken", message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
         }
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
-            throw InvalidInput(code: "AgentTokenUnreadable", message: "cannot read the agent token file \(tokenFile)")
+            throw InvalidInput(
+                code: "AgentTokenUnreadable",
+                message: "cannot read the agent token file \(tokenFile): \(FileErrorDescription.describe(InvalidInput(code: "", message: "unreadable"), path: tokenFile))")
         }
         var secret = String(decoding: data, as: UTF8.self)
         if secret.hasSuffix("\r\n") || secret.hasSuffix("\n") { secret.removeLast() }

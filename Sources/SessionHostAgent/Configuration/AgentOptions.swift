@@ -59,13 +59,13 @@ public struct AgentOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("allow-group"), help: ArgumentHelp("A group (name or gid) whose members may use the socket. Default: the agent's own group. Repeatable.", valueName: "GROUP"))
     public var allowGroups: [String] = []
 
-    @Option(name: .customLong("gsdk-listen"), help: ArgumentHelp("Also serve PlayFab GSDK game servers: the GSDK agent protocol on this loopback address, e.g. 127.0.0.1:56001 (port 0 picks a free one). See docs/gsdk-compatibility.md.", valueName: "HOST:PORT"))
+    @Option(name: .customLong("gsdk-listen"), help: ArgumentHelp("Also serve PlayFab GSDK game servers: the GSDK agent protocol on this loopback address, e.g. 127.0.0.1:56001 (port 0 picks a free one at the first start and keeps it in the state directory: later starts bind it again). See docs/gsdk-compatibility.md.", valueName: "HOST:PORT"))
     public var gsdkListen: String?
 
     @Option(name: .customLong("gsdk-config-file"), help: ArgumentHelp("Where the agent writes the GSDK config file the game server reads (GSDK_CONFIG_FILE). Default: gsdkConfig.json beside the socket.", valueName: "PATH"))
     public var gsdkConfigFile: String?
 
-    @Option(name: .customLong("gsdk-log-folder"), help: ArgumentHelp("logFolder in the GSDK config file: where the SDK writes its log. Default: empty (the game server's working directory).", valueName: "DIR"))
+    @Option(name: .customLong("gsdk-log-folder"), help: ArgumentHelp("logFolder in the GSDK config file: where the SDK writes its log. Default: gsdk-logs in the state directory, created by the agent and writable by its group (the game server's). An empty value leaves it to the game server's working directory.", valueName: "DIR"))
     public var gsdkLogFolder: String?
 
     @Option(name: .customLong("gsdk-shared-content-folder"), help: ArgumentHelp("sharedContentFolder in the GSDK config file. Default: empty.", valueName: "DIR"))

@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The file the GSDKs read at start-up from `GSDK_CONFIG_FILE`: where the agent listens, which
 /// session host the game server is, its ports and folders. Member names are those the SDKs
@@ -82,6 +85,37 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return Array("{}".utf8) }
         return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// The `heartbeatEndpoint` of the config file at `path`, if there is one that names it: the
+    /// endpoint a game server that read the file heartbeats.
+    static func endpoint(inFileAt path: String) -> String? {
+        struct Named: Decodable { var heartbeatEndpoint: String }
+        guard let bytes = try? AtomicFile.read(path) else { return nil }
+        return (try? JSONDecoder().decode(Named.self, from: Data(bytes)))?.heartbeatEndpoint
+    }
+
+    /// Makes `path`, the default `logFolder`, a directory the game server can write: created if
+    /// missing, with the owner's and the group's read, write and search bits (0770 unless more
+    /// were set). The game server runs in the agent's group (`SupplementaryGroups=sessionhost`);
+    /// without a folder it may write, the Go SDK opens `/GSDK_output_*.txt` and panics. No setgid
+    /// bit: the agent's unit forbids setting it (`RestrictSUIDSGID=yes`).
+    public static func prepareLogFolder(_ path: String) throws(AgentError) {
+        func failure(_ what: String) -> AgentError {
+            AgentError(status: 500, code: "GSDKLogFolder", message: "cannot prepare the GSDK log folder \(path): \(what)")
+        }
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard errno == ENOENT else { throw failure(String(cString: strerror(errno))) }
+            if mkdir(path, 0o770) != 0, errno != EEXIST { throw failure("mkdir: \(String(cString: strerror(errno)))") }
+            guard stat(path, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw failure("it exists and is not a directory") }
+        let mode = info.st_mode & 0o7777
+        let wanted = mode | 0o770
+        if mode != wanted, chmod(path, wanted) != 0 {
+            throw failure("chmod \(String(wanted, radix: 8)): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Writes the file atomically, readable by everyone (it holds no secret, and the game server

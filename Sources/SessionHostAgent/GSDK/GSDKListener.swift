@@ -5,9 +5,15 @@ import NIOPosix
 import ServiceLifecycle
 
 /// Serves `GSDKAPI` as HTTP/1.1 on a loopback TCP address, then writes the GSDK config file
-/// naming the port it bound. Keep-alive connections (the C++ SDK reuses one) are served one
-/// request after the other; `Expect: 100-continue` is answered; bodies are limited to 64 KiB.
-/// On graceful shutdown it stops accepting, lets answers in flight finish and closes.
+/// naming the port it bound. Before it binds, the front end loads what it kept in the state
+/// directory (`GSDKFrontEnd.open`); for port 0 the port the kernel picked is saved there and
+/// bound again at later starts while the config file still names it, since a running game
+/// server keeps heartbeating the port its config file named (a config file gone with the
+/// runtime directory means a reboot: no game server knows the port, and a new one is picked).
+/// Keep-alive connections (the C++ SDK reuses one)
+/// are served one request after the other; `Expect: 100-continue` is answered; bodies are
+/// limited to 64 KiB. On graceful shutdown it stops accepting, lets answers in flight finish and
+/// closes.
 public struct GSDKListener: Service {
     public let settings: GSDKSettings
     public let api: GSDKAPI
@@ -38,25 +44,58 @@ public struct GSDKListener: Service {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     public func run() async throws {
+        let store = settings.stateDirectory.map { GSDKStateStore(directory: $0) }
+        var kept: Int?
+        if let store {
+            let saved = try await api.frontEnd.open(store)
+            if settings.port == 0, saved.listenHost == settings.host, let port = saved.listenPort, (1...65535).contains(port) {
+                let endpoint = GSDKSettings.endpoint(host: settings.host, port: port)
+                if GSDKConfigFile.endpoint(inFileAt: settings.configFilePath) == endpoint {
+                    kept = port
+                } else {
+                    logger.info(
+                        "the GSDK config file no longer names the port kept from an earlier start: no game server can know it, a new one is picked",
+                        metadata: ["endpoint": "\(endpoint)", "config_file": "\(settings.configFilePath)"])
+                }
+            }
+        }
+        if settings.createsLogFolder {
+            try GSDKConfigFile.prepareLogFolder(settings.logFolder)
+        }
         let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: settings.host, port: settings.port) { channel in
+                .bind(host: settings.host, port: kept ?? settings.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
+            if let kept, let store {
+                let endpoint = GSDKSettings.endpoint(host: settings.host, port: kept)
+                throw AgentError(
+                    status: 500, code: "GSDKPortUnavailable",
+                    message: "cannot listen for GSDK game servers on \(endpoint), the port picked for --gsdk-listen "
+                        + "\(GSDKSettings.endpoint(host: settings.host, port: 0)) at an earlier start and kept in \(store.path) "
+                        + "because running game servers heartbeat the port their config file names: \(error). "
+                        + "Free the port, or give --gsdk-listen a fixed port, or delete \(store.path) to pick a new one "
+                        + "(then restart the game servers)")
+            }
             throw AgentError(
                 status: 500, code: "GSDKListenFailed",
                 message: "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(error)")
         }
-        let port = server.channel.localAddress?.port ?? settings.port
+        let port = server.channel.localAddress?.port ?? kept ?? settings.port
         let endpoint = GSDKSettings.endpoint(host: settings.host, port: port)
         do {
+            // Saved before the config file names it: no game server ever reads a port the next
+            // start would not bind again.
+            if settings.port == 0, kept != port {
+                try await api.frontEnd.keepListenPort(host: settings.host, port: port)
+            }
             try GSDKConfigFile(sessionHostId: api.frontEnd.sessionHostId, identity: identity, endpoint: endpoint, settings: settings)
                 .write(to: settings.configFilePath)
         } catch {

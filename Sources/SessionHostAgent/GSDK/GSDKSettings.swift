@@ -5,22 +5,38 @@ import SessionHostModel
 public struct GSDKSettings: Sendable, Equatable {
     /// A loopback IP address: `127.0.0.1` (any of 127.0.0.0/8) or `::1`.
     public var host: String
-    /// `0` picks a free port; the config file then names the one bound.
+    /// `0` picks a free port at the first start; the config file then names the one bound, and
+    /// later starts bind the same one again while the config file still names it (kept in
+    /// `stateDirectory`, see `GSDKListener`).
     public var port: Int
     /// Where the agent writes the GSDK config file (`GSDK_CONFIG_FILE` of the game server).
     public var configFilePath: String
     /// `logFolder` of the config file: where the SDK writes its log (empty: its working directory).
     public var logFolder: String
+    /// Whether the agent creates `logFolder` writable by its group (which the game server runs
+    /// in) before it writes the config file: the default folder, not one an operator named.
+    public var createsLogFolder: Bool
     /// `sharedContentFolder` of the config file.
     public var sharedContentFolder: String
+    /// The agent's state directory, where the front end keeps `gsdk.json` (the port picked for
+    /// port 0, the session the game server took) across restarts; `nil` keeps nothing.
+    public var stateDirectory: String?
 
-    public init(host: String, port: Int, configFilePath: String, logFolder: String = "", sharedContentFolder: String = "") {
+    public init(
+        host: String, port: Int, configFilePath: String, logFolder: String = "", createsLogFolder: Bool = false,
+        sharedContentFolder: String = "", stateDirectory: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.configFilePath = configFilePath
         self.logFolder = logFolder
+        self.createsLogFolder = createsLogFolder
         self.sharedContentFolder = sharedContentFolder
+        self.stateDirectory = stateDirectory
     }
+
+    /// The name of the default log folder in the state directory.
+    public static let defaultLogFolderName = "gsdk-logs"
 
     /// Parses `--gsdk-listen HOST:PORT` (`[::1]:PORT` for IPv6; `localhost` means 127.0.0.1) and
     /// refuses any address that is not loopback: the protocol has no authentication, so only

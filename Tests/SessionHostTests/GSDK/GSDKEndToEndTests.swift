@@ -222,6 +222,76 @@ struct GSDKEndToEndTests {
         #expect((result.stdout + result.stderr).contains("cannot listen for GSDK game servers on 127.0.0.1:\(port)"), "\(result.stderr)")
     }
 
+    @Test("without --gsdk-log-folder the config file names gsdk-logs in the state directory, created and writable by the agent's group")
+    func defaultLogFolder() async throws {
+        let directory = try TemporaryDirectory()
+        let configPath = directory.file("gsdkConfig.json")
+        let agent = try AgentProcess(directory: directory, arguments: [
+            "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
+        ])
+        try await agent.waitForReady()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        // Empty, the Go SDK would open /GSDK_output_*.txt and panic as any user but root.
+        let folder = try #require(game.config["logFolder"] as? String)
+        #expect(folder == agent.stateDirectory + "/gsdk-logs")
+        var info = stat()
+        #expect(stat(folder, &info) == 0, "the folder exists")
+        #expect(info.st_mode & S_IFMT == S_IFDIR)
+        #expect(info.st_mode & 0o070 == 0o070, "the group (the game server's) may write: \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(info.st_gid == getegid(), "the agent's group")
+        try await agent.stop()
+    }
+
+    @Test("--gsdk-listen 127.0.0.1:0 keeps its port across a SIGKILL and restart: a running game server's heartbeats still arrive")
+    func portKeptAcrossRestart() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let running = try await GSDKGameClient.reading(configPath, agent: agent)
+        #expect(try await running.cppHeartbeat("StandingBy").status == 200)
+
+        try await agent.stop(signal: SIGKILL)
+        try await agent.restart()
+        let rewritten = try await GSDKGameClient.reading(configPath, agent: agent)
+        #expect(rewritten.client.port == running.client.port, "the config file names the same port")
+        // The game server read the file once, before the restart: it heartbeats that port.
+        let answer = try await running.cppHeartbeat("StandingBy")
+        #expect(answer.status == 200, "\(answer)")
+        #expect(answer.json["operation"] as? String == "Continue")
+        #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .standingBy)
+        try await agent.stop()
+    }
+
+    @Test("a kept GSDK port that another process took meanwhile stops the agent with a clear error")
+    func keptPortTaken() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let port = try await GSDKGameClient.reading(configPath, agent: agent).client.port
+        try await agent.stop()
+        let descriptor = try LoopbackTCP.occupy(port: port)
+        defer { close(descriptor) }
+        let status = try await agent.restartExpectingExit()
+        #expect(status != 0)
+        #expect(agent.log.contains("cannot listen for GSDK game servers on 127.0.0.1:\(port), the port picked"), "\(agent.log)")
+        #expect(agent.log.contains("gsdk.json"), "names the file to delete")
+    }
+
+    @Test("a kept GSDK port is given up once the config file naming it is gone (a reboot empties /run): the agent picks a new one")
+    func keptPortForgottenWithConfigFile() async throws {
+        let (agent, configPath) = try await Self.localAgent()
+        let port = try await GSDKGameClient.reading(configPath, agent: agent).client.port
+        try await agent.stop()
+        try FileManager.default.removeItem(atPath: configPath)
+        let descriptor = try LoopbackTCP.occupy(port: port)
+        defer { close(descriptor) }
+        try await agent.restart()
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        #expect(game.client.port != port)
+        #expect(try await game.cppHeartbeat("StandingBy").status == 200)
+        try await agent.stop()
+        // The new port is the one kept from now on.
+        try await agent.restart()
+        #expect(try await GSDKGameClient.reading(configPath, agent: agent).client.port == game.client.port)
+        try await agent.stop()
+    }
+
     @Test("through gsmsd: a GSDK game server stands by, a title allocates, the game gets Active with the session, ends, and the host is released")
     func throughGSMS() async throws {
         let gsms = try await GSMSProcess()
@@ -313,6 +383,44 @@ struct GSDKEndToEndTests {
             .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404)
         #expect(agent.log.contains("stopped heartbeating"))
+        try await agent.stop()
+        try await gsms.stop()
+    }
+
+    @Test("through gsmsd: after the agent is SIGKILLed and restarted, a new game process is not handed the session its predecessor took; gsmsd releases it")
+    func newProcessAfterAgentRestart() async throws {
+        let gsms = try await GSMSProcess()
+        let configPath = gsms.directory.file("gsdkConfig-vm-4.json")
+        let agent = try await EndToEndHandoffTests.agent(
+            gsms, hostId: "vm-4", extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath])
+        let game = try await GSDKGameClient.reading(configPath, agent: agent)
+        _ = try await game.cppHeartbeat("StandingBy")
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-4", state: "StandingBy")
+        let allocation = try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2"])
+        #expect(allocation.status == 200, "\(allocation)\n\(agent.log)")
+        // The game server sees its session once gsmsd confirmed the hand-off, a moment after the 200.
+        try await Deadline.waitUntilAsync("the game server to be handed its session") {
+            try await game.cppHeartbeat("StandingBy").json["operation"] as? String == "Active"
+        }
+        #expect(try await game.cppHeartbeat("Active", players: ["p1"]).json["operation"] as? String == "Continue")
+
+        // The agent is killed; while it is down the match ends and the game server exits.
+        try await agent.stop(signal: SIGKILL)
+        try await agent.restart()
+
+        // systemd starts the next game server process: it reads the config file and starts over.
+        let next = try await GSDKGameClient.reading(configPath, agent: agent)
+        #expect(try await next.cppHeartbeat("Initializing").json["operation"] as? String == "Continue")
+        let standingBy = try await next.cppHeartbeat("StandingBy")
+        #expect(standingBy.json["operation"] as? String == "Continue", "not Active with the old session: \(standingBy)")
+        #expect(standingBy.json["sessionConfig"] == nil)
+
+        // The old session ended the agent's normal way: gsmsd was told and the host is back in the pool.
+        try await EndToEndHandoffTests.waitForHost(gsms, "vm-4", state: "StandingBy")
+        let lookUp = try await gsms.client.send(
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+        #expect(lookUp.status == 404, "\(lookUp)")
+        #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .standingBy)
         try await agent.stop()
         try await gsms.stop()
     }

@@ -159,7 +159,21 @@ struct GSDKTranslationTests {
     func configuration() throws {
         var options = try AgentOptions.parse(["--socket", "/run/x/agent.sock", "--gsdk-listen", "127.0.0.1:56001"])
         let configuration = try AgentConfiguration.resolve(options: options, file: AgentConfigFile(), environment: [:])
-        #expect(configuration.gsdk == GSDKSettings(host: "127.0.0.1", port: 56001, configFilePath: "/run/x/gsdkConfig.json"))
+        #expect(configuration.gsdk == GSDKSettings(
+            host: "127.0.0.1", port: 56001, configFilePath: "/run/x/gsdkConfig.json",
+            logFolder: "/var/lib/sessionhost/gsdk-logs", createsLogFolder: true, stateDirectory: "/var/lib/sessionhost"))
+
+        // The default log folder follows the state directory; one that is given is used as is.
+        options = try AgentOptions.parse(["--state-dir", "/srv/agent/", "--gsdk-listen", "127.0.0.1:0"])
+        let moved = try AgentConfiguration.resolve(options: options, file: AgentConfigFile(), environment: [:]).gsdk
+        #expect(moved?.logFolder == "/srv/agent/gsdk-logs")
+        #expect(moved?.stateDirectory == "/srv/agent")
+        options = try AgentOptions.parse(["--gsdk-listen", "127.0.0.1:0", "--gsdk-log-folder", "/var/log/game"])
+        let given = try AgentConfiguration.resolve(
+            options: options, file: AgentConfigFile(), environment: ["STATE_DIRECTORY": "/var/lib/other"]).gsdk
+        #expect(given?.logFolder == "/var/log/game")
+        #expect(given?.createsLogFolder == false)
+        #expect(given?.stateDirectory == "/var/lib/other")
 
         options = try AgentOptions.parse(["--gsdk-log-folder", "/var/log/game"])
         let error = #expect(throws: InvalidInput.self) {

@@ -58,6 +58,28 @@ enum LoopbackTCP {
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
+    /// A listening socket on loopback `port` (with `SO_REUSEADDR`, as a server would bind it
+    /// again), to make that port busy; close the descriptor.
+    static func occupy(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(fd, 1) == 0 }
+        }
+        guard bound else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw TestFailure("bind 127.0.0.1:\(port): \(message)")
+        }
+        return fd
+    }
+
     /// How many complete `HTTP/1.1 <status>` lines `text` holds.
     static func count(_ status: String, in text: String) -> Int {
         text.components(separatedBy: "HTTP/1.1 \(status)").count - 1
