@@ -80,13 +80,13 @@ public struct GSDKListener: Service {
                     status: 500, code: "GSDKPortUnavailable",
                     message: "cannot listen for GSDK game servers on \(endpoint), the port picked for --gsdk-listen "
                         + "\(GSDKSettings.endpoint(host: settings.host, port: 0)) at an earlier start and kept in \(store.path) "
-                        + "because running game servers heartbeat the port their config file names: \(error). "
+                        + "because running game servers heartbeat the port their config file names: \(SocketErrorDescription.describe(error)). "
                         + "Free the port, or give --gsdk-listen a fixed port, or delete \(store.path) to pick a new one "
                         + "(then restart the game servers)")
             }
             throw AgentError(
                 status: 500, code: "GSDKListenFailed",
-                message: "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(error)")
+                message: "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(SocketErrorDescription.describe(error))")
         }
         let port = server.channel.localAddress?.port ?? kept ?? settings.port
         let endpoint = GSDKSettings.endpoint(host: settings.host, port: port)

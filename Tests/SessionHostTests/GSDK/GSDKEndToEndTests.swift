@@ -219,7 +219,8 @@ struct GSDKEndToEndTests {
             ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen", "127.0.0.1:\(port)"],
             in: directory)
         #expect(result.status != 0)
-        #expect((result.stdout + result.stderr).contains("cannot listen for GSDK game servers on 127.0.0.1:\(port)"), "\(result.stderr)")
+        #expect((result.stdout + result.stderr).contains("cannot listen for GSDK game servers on 127.0.0.1:\(port): address already in use"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("bind(descriptor"), "\(result.stderr)")
     }
 
     @Test("without --gsdk-log-folder the config file names gsdk-logs in the state directory, created and writable by the agent's group")
