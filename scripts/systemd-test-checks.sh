@@ -294,7 +294,7 @@ wait_for 5 test -e $G/blocker.ready
 systemctl start $GSMS 2>/dev/null; rc=$?
 check "with port 8080 taken systemctl start $GSMS fails (rc=$rc), the unit is failed ($(prop $GSMS ActiveState))" \
   bash -c '[ "$1" != 0 ] && [ "$(systemctl show -p ActiveState --value '$GSMS')" = failed ]' _ "$rc"
-check "... and the journal says why" journal_has $GSMS "Address already in use"
+check "... and the journal says why" journal_has $GSMS "cannot listen on 0.0.0.0:8080: address already in use"
 kill $blocker; wait $blocker 2>/dev/null
 rm -f /etc/systemd/system/$GSMS.d/50-norestart.conf
 systemctl daemon-reload

@@ -16,7 +16,7 @@ struct HandoffConfirmationTests {
     }
 
     func standingBy() -> HostLifecycle {
-        HostLifecycle(record: HostRecord(sessionHostId: "h", state: .standingBy))
+        HostLifecycle(record: AgentStateRecord(sessionHostId: "h", state: .standingBy))
     }
 
     @Test("a reserved hand-off is not the host's session until it is confirmed")
@@ -61,7 +61,7 @@ struct HandoffConfirmationTests {
 
     @Test("only a StandingBy host reserves a hand-off, and not while it holds another session")
     func reserveRefused() throws {
-        var unhealthy = HostLifecycle(record: HostRecord(sessionHostId: "h", state: .unhealthy))
+        var unhealthy = HostLifecycle(record: AgentStateRecord(sessionHostId: "h", state: .unhealthy))
         #expect(throws: AgentError.self) { try unhealthy.reserve(handoff(sessionId)) }
         var busy = standingBy()
         try busy.reserve(handoff("first"))

@@ -7,7 +7,7 @@ struct HostLifecycleTests {
     let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
 
     func lifecycle(_ state: HostState = .initializing, session: SessionRecord? = nil) -> HostLifecycle {
-        HostLifecycle(record: HostRecord(sessionHostId: "h", state: state, session: session))
+        HostLifecycle(record: AgentStateRecord(sessionHostId: "h", state: state, session: session))
     }
 
     @Test("ready moves Initializing and Terminating to StandingBy and is idempotent")

@@ -14,7 +14,43 @@ import Systemd
 /// With PostgreSQL, changes are relayed between instances (`PostgresChangeRelay`) and a
 /// `PostgresChangeListener` service brings the other instances' changes in.
 public enum GSMSApplication {
+    /// gsmsd put together but not running: the HTTP application (which in-process tests drive
+    /// with HummingbirdTesting), the services that run beside it, and the store they share.
+    struct Assembly: Sendable {
+        let application: Application<RouterResponder<GSMSRequestContext>>
+        /// The PostgreSQL change listener (when shared) and the inventory sweeper.
+        let backgroundServices: [ServiceGroupConfiguration.ServiceConfiguration]
+        let store: any InventoryStore
+    }
+
+    /// Runs gsmsd until SIGTERM or SIGINT: `build`, then the application and its background
+    /// services in one `ServiceGroup`; the store is closed on the way out.
     public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
+        let systemd = SystemdNotifier()
+        let assembly = try await build(configuration: configuration, logger: logger) { address in
+            systemd.ready(status: "Listening on \(address)")
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: assembly.backgroundServices + [.init(service: assembly.application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await assembly.store.close()
+            throw error
+        }
+        systemd.stopping(status: "Stopped")
+        try await assembly.store.close()
+        logger.info("gsmsd stopped")
+    }
+
+    /// Opens the store and the secrets and wires the APIs; nothing listens yet. `onListening`
+    /// gets `HOST:PORT` once the server listens.
+    static func build(
+        configuration: ServiceConfiguration, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> Assembly {
         let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
         let fleet = try FleetAuthenticator.load(path: configuration.agentTokenFile)
         let store: any InventoryStore
@@ -54,13 +90,12 @@ public enum GSMSApplication {
             store: store, allocator: allocator, clusters: clusters, credentials: credentials,
             subscribedTitles: configuration.titles, logger: logger, metrics: metrics
         ).register(on: router)
-        AgentAPI(
+        ControlPlaneAPI(
             store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store), channels: channels,
             subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
         MetricsAPI(metrics: metrics, store: store, channels: channels, logger: logger).register(on: router)
 
-        let systemd = SystemdNotifier()
         let app = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.timeInterval * 1e9)))),
@@ -69,25 +104,14 @@ public enum GSMSApplication {
                 let port = channel.localAddress?.port ?? configuration.listenPort
                 let address = "\(configuration.listenHost):\(port)"
                 logger.info("gsmsd listening", metadata: ["address": "\(address)", "titles": "\(configuration.titles.sorted())"])
-                systemd.ready(status: "Listening on \(address)")
+                onListening(address)
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: relayServices + [
-                    .init(service: app),
-                    .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            try? await store.close()
-            throw error
-        }
-        systemd.stopping(status: "Stopped")
-        try await store.close()
-        logger.info("gsmsd stopped")
+        return Assembly(
+            application: app,
+            backgroundServices: relayServices + [
+                .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger))
+            ],
+            store: store)
     }
 }

@@ -36,34 +36,34 @@ public struct GSDKAPI: Sendable {
         case 4 where names[0] == "v1" && names[1] == "metrics" && names[3] == "gsdkinfo":
             (route, allowed, hostId) = (.gsdkInfo, "POST", segments[2])
         default:
-            return AgentAPI.error(AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
+            return GameSocketAPI.error(AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
         }
         guard method == allowed else {
-            return AgentAPI.error(
+            return GameSocketAPI.error(
                 AgentError(status: 405, code: "MethodNotAllowed", message: "\(path.prefix(200)) takes \(allowed)"),
                 headers: [("Allow", allowed)])
         }
         guard hostId == frontEnd.sessionHostId else {
-            return AgentAPI.error(AgentError(
+            return GameSocketAPI.error(AgentError(
                 status: 404, code: "UnknownSessionHost",
                 message: "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"))
         }
         do {
             return try await answer(route, body: body)
         } catch {
-            return AgentAPI.error(error)
+            return GameSocketAPI.error(error)
         }
     }
 
     private func answer(_ route: Route, body: [UInt8]) async throws(AgentError) -> AgentResponse {
         switch route {
         case .heartbeat:
-            guard let request: GSDKHeartbeatRequest = try AgentAPI.decodeBody(body) else {
+            guard let request: GSDKHeartbeatRequest = try GameSocketAPI.decodeBody(body) else {
                 throw .malformed("the heartbeat needs a JSON object with CurrentGameState")
             }
-            return AgentAPI.ok(try await frontEnd.heartbeat(request))
+            return GameSocketAPI.ok(try await frontEnd.heartbeat(request))
         case .gsdkInfo:
-            guard let info: GSDKInfoReport = try AgentAPI.decodeBody(body) else {
+            guard let info: GSDKInfoReport = try GameSocketAPI.decodeBody(body) else {
                 throw .malformed("gsdkinfo needs a JSON object with Flavor and Version")
             }
             try await frontEnd.report(info)

@@ -138,9 +138,9 @@ public struct GSDKListener: Service {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
                     guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts) else {
-                        let answer = AgentAPI.error(AgentError(
+                        let answer = GameSocketAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
-                            message: "request bodies are limited to \(AgentAPI.maximumBodyBytes) bytes"))
+                            message: "request bodies are limited to \(GameSocketAPI.maximumBodyBytes) bytes"))
                         try await Self.write(answer, for: head, keepAlive: false, to: outbound)
                         return
                     }

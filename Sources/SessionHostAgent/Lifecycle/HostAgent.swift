@@ -62,9 +62,9 @@ public actor HostAgent {
         let (saved, warning) = try store.load()
         if let warning { logger.error("\(warning)") }
         let hostId = configuredHostId ?? saved?.sessionHostId ?? derivedHostId()
-        var record = saved ?? HostRecord(sessionHostId: hostId)
+        var record = saved ?? AgentStateRecord(sessionHostId: hostId)
         record.sessionHostId = hostId
-        record.format = HostRecord.currentFormat
+        record.format = AgentStateRecord.currentFormat
         try store.save(record)
 
         self.sessionHostId = hostId

@@ -1,11 +1,11 @@
 import SessionHostModel
 
-/// The rules of the host lifecycle (SPEC §1), as pure transitions on a `HostRecord`.
+/// The rules of the host lifecycle (SPEC §1), as pure transitions on a `AgentStateRecord`.
 /// It does no I/O; `HostAgent` saves the record and tells listeners.
 public struct HostLifecycle: Sendable, Equatable {
-    public private(set) var record: HostRecord
+    public private(set) var record: AgentStateRecord
 
-    public init(record: HostRecord) {
+    public init(record: AgentStateRecord) {
         self.record = record
     }
 

@@ -26,7 +26,7 @@ public final class AgentMetrics: Sendable {
 
     /// A request on the socket was answered with `status`.
     func socketRequestAnswered(path: String, status: Int) {
-        let route = AgentAPI.routes[path] == nil ? "other" : path
+        let route = GameSocketAPI.routes[path] == nil ? "other" : path
         metrics.counter("sessionhost_agent_socket_requests_total", [("path", route), ("status", String(status))]).increment()
         guard status == 200 else { return }
         switch path {

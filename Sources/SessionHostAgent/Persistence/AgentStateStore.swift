@@ -8,7 +8,7 @@ import Glibc
 #endif
 import SessionHostModel
 
-/// Keeps the agent's `HostRecord` in `state.json` in the state directory, written atomically.
+/// Keeps the agent's `AgentStateRecord` in `state.json` in the state directory, written atomically.
 public struct AgentStateStore: Sendable {
     public let directory: String
     public var path: String { directory + "/state.json" }
@@ -37,7 +37,7 @@ public struct AgentStateStore: Sendable {
 
     /// The saved record; `nil` when there is none. A file that cannot be decoded is moved aside
     /// (`state.json.corrupt-<time>`) so that nothing is overwritten, and `nil` is returned.
-    public func load() throws(AgentError) -> (record: HostRecord?, warning: String?) {
+    public func load() throws(AgentError) -> (record: AgentStateRecord?, warning: String?) {
         let bytes: [UInt8]?
         do {
             bytes = try AtomicFile.read(path)
@@ -46,8 +46,8 @@ public struct AgentStateStore: Sendable {
         }
         guard let bytes else { return (nil, nil) }
         do {
-            let record = try JSONDecoder().decode(HostRecord.self, from: Data(bytes))
-            guard record.format <= HostRecord.currentFormat else {
+            let record = try JSONDecoder().decode(AgentStateRecord.self, from: Data(bytes))
+            guard record.format <= AgentStateRecord.currentFormat else {
                 throw AgentError.stateNotSaved(
                     "\(path) was written by a newer sessionhostd (format \(record.format)); refusing to overwrite it")
             }
@@ -62,7 +62,7 @@ public struct AgentStateStore: Sendable {
     }
 
     /// Saves the record, durably (`fsync`ed) before returning unless `durable` is false.
-    public func save(_ record: HostRecord, durable: Bool = true) throws(AgentError) {
+    public func save(_ record: AgentStateRecord, durable: Bool = true) throws(AgentError) {
         let data: Data
         do {
             let encoder = JSONEncoder()

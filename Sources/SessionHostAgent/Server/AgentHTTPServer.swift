@@ -13,7 +13,7 @@ public enum ListenTarget: Sendable, Equatable {
     case inheritedDescriptor(Int32)
 }
 
-/// Serves `AgentAPI` as HTTP/1.1 on a Unix stream socket, one task per connection. It checks
+/// Serves `GameSocketAPI` as HTTP/1.1 on a Unix stream socket, one task per connection. It checks
 /// every connection's peer credentials, limits bodies to 64 KiB, closes connections idle or
 /// sending a request for longer than `idleTimeout`, and holds long polls and event streams
 /// without threads of their own. On graceful shutdown it stops accepting and drains:
@@ -21,7 +21,7 @@ public enum ListenTarget: Sendable, Equatable {
 /// (an upgrade) cuts no request of a game server.
 public struct AgentHTTPServer: Service {
     public let target: ListenTarget
-    public let api: AgentAPI
+    public let api: GameSocketAPI
     public let eventLoopGroup: any EventLoopGroup
     public let logger: Logger
     /// Called once the socket accepts connections.
@@ -33,7 +33,7 @@ public struct AgentHTTPServer: Service {
     public let idleTimeout: Duration
 
     public init(
-        target: ListenTarget, api: AgentAPI, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        target: ListenTarget, api: GameSocketAPI, eventLoopGroup: any EventLoopGroup, logger: Logger,
         drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
@@ -150,9 +150,9 @@ public struct AgentHTTPServer: Service {
                     guard case .head(let head) = part else { continue }
                     connections.markReading(id)
                     guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts) else {
-                        let answer = AgentAPI.error(AgentError(
+                        let answer = GameSocketAPI.error(AgentError(
                             status: 413, code: "BodyTooLarge",
-                            message: "request bodies are limited to \(AgentAPI.maximumBodyBytes) bytes"))
+                            message: "request bodies are limited to \(GameSocketAPI.maximumBodyBytes) bytes"))
                         try await write(answer, for: head, keepAlive: false, to: outbound)
                         return
                     }

@@ -9,7 +9,7 @@ enum HTTPServerExchange {
 
     /// The body of the request whose `head` was just read, or `nil` when it is over `limit`
     /// (declared in `Content-Length` or as it arrives).
-    static func readBody(head: HTTPRequestHead, parts: inout Parts, limit: Int = AgentAPI.maximumBodyBytes) async throws -> [UInt8]? {
+    static func readBody(head: HTTPRequestHead, parts: inout Parts, limit: Int = GameSocketAPI.maximumBodyBytes) async throws -> [UInt8]? {
         if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
             return nil
         }

@@ -67,7 +67,7 @@ public enum AgentApplication {
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
         let server = AgentHTTPServer(
             target: target,
-            api: AgentAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
+            api: GameSocketAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             idleTimeout: configuration.idleTimeout,

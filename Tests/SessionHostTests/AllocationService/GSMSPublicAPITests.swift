@@ -8,32 +8,6 @@ import Testing
 struct GSMSPublicAPITests {
     static let guid = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
 
-    @Test("every answer carries the SPEC §2 headers and a JSON error body")
-    func standardHeaders() async throws {
-        let gsms = try await GSMSProcess()
-        let answer = try await gsms.client.send(.GET, "/nowhere", headers: [("X-XblCorrelationId", "corr-123")])
-        #expect(answer.status == 404)
-        #expect(answer.header("Content-Type") == "application/json")
-        #expect(answer.header("Content-Length") == String(answer.body.count))
-        #expect(answer.header("Cache-Control") == "no-store")
-        #expect(answer.header("X-Content-Type-Options") == "nosniff")
-        #expect(answer.header("Date") != nil)
-        #expect(answer.header("X-XblCorrelationId") == "corr-123")
-        #expect(answer.json["code"] as? String == "NotFound")
-
-        let fresh = try await gsms.allocate(["sessionId": Self.guid])
-        #expect(fresh.status == 503)
-        let correlation = try #require(fresh.header("X-XblCorrelationId"))
-        #expect(correlation.count == 36 && correlation.split(separator: "-").count == 5)
-        #expect(fresh.header("Retry-After") == "1")
-        #expect(fresh.json["code"] as? String == "NoStandingByHost")
-
-        let wrongMethod = try await gsms.client.send(.DELETE, "/titles/1234/sessionhosts", headers: [try await GSMSProcess.authorization(["1234"])])
-        #expect(wrongMethod.status == 405)
-        #expect(wrongMethod.header("Allow") == "POST")
-        try await gsms.stop()
-    }
-
     @Test("error bodies list their members alphabetically, in every gsmsd process")
     func memberOrder() async throws {
         // The order of an unsorted encoder follows the process's random hash seed, so several

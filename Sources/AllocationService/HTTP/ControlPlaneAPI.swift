@@ -24,7 +24,7 @@ import Foundation
 /// | `POST /agent/v1/hosts/{id}/ack` | the agent saved the hand-off: the session becomes Active |
 /// | `POST /agent/v1/hosts/{id}/end` | the game finished the session: the host is released |
 /// | `DELETE /agent/v1/hosts/{id}` | deregister a host without a session |
-struct AgentAPI: Sendable {
+struct ControlPlaneAPI: Sendable {
     let store: any InventoryStore
     let notifier: ChangeNotifier
     let clusters: ClusterQueue

@@ -28,7 +28,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 }
 
 /// What the agent keeps on disk: its identity, its lifecycle state and its session.
-public struct HostRecord: Codable, Sendable, Equatable {
+public struct AgentStateRecord: Codable, Sendable, Equatable {
     /// Format of the state file; bumped when it changes incompatibly.
     public static let currentFormat = 1
 

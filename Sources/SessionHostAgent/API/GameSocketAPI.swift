@@ -7,7 +7,7 @@ import SessionHostModel
 
 /// The agent socket API of SPEC §3: routes a request to the `HostAgent` and answers in JSON.
 /// A request that is refused never changes state.
-public struct AgentAPI: Sendable {
+public struct GameSocketAPI: Sendable {
     /// The longest `GET /v1/session?wait=` the agent holds, in seconds.
     public static let maximumWaitSeconds: Double = 3600
     /// The largest request body, in bytes.

@@ -5,7 +5,7 @@ import Testing
 
 /// The agent-facing API of `gsmsd` (docs/control-plane-api.md), from the service's side.
 @Suite("gsmsd agent API", .serialized)
-struct GSMSAgentAPITests {
+struct GSMSControlPlaneAPITests {
     @Test("agents must present the fleet secret")
     func fleetSecretRequired() async throws {
         let gsms = try await GSMSProcess()

@@ -4,19 +4,19 @@ import SessionHostModel
 import Testing
 
 @Suite("Agent socket API routing, without a socket")
-struct AgentAPITests {
+struct GameSocketAPITests {
     static let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
     static let game = PeerCredentials(pid: 2, uid: 5000, gid: 5000, supplementaryGroups: [4242])
     static let stranger = PeerCredentials(pid: 3, uid: 6000, gid: 6000)
 
-    func api(_ fixture: AgentFixture, localMode: Bool = true) -> AgentAPI {
-        AgentAPI(
+    func api(_ fixture: AgentFixture, localMode: Bool = true) -> GameSocketAPI {
+        GameSocketAPI(
             agent: fixture.agent,
             policy: PeerPolicy(agentUID: 999, allowedUsers: [], allowedGroups: [4242]),
             localMode: localMode)
     }
 
-    func call(_ api: AgentAPI, _ method: String, _ target: String, body: String = "", peer: PeerCredentials = root) async -> (Int, [String: Any]) {
+    func call(_ api: GameSocketAPI, _ method: String, _ target: String, body: String = "", peer: PeerCredentials = root) async -> (Int, [String: Any]) {
         let response = await api.handle(AgentRequest(method: method, target: target, body: Array(body.utf8), peer: peer))
         guard case .json(let status, let bytes, _) = response else { return (response.status, [:]) }
         let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
