@@ -63,12 +63,27 @@ let package = Package(
         ),
         // Wire models and validation shared by the agent, the SDK, the CLI and the service.
         .target(name: "SessionHostModel"),
+        // The one HTTP/1.1 layer of the agent, the SDK and the tools, on NIOHTTP1: a server (Unix
+        // socket, inherited descriptor, TCP), a client (Unix, TCP, TLS through a hook), declarative
+        // routes and the JSON error envelope.
+        .target(
+            name: "SessionHostHTTP",
+            dependencies: [
+                "SessionHostModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The session-host agent: lifecycle, durable state, Unix-socket HTTP API, services.
         .target(
             name: "SessionHostAgent",
             dependencies: [
                 "Systemd",
                 "SessionHostModel",
+                "SessionHostHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -85,6 +100,7 @@ let package = Package(
             name: "SessionHostSDK",
             dependencies: [
                 "SessionHostModel",
+                "SessionHostHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -199,6 +215,7 @@ let package = Package(
             name: "SessionHostBenchmarks",
             dependencies: [
                 "SessionHostModel",
+                "SessionHostHTTP",
                 "SessionHostSDK",
                 "TitleTokens",
                 "AllocationStorePostgres",
@@ -220,6 +237,7 @@ let package = Package(
                 "SessionHostLogging",
                 "SessionHostMetrics",
                 "SessionHostModel",
+                "SessionHostHTTP",
                 "SessionHostAgent",
                 "SessionHostSDK",
                 "SessionHostCLI",
