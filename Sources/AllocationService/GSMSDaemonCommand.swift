@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import SessionHostLogging
 import SessionHostModel
+import TitleTokens
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -56,7 +57,12 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
         logger.logLevel = configuration.logLevel
         do {
             try await GSMSApplication.run(configuration: configuration, logger: logger)
-        } catch let error as APIError {
+        } catch let error as InvalidInput {
+            // The agent token file.
+            logger.critical("gsmsd cannot run: \(error.message)")
+            throw ExitCode(1)
+        } catch let error as TitleTokenError {
+            // The title-token key file.
             logger.critical("gsmsd cannot run: \(error.message)")
             throw ExitCode(1)
         } catch let error as StoreError {
@@ -64,13 +70,7 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
             throw ExitCode(1)
         } catch let error as IOError {
             // The listening socket (the only socket gsmsd opens itself at start).
-            let reason: String
-            switch error.errnoCode {
-            case EADDRINUSE: reason = "address already in use (another gsmsd or program listens there); pick another --listen"
-            case EADDRNOTAVAIL: reason = "no such address on this machine; check --listen"
-            case EACCES: reason = "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
-            default: reason = String(cString: strerror(error.errnoCode))
-            }
+            let reason = SocketErrorDescription.words(errno: error.errnoCode, listener: "gsmsd or program", option: "--listen")
             logger.critical("gsmsd cannot run: cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(reason)")
             throw ExitCode(1)
         }

@@ -114,7 +114,7 @@ public protocol InventoryStore: Sendable {
 
 extension StoreError {
     public static func sessionMismatch(_ hostId: String, _ sessionId: String) -> StoreError {
-        StoreError(code: "SessionNotOnHost", message: "session host \(hostId) does not hold session \(sessionId)")
+        StoreError(code: .sessionNotOnHost, message: "session host \(hostId) does not hold session \(sessionId)")
     }
 }
 

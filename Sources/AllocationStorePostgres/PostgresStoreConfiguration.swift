@@ -1,6 +1,7 @@
 import FoundationEssentials
 import NIOSSL
 public import PostgresNIO
+public import SessionHostModel
 
 /// Where the shared store lives: a `postgres://` (or `postgresql://`) URL, as libpq writes it.
 ///
@@ -127,8 +128,16 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
 
 /// A `--database postgres://…` URL that cannot be used; the message says why (never the password).
 public struct PostgresURLError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let code = "InvalidDatabaseURL"
+    public let code = Code.invalidDatabaseURL
     public var message: String
+
+    /// The code of a URL that cannot be used: always ``Code/invalidDatabaseURL``.
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        public static let invalidDatabaseURL = Code(rawValue: "InvalidDatabaseURL")
+    }
 
     init(_ message: String) { self.message = message }
 

@@ -14,14 +14,14 @@ public enum ConfigFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw InvalidInput(code: "ConfigUnreadable", message: "cannot read config file \(path): \(FileErrorDescription.describe(error, path: path))")
+            throw InvalidInput(code: .configUnreadable, message: "cannot read config file \(path): \(FileErrorDescription.describe(error, path: path))")
         }
         do {
             return try JSONDecoder().decode(File.self, from: data)
         } catch let error as InvalidInput {
             throw InvalidInput(code: error.code, message: "config file \(path): \(error.message)")
         } catch {
-            throw InvalidInput(code: "ConfigInvalid", message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
+            throw InvalidInput(code: .configInvalid, message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
         }
     }
 
@@ -31,7 +31,7 @@ public enum ConfigFile {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
         if let unknown = container.allKeys.map(\.stringValue).first(where: { !names.contains($0) }) {
             throw InvalidInput(
-                code: "UnknownConfigKey",
+                code: .unknownConfigKey,
                 message: "unknown key '\(unknown)'; known keys: \(names.sorted().joined(separator: ", "))"
             )
         }

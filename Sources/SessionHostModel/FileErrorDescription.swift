@@ -6,7 +6,21 @@ import Glibc
 /// asking the system about the path again, rather than the description of a Foundation error
 /// (`CocoaError(… 260)`).
 public enum FileErrorDescription {
+    /// Why reading the file at `path` failed with `error`: the system's reason when it gives one,
+    /// else the error's own description.
     public static func describe(_ error: any Error, path: String) -> String {
+        reason(path: path) ?? "\(error)"
+    }
+
+    /// Why the file at `path` cannot be read, for reads that give no error of their own
+    /// (`FileManager.contents(atPath:)` answers nil): no such file, permission denied for this
+    /// uid, a directory…, or "unreadable" when the system names no reason.
+    public static func describe(path: String) -> String {
+        reason(path: path) ?? "unreadable"
+    }
+
+    /// What `stat` and `open` say about `path`, or nil when it can be opened for reading.
+    private static func reason(path: String) -> String? {
         var info = stat()
         if stat(path, &info) != 0 {
             return words(errno: errno, path: path)
@@ -19,7 +33,7 @@ public enum FileErrorDescription {
             return words(errno: errno, path: path)
         }
         close(descriptor)
-        return "\(error)"
+        return nil
     }
 
     /// Why the directory at `path` could not be created (with its parents), in words.

@@ -49,7 +49,7 @@ public struct PortSpecification: Sendable, Equatable, CustomStringConvertible {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4 else {
             throw InvalidInput(
-                code: "InvalidPort",
+                code: .invalidPort,
                 message: "port '\(text)' must be NAME:PROTOCOL:INTERNAL:EXTERNAL, e.g. game:udp:7777:30000"
             )
         }
@@ -57,15 +57,15 @@ public struct PortSpecification: Sendable, Equatable, CustomStringConvertible {
         guard !name.isEmpty, name.count <= 64,
             name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
         else {
-            throw InvalidInput(code: "InvalidPort", message: "port name '\(name)' must be 1 to 64 letters, digits, '-', '_' or '.'")
+            throw InvalidInput(code: .invalidPort, message: "port name '\(name)' must be 1 to 64 letters, digits, '-', '_' or '.'")
         }
         guard let transport = TransportProtocol(rawValue: parts[1].lowercased()) else {
-            throw InvalidInput(code: "InvalidPort", message: "port protocol '\(parts[1])' must be udp or tcp")
+            throw InvalidInput(code: .invalidPort, message: "port protocol '\(parts[1])' must be udp or tcp")
         }
         guard let internalPort = Int(parts[2]), (1...65535).contains(internalPort),
             let externalPort = Int(parts[3]), (1...65535).contains(externalPort)
         else {
-            throw InvalidInput(code: "InvalidPort", message: "port numbers in '\(text)' must be 1 to 65535")
+            throw InvalidInput(code: .invalidPort, message: "port numbers in '\(text)' must be 1 to 65535")
         }
         self.init(name: name, transport: transport, internalPort: internalPort, externalPort: externalPort)
     }

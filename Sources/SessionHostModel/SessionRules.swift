@@ -9,7 +9,7 @@ public enum SessionRules {
     public static func validatedSessionID(_ sessionId: String) throws(InvalidInput) -> String {
         guard isGUID(sessionId) else {
             throw InvalidInput(
-                code: "InvalidSessionId",
+                code: .invalidSessionId,
                 message: "sessionId must be a GUID such as 3536d3e6-e85d-4f47-b898-9617d19dabcd, got '\(sessionId.prefix(80))'"
             )
         }
@@ -22,7 +22,7 @@ public enum SessionRules {
         let size = cookie.utf8.count
         if size > maximumCookieBytes {
             throw InvalidInput(
-                code: "SessionCookieTooLarge",
+                code: .sessionCookieTooLarge,
                 message: "sessionCookie is \(size) bytes of UTF-8; the limit is \(maximumCookieBytes)"
             )
         }

@@ -27,14 +27,22 @@ public struct AgentClient: Sendable {
     /// The socket used when neither an argument nor `SESSIONHOST_SOCKET` names one.
     public static let defaultSocketPath = "/run/sessionhost/agent.sock"
 
-    public let socketPath: String
-    private let http: UnixSocketHTTPClient
+    /// The largest answer read by default (the agent's answers are a few KiB; a larger one fails
+    /// with `InvalidAnswer`). For an event stream: the longest event.
+    public static let maximumAnswerBytes = 1 << 20
 
-    /// - Parameter socketPath: the agent socket; `nil` reads `SESSIONHOST_SOCKET`, else the default.
-    public init(socketPath: String? = nil) {
-        let path = socketPath ?? ProcessInfo.processInfo.environment["SESSIONHOST_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultSocketPath
+    public let socketPath: String
+    private let http: AgentConnection
+
+    /// - Parameters:
+    ///   - socketPath: the agent socket; `nil` reads `SESSIONHOST_SOCKET`, else the default.
+    ///   - maximumAnswerBytes: the largest answer read.
+    public init(socketPath: String? = nil, maximumAnswerBytes: Int = AgentClient.maximumAnswerBytes) {
+        let path =
+            socketPath ?? ProcessInfo.processInfo.environment["SESSIONHOST_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.defaultSocketPath
         self.socketPath = path
-        self.http = UnixSocketHTTPClient(socketPath: path)
+        self.http = AgentConnection(socketPath: path, maximumAnswerBytes: maximumAnswerBytes)
     }
 
     /// `GET /v1/host`: who this host is.
@@ -70,7 +78,8 @@ public struct AgentClient: Sendable {
     /// Local mode only, and only for root or the agent's user: hands the host a session.
     @discardableResult
     public func allocateLocally(sessionId: String, sessionCookie: String?) async throws -> SessionInfo {
-        try await call(.POST, "/v1/local/allocate", body: AllocationRequest(sessionId: sessionId, sessionCookie: sessionCookie))
+        try await call(
+            .POST, "/v1/local/allocate", body: AllocationRequest(sessionId: sessionId, sessionCookie: sessionCookie))
     }
 
     /// `GET /v1/events`: the host's state changes, starting with the current state.
@@ -83,7 +92,9 @@ public struct AgentClient: Sendable {
                         do {
                             continuation.yield(try JSONDecoder().decode(HostEvent.self, from: Data(line)))
                         } catch {
-                            throw AgentClientError(status: 200, code: "InvalidAnswer", message: "the agent sent an event that is not valid JSON")
+                            throw AgentClientError(
+                                status: 200, code: "InvalidAnswer",
+                                message: "the agent sent an event that is not valid JSON")
                         }
                     }
                     if response.status != 200 { throw Self.error(from: response) }
@@ -108,24 +119,30 @@ public struct AgentClient: Sendable {
         try await decode(http.send(method: method, path: path))
     }
 
-    private func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: some Encodable) async throws -> Answer {
+    private func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: some Encodable) async throws
+        -> Answer
+    {
         let bytes = Array(try JSONEncoder().encode(body))
         return try await decode(http.send(method: method, path: path, body: bytes))
     }
 
-    private func decode<Answer: Decodable>(_ response: UnixSocketHTTPClient.Response) throws -> Answer {
+    private func decode<Answer: Decodable>(_ response: AgentConnection.Response) throws -> Answer {
         guard response.status == 200 else { throw Self.error(from: response) }
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(response.body))
         } catch {
-            throw AgentClientError(status: response.status, code: "InvalidAnswer", message: "the agent's answer is not what this client expects")
+            throw AgentClientError(
+                status: response.status, code: "InvalidAnswer",
+                message: "the agent's answer is not what this client expects")
         }
     }
 
-    static func error(from response: UnixSocketHTTPClient.Response) -> AgentClientError {
+    static func error(from response: AgentConnection.Response) -> AgentClientError {
         if let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body)) {
             return AgentClientError(status: response.status, code: body.code, message: body.message)
         }
-        return AgentClientError(status: response.status, code: "HTTP\(response.status)", message: "the agent answered HTTP \(response.status)")
+        return AgentClientError(
+            status: response.status, code: "HTTP\(response.status)",
+            message: "the agent answered HTTP \(response.status)")
     }
 }

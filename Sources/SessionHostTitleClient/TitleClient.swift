@@ -142,7 +142,7 @@ public struct TitleClient: Sendable {
 
     package func sessionHostAnswer(sessionId: String) async throws(TitleClientError) -> Answer<SessionHostAllocation>? {
         let raw = try await send(.GET, titlePath + "/sessionhosts/" + Self.percentEncoded(sessionId), body: nil, contractVersion: false)
-        if raw.status == 404, let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(raw.body)), error.code == "SessionNotFound" {
+        if raw.status == 404, let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(raw.body)), TitleClientError.Code(rawValue: error.code) == .sessionNotFound {
             return nil
         }
         return try decode(raw, as: SessionHostAllocation.self)
@@ -184,7 +184,7 @@ public struct TitleClient: Sendable {
         let correlationId = UUID().uuidString.lowercased()
         guard baseURL.lowercased().hasPrefix("http://") || baseURL.lowercased().hasPrefix("https://") else {
             throw TitleClientError(
-                status: nil, code: TitleClientError.Code.invalidRequest,
+                status: nil, code: .invalidRequest,
                 message: "the service URL must start with http:// or https://, got '\(baseURL.prefix(200))'", correlationId: correlationId)
         }
         let timeout = TimeAmount.nanoseconds(Int64(min(requestTimeout.seconds, 86_400) * 1e9))
@@ -198,7 +198,7 @@ public struct TitleClient: Sendable {
                 throw Self.cancelled(correlationId)
             } catch {
                 throw TitleClientError(
-                    status: nil, code: TitleClientError.Code.tokenUnavailable,
+                    status: nil, code: .tokenUnavailable,
                     message: "the token provider failed: \(error)", correlationId: correlationId)
             }
             var request = HTTPClientRequest(url: baseURL + path)
@@ -227,7 +227,7 @@ public struct TitleClient: Sendable {
                 throw error
             } catch is NIOTooManyBytesError {
                 throw TitleClientError(
-                    status: nil, code: TitleClientError.Code.invalidAnswer,
+                    status: nil, code: .invalidAnswer,
                     message: "the answer of \(baseURL) to \(method) \(path) is larger than \(Self.maximumAnswerSize) bytes",
                     correlationId: correlationId)
             } catch {
@@ -236,7 +236,7 @@ public struct TitleClient: Sendable {
             if Task.isCancelled { throw Self.cancelled(correlationId) }
             guard attempt < retry.maximumAttempts else {
                 throw TitleClientError(
-                    status: nil, code: TitleClientError.Code.unreachable,
+                    status: nil, code: .unreachable,
                     message: "cannot reach gsmsd at \(baseURL) (\(attempt) attempt\(attempt == 1 ? "" : "s")): \(failure)",
                     correlationId: correlationId)
             }
@@ -254,7 +254,7 @@ public struct TitleClient: Sendable {
     }
 
     private static func cancelled(_ correlationId: String) -> TitleClientError {
-        TitleClientError(status: nil, code: TitleClientError.Code.cancelled, message: "the call was cancelled", correlationId: correlationId)
+        TitleClientError(status: nil, code: .cancelled, message: "the call was cancelled", correlationId: correlationId)
     }
 
     private func encode<Body: Encodable>(_ body: Body) throws(TitleClientError) -> [UInt8] {
@@ -262,7 +262,7 @@ public struct TitleClient: Sendable {
             return Array(try JSONEncoder().encode(body))
         } catch {
             throw TitleClientError(
-                status: nil, code: TitleClientError.Code.invalidRequest, message: "cannot encode the request: \(error)", correlationId: nil)
+                status: nil, code: .invalidRequest, message: "cannot encode the request: \(error)", correlationId: nil)
         }
     }
 
@@ -271,10 +271,10 @@ public struct TitleClient: Sendable {
         let data = Data(raw.body)
         guard raw.status == 200 else {
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw TitleClientError(status: raw.status, code: error.code, message: error.message, correlationId: raw.correlationId)
+                throw TitleClientError(status: raw.status, code: TitleClientError.Code(rawValue: error.code), message: error.message, correlationId: raw.correlationId)
             }
             throw TitleClientError(
-                status: raw.status, code: TitleClientError.Code.invalidAnswer,
+                status: raw.status, code: .invalidAnswer,
                 message: "\(baseURL) answered HTTP \(raw.status) without a gsmsd error body: \(String(decoding: raw.body.prefix(200), as: UTF8.self))",
                 correlationId: raw.correlationId)
         }
@@ -282,7 +282,7 @@ public struct TitleClient: Sendable {
             return Answer(value: try JSONDecoder().decode(Value.self, from: data), body: raw.body, correlationId: raw.correlationId)
         } catch {
             throw TitleClientError(
-                status: raw.status, code: TitleClientError.Code.invalidAnswer,
+                status: raw.status, code: .invalidAnswer,
                 message: "the answer of \(baseURL) is not understood: \(DecodingErrorDescription.describe(error))",
                 correlationId: raw.correlationId)
         }

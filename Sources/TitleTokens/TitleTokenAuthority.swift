@@ -42,21 +42,21 @@ public struct TitleTokenAuthority: Sendable {
                 let valid = try TitleRules.validatedTitleID(title)
                 if !unique.contains(valid) { unique.append(valid) }
             } catch {
-                throw TitleTokenError(code: TitleTokenError.Code.invalidTitleId, message: error.message)
+                throw TitleTokenError(code: .invalidTitleId, message: error.message)
             }
         }
         guard !unique.isEmpty else {
-            throw TitleTokenError(code: TitleTokenError.Code.noTitles, message: "a title token needs at least one title id")
+            throw TitleTokenError(code: .noTitles, message: "a title token needs at least one title id")
         }
         if let subject, subject.isEmpty || subject.utf8.count > Self.maximumSubjectLength {
             throw TitleTokenError(
-                code: TitleTokenError.Code.invalidSubject,
+                code: .invalidSubject,
                 message: "the subject must be 1 to \(Self.maximumSubjectLength) bytes")
         }
         let (seconds, fraction) = ttl.components
         guard fraction == 0, Self.ttlRange.contains(seconds) else {
             throw TitleTokenError(
-                code: TitleTokenError.Code.invalidTTL,
+                code: .invalidTTL,
                 message: "the token lifetime must be a whole number of seconds from \(Self.ttlRange.lowerBound) to \(Self.ttlRange.upperBound) (365 days)")
         }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
@@ -66,11 +66,11 @@ public struct TitleTokenAuthority: Sendable {
         do {
             token = try await keys.sign(claims)
         } catch {
-            throw TitleTokenError(code: TitleTokenError.Code.signingFailed, message: "could not sign the title token: \(error)")
+            throw TitleTokenError(code: .signingFailed, message: "could not sign the title token: \(error)")
         }
         guard token.utf8.count <= Self.maximumTokenLength else {
             throw TitleTokenError(
-                code: TitleTokenError.Code.tokenTooLarge,
+                code: .tokenTooLarge,
                 message: "a token for \(unique.count) titles would be \(token.utf8.count) bytes; at most \(Self.maximumTokenLength) are accepted")
         }
         return token
@@ -103,7 +103,7 @@ public struct TitleTokenAuthority: Sendable {
         } catch let error as JWTError {
             switch error.errorType {
             case .claimVerificationFailure where error.failedClaim is ExpirationClaim:
-                throw TitleTokenError(code: TitleTokenError.Code.tokenExpired, message: "the title token has expired; mint a new one")
+                throw TitleTokenError(code: .tokenExpired, message: "the title token has expired; mint a new one")
             case .claimVerificationFailure:
                 throw Self.invalid(error.reason ?? "the token's claims are not valid")
             case .signatureVerificationFailed:
@@ -119,6 +119,6 @@ public struct TitleTokenAuthority: Sendable {
     }
 
     private static func invalid(_ message: String) -> TitleTokenError {
-        TitleTokenError(code: TitleTokenError.Code.invalidToken, message: message)
+        TitleTokenError(code: .invalidToken, message: message)
     }
 }

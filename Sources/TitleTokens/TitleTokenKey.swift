@@ -16,7 +16,7 @@ public struct TitleTokenKey: Sendable, CustomStringConvertible {
         let bytes = Array(bytes)
         guard bytes.count >= Self.minimumLength else {
             throw TitleTokenError(
-                code: TitleTokenError.Code.keyTooShort,
+                code: .keyTooShort,
                 message: "the token key has \(bytes.count) bytes; at least \(Self.minimumLength) are needed")
         }
         self.bytes = bytes
@@ -30,7 +30,7 @@ public struct TitleTokenKey: Sendable, CustomStringConvertible {
         } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "it exists but cannot be read (is it a directory, or not readable by this user?)" : "no such file"
             throw TitleTokenError(
-                code: TitleTokenError.Code.keyUnreadable,
+                code: .keyUnreadable,
                 message: "cannot read the token key file \(path): \(reason)")
         }
         if bytes.last == UInt8(ascii: "\n") {
@@ -39,7 +39,7 @@ public struct TitleTokenKey: Sendable, CustomStringConvertible {
         }
         guard bytes.count >= Self.minimumLength else {
             throw TitleTokenError(
-                code: TitleTokenError.Code.keyTooShort,
+                code: .keyTooShort,
                 message: """
                     the token key file \(path) holds \(bytes.count) bytes (not counting one trailing newline); \
                     at least \(Self.minimumLength) are needed. Make one with: head -c 48 /dev/urandom | base64 > \(path)

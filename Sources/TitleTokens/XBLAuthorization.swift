@@ -14,7 +14,7 @@ public enum XBLAuthorization {
         let value = trimmed(Substring(header ?? ""))
         guard !value.isEmpty else {
             throw TitleTokenError(
-                code: TitleTokenError.Code.missingAuthorization,
+                code: .missingAuthorization,
                 message: "the request has no Authorization header; send 'Authorization: XBL3.0 x=<userhash>;<token>'")
         }
         guard let space = value.firstIndex(where: isWhitespace),
@@ -41,7 +41,7 @@ public enum XBLAuthorization {
 
     private static func malformed(_ reason: String) -> TitleTokenError {
         TitleTokenError(
-            code: TitleTokenError.Code.malformedAuthorization,
+            code: .malformedAuthorization,
             message: "\(reason); expected 'Authorization: XBL3.0 x=<userhash>;<token>'")
     }
 

@@ -46,17 +46,17 @@ struct AgentConfigurationTests {
 
     @Test("bad values are refused with a message that names them")
     func invalidValues() throws {
-        let cases: [([String], String)] = [
-            (["--port", "game:udp:7777"], "InvalidPort"),
-            (["--port", "a:udp:1:2", "--port", "a:tcp:3:4"], "InvalidPort"),
-            (["--secure-context", "not base64!"], "InvalidSecureContext"),
-            (["--health-timeout=-1"], "InvalidHealthTimeout"),
-            (["--idle-timeout", "0"], "InvalidIdleTimeout"),
-            (["--idle-timeout", "nan"], "InvalidIdleTimeout"),
-            (["--log-level", "loud"], "InvalidLogLevel"),
-            (["--allow-user", "no-such-user-here"], "UnknownUser"),
-            (["--allow-group", "no-such-group-here"], "UnknownGroup"),
-            (["--host-id", "has space"], "InvalidHostId"),
+        let cases: [([String], InvalidInput.Code)] = [
+            (["--port", "game:udp:7777"], .invalidPort),
+            (["--port", "a:udp:1:2", "--port", "a:tcp:3:4"], .invalidPort),
+            (["--secure-context", "not base64!"], .invalidSecureContext),
+            (["--health-timeout=-1"], .invalidHealthTimeout),
+            (["--idle-timeout", "0"], .invalidIdleTimeout),
+            (["--idle-timeout", "nan"], .invalidIdleTimeout),
+            (["--log-level", "loud"], .invalidLogLevel),
+            (["--allow-user", "no-such-user-here"], .unknownUser),
+            (["--allow-group", "no-such-group-here"], .unknownGroup),
+            (["--host-id", "has space"], .invalidHostId),
         ]
         for (arguments, code) in cases {
             let options = try AgentOptions.parse(arguments)

@@ -1,5 +1,6 @@
 import Foundation
 import SessionHostAgent
+import SessionHostHTTP
 import SessionHostModel
 import Testing
 

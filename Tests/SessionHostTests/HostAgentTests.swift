@@ -99,18 +99,51 @@ struct HostAgentTests {
         #expect((standing?.sequence ?? 0) < (active?.sequence ?? 0))
     }
 
-    @Test("a game that stops heartbeating makes the host Unhealthy; a heartbeat brings it back")
+    @Test("a game that stops heartbeating makes the host Unhealthy at the health timeout, not before; a heartbeat brings it back")
     func healthTimeout() async throws {
-        let fixture = try AgentFixture(healthTimeout: .milliseconds(100))
+        let clock = ManualClock()
+        let fixture = try AgentFixture(healthTimeout: .seconds(10), clock: clock)
         let monitor = Task { try await HealthMonitor(agent: fixture.agent).run() }
         defer { monitor.cancel() }
         let events = await fixture.agent.events()
         _ = try await fixture.agent.ready()
+        // The monitor sleeps until the deadline, 10 s after ready.
+        try await clock.advance(by: .seconds(9), afterSleepers: 1)
+        #expect(await fixture.agent.state == .standingBy, "9 s of silence is within the timeout")
+        // A heartbeat at 9 s moves the deadline to 19 s: the monitor wakes at 10 s and sleeps again.
+        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy))
+        try await clock.advance(by: .seconds(1), afterSleepers: 1)
+        try await clock.advance(by: .seconds(8), afterSleepers: 1)
+        #expect(await fixture.agent.state == .standingBy, "18 s, 9 s after the heartbeat")
+        try await clock.advance(by: .seconds(1), afterSleepers: 1)
         let unhealthy = try await first(events) { $0.state == .unhealthy }
-        #expect(unhealthy.reason?.contains("no heartbeat") == true)
+        #expect(unhealthy.reason == "no heartbeat from the game server for 10s")
         #expect(await fixture.agent.statusText().hasPrefix("Unhealthy"))
         // The heartbeat's answer shows the recovery; a later read could race the monitor's next timeout.
         #expect(try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy)).state == .standingBy)
+    }
+
+    @Test("events are dated by the agent's wall clock")
+    func eventsDatedByWallClock() async throws {
+        let clock = ManualClock(startDate: Date(timeIntervalSince1970: 1_800_000_000))
+        let fixture = try AgentFixture(clock: clock)
+        let events = await fixture.agent.events()
+        clock.advance(by: .seconds(90))
+        _ = try await fixture.agent.ready()
+        let standing = try await first(events) { $0.state == .standingBy }
+        #expect(standing.at.hasPrefix("2027-01-15T08:01:30"), "\(standing.at)")
+    }
+
+    @Test("a long poll for a session answers with the current state when its wait passes on the agent's clock")
+    func longPollTimesOutOnClock() async throws {
+        let clock = ManualClock()
+        let fixture = try AgentFixture(clock: clock)
+        _ = try await fixture.agent.ready()
+        let waiter = Task { await fixture.agent.waitForSession(timeout: .seconds(600)) }
+        try await clock.advance(by: .seconds(600), afterSleepers: 1)
+        let session = try await Deadline.within(.seconds(30), "the long poll") { await waiter.value }
+        #expect(session.state == .standingBy)
+        #expect(session.sessionId == nil)
     }
 
     @Test("players belong to one session: none reported before it, none carried into the next")

@@ -18,9 +18,41 @@ struct ModelTests {
         try SessionRules.validateCookie(String(repeating: "a", count: 4096))
         try SessionRules.validateCookie(nil)
         let error = #expect(throws: InvalidInput.self) { try SessionRules.validateCookie(String(repeating: "a", count: 4097)) }
-        #expect(error?.code == "SessionCookieTooLarge")
+        #expect(error?.code == .sessionCookieTooLarge)
         // 2,049 two-byte characters are 4,098 bytes.
         #expect(throws: InvalidInput.self) { try SessionRules.validateCookie(String(repeating: "é", count: 2049)) }
+    }
+
+    @Test("Error codes are values in code and the same plain strings on the wire")
+    func errorCodes() throws {
+        let code = InvalidInput.Code.invalidSessionId
+        #expect(code.rawValue == "InvalidSessionId")
+        #expect("\(code)" == "InvalidSessionId")
+        #expect(String(decoding: try JSONEncoder().encode([code]), as: UTF8.self) == #"["InvalidSessionId"]"#)
+        #expect(try JSONDecoder().decode([InvalidInput.Code].self, from: Data(#"["InvalidSessionId"]"#.utf8)) == [.invalidSessionId])
+        // A code this build has no member for is still a code.
+        #expect(try JSONDecoder().decode([InvalidInput.Code].self, from: Data(#"["SomethingNew"]"#.utf8)).first?.rawValue == "SomethingNew")
+        #expect(InvalidInput.Code(rawValue: "InvalidSessionId") == .invalidSessionId)
+        #expect(InvalidInput.Code.invalidSessionId != .invalidTitleId)
+    }
+
+    @Test("describe(path:) says why a file cannot be read, asking the system about the path")
+    func fileErrorDescription() throws {
+        let directory = try TemporaryDirectory()
+        #expect(FileErrorDescription.describe(path: directory.file("missing")) == "no such file")
+        #expect(FileErrorDescription.describe(path: directory.file("missing/below")) == "no such file")
+        #expect(FileErrorDescription.describe(path: directory.path) == "it is a directory, not a file")
+        let file = directory.file("plain")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(FileErrorDescription.describe(path: file + "/below") == "a part of the path is not a directory")
+        if getuid() != 0 {
+            try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: file)
+            #expect(FileErrorDescription.describe(path: file) == "permission denied: this user (uid \(getuid())) may not read it")
+        }
+        // A readable file gives the system no reason; the error given, or "unreadable", is said.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        #expect(FileErrorDescription.describe(path: file) == "unreadable")
+        #expect(FileErrorDescription.describe(InvalidInput(code: .configUnreadable, message: "odd"), path: file) == "odd")
     }
 
     @Test("Ports parse from NAME:PROTOCOL:INTERNAL:EXTERNAL and encode in the reference shape")

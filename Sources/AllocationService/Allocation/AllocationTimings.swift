@@ -1,14 +1,22 @@
+import SessionHostModel
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
 
-/// The timeouts that govern allocations, and the clock they are read against.
+/// The timeouts that govern allocations, and the clocks they are read against: `clock` times
+/// waits and intervals, `wallClock` dates what is stored (a test passes one manual clock for both).
 struct AllocationTimings: Sendable {
     var handoffTimeout: Duration
     var hostTimeout: Duration
     var queueTimeout: Duration
+    var clock: any Clock<Duration> = ContinuousClock()
+    var wallClock: WallClock = .system
+
+    /// Now on the wall clock: the time of what is stored.
+    var now: Date { wallClock.now }
 
     /// How often agents are asked to heartbeat: three per host timeout.
     var heartbeatInterval: Duration { hostTimeout / 3 }

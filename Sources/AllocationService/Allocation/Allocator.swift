@@ -1,5 +1,6 @@
 import AllocationStore
 import Logging
+import SessionHostModel
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -34,7 +35,7 @@ struct Allocator: Sendable {
         titleId: String, sessionId: String, kind: AllocationKind, criteria: HostCriteria, sessionCookie: String?
     ) async throws -> AllocationResult {
         func claim() -> AllocationClaim {
-            let now = Date()
+            let now = timings.now
             return AllocationClaim(
                 titleId: titleId, sessionId: sessionId, kind: kind, criteria: criteria, sessionCookie: sessionCookie,
                 now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now),
@@ -64,9 +65,10 @@ struct Allocator: Sendable {
     /// Wakes the claimed host's agent and waits until it acknowledges (the Active allocation) or
     /// the deadline passes, or the session leaves the host (`nil`).
     func completeHandoff(_ allocation: Allocation) async throws -> Allocation? {
-        let started = ContinuousClock.now
+        let started = timings.clock.instant()
         await notifier.notify(.host(allocation.sessionHostId))
-        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, allocation.acknowledgeBy.timeIntervalSinceNow) * 1000))
+        let timeLeft = max(0, allocation.acknowledgeBy.timeIntervalSince(timings.now))
+        let deadline = timings.clock.instant(in: .milliseconds(Int64(timeLeft * 1000)))
         let store = self.store
         let settled = try await notifier.waitForValue(
             of: .session(titleId: allocation.titleId, sessionId: allocation.sessionId), until: deadline
@@ -82,7 +84,7 @@ struct Allocator: Sendable {
             case .some(.none): .withdrawn
             case .none: .timedOut
             }
-        metrics.handoffFinished(titleId: allocation.titleId, result: result, duration: ContinuousClock.now - started)
+        metrics.handoffFinished(titleId: allocation.titleId, result: result, duration: started.elapsed)
         return settled ?? nil
     }
 }

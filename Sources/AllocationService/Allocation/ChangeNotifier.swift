@@ -1,3 +1,5 @@
+import SessionHostModel
+
 /// What a waiter waits for: a hand-off for a host, or an acknowledgement of a session.
 enum ChangeTopic: Hashable, Sendable {
     /// Something was allocated to this host (its agent's held request wakes).
@@ -60,10 +62,10 @@ actor ChangeNotifier {
         waiters[topic] = entries
     }
 
-    /// Re-checks `read` each time `topic` changes, until it returns a value or `deadline` passes.
-    /// Returns `nil` at the deadline or when the task is cancelled.
+    /// Re-checks `read` each time `topic` changes, until it returns a value or `deadline` passes
+    /// on its clock. Returns `nil` at the deadline or when the task is cancelled.
     nonisolated func waitForValue<Value: Sendable>(
-        of topic: ChangeTopic, until deadline: ContinuousClock.Instant,
+        of topic: ChangeTopic, until deadline: ClockInstant,
         read: @Sendable () async throws -> Value?
     ) async throws -> Value? {
         while true {
@@ -77,7 +79,7 @@ actor ChangeNotifier {
                 await unsubscribe(topic, id)
                 throw error
             }
-            if ContinuousClock.now >= deadline || Task.isCancelled {
+            if deadline.hasPassed || Task.isCancelled {
                 await unsubscribe(topic, id)
                 return nil
             }
@@ -99,23 +101,29 @@ actor ChangeNotifier {
         waiters[topic] = entries.isEmpty ? nil : entries
     }
 
-    /// Suspends until notified, the deadline, or cancellation; always unsubscribes.
-    private func wait(_ topic: ChangeTopic, _ id: UInt64, until deadline: ContinuousClock.Instant) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            await self?.unsubscribe(topic, id)
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                switch waiters[topic]?[id] {
-                case .idle?: waiters[topic]?[id] = .waiting(continuation)
-                default: continuation.resume()  // already notified, timed out or cancelled
-                }
+    /// Suspends until notified, the deadline, or cancellation; always unsubscribes. The timer is
+    /// a child task of the waiter: cancelling the waiter ends its sleep at once, which wakes the
+    /// waiter (unsubscribing resumes it).
+    private func wait(_ topic: ChangeTopic, _ id: UInt64, until deadline: ClockInstant) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await deadline.sleep()
+                await self.unsubscribe(topic, id)
             }
-        } onCancel: {
-            Task { await self.unsubscribe(topic, id) }
+            group.addTask { await self.suspend(topic, id) }
+            await group.next()
+            group.cancelAll()
         }
-        timer.cancel()
         unsubscribe(topic, id)
+    }
+
+    /// Suspends until `id` is notified or unsubscribed (at once if it was already).
+    private func suspend(_ topic: ChangeTopic, _ id: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            switch waiters[topic]?[id] {
+            case .idle?: waiters[topic]?[id] = .waiting(continuation)
+            default: continuation.resume()  // already notified, timed out or cancelled
+            }
+        }
     }
 }

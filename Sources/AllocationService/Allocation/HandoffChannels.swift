@@ -1,3 +1,4 @@
+import SessionHostModel
 import Synchronization
 
 /// Which hosts' hand-off channels this gsmsd instance knows to be down, so that allocations pass
@@ -15,16 +16,19 @@ import Synchronization
 final class HandoffChannels: Sendable {
     /// How long after an empty answer the agent's next poll must arrive.
     let repollGrace: Duration
+    /// Times the grace.
+    private let clock: any Clock<Duration>
     private let state = Mutex(State())
 
     private struct State {
         var held: [String: Int] = [:]
-        var answeredEmptyAt: [String: ContinuousClock.Instant] = [:]
+        var answeredEmptyAt: [String: ClockInstant] = [:]
         var down: Set<String> = []
     }
 
-    init(repollGrace: Duration = .seconds(2)) {
+    init(repollGrace: Duration = .seconds(2), clock: any Clock<Duration> = ContinuousClock()) {
         self.repollGrace = repollGrace
+        self.clock = clock
     }
 
     /// A poll of `hostId` arrived: its channel is up.
@@ -39,7 +43,7 @@ final class HandoffChannels: Sendable {
     /// A poll of `hostId` ended: answered with a hand-off, answered empty, or its connection
     /// closed first.
     func pollEnded(hostId: String, outcome: PollOutcome) {
-        let now = ContinuousClock.now
+        let now = clock.instant()
         state.withLock { state in
             let remaining = (state.held[hostId] ?? 1) - 1
             state.held[hostId] = remaining > 0 ? remaining : nil
@@ -63,10 +67,9 @@ final class HandoffChannels: Sendable {
 
     /// The hosts whose channel is down now; allocations pass them over.
     func unreachableHosts() -> [String] {
-        let now = ContinuousClock.now
         return state.withLock { state in
             if !state.answeredEmptyAt.isEmpty {
-                for (hostId, answeredAt) in state.answeredEmptyAt where now - answeredAt >= repollGrace {
+                for (hostId, answeredAt) in state.answeredEmptyAt where answeredAt.elapsed >= repollGrace {
                     state.answeredEmptyAt[hostId] = nil
                     state.down.insert(hostId)
                 }

@@ -6,7 +6,7 @@
 /// The estimate of the wait is `position / fulfilmentRate` (with a floor rate while nothing has
 /// been fulfilled yet); the recommendation is a quarter of it, so a caller polls about four times
 /// before its turn, stretched when requests arrive faster than 50 a second, and kept within
-/// `minimum…maximum`.
+/// `minimum…maximum`. Times are durations since an origin of the caller's monotonic clock.
 struct PollIntervalAdvisor: Sendable {
     static let minimum: Duration = .milliseconds(250)
     static let maximum: Duration = .seconds(10)
@@ -16,13 +16,13 @@ struct PollIntervalAdvisor: Sendable {
     private var requests = EventRate()
     private var fulfilments = EventRate()
 
-    mutating func recordRequest(at now: ContinuousClock.Instant) { requests.record(at: now, window: Self.window) }
+    mutating func recordRequest(at now: Duration) { requests.record(at: now, window: Self.window) }
 
-    mutating func recordFulfilment(at now: ContinuousClock.Instant) { fulfilments.record(at: now, window: Self.window) }
+    mutating func recordFulfilment(at now: Duration) { fulfilments.record(at: now, window: Self.window) }
 
     /// The recommended interval for a caller at `position` in the queue (1-based); `maximumInterval`
     /// caps it below the time after which an unpolled request expires.
-    func interval(position: Int, at now: ContinuousClock.Instant, maximumInterval: Duration) -> Duration {
+    func interval(position: Int, at now: Duration, maximumInterval: Duration) -> Duration {
         let fulfilmentRate = max(fulfilments.perSecond(at: now, window: Self.window), 0.2)
         let requestRate = requests.perSecond(at: now, window: Self.window)
         var seconds = Double(max(position, 1)) / fulfilmentRate / 4
@@ -33,11 +33,12 @@ struct PollIntervalAdvisor: Sendable {
     }
 }
 
-/// Counts events in a sliding window, in one-second buckets.
+/// Counts events in a sliding window, in one-second buckets. Times are durations since an origin
+/// of the caller's monotonic clock.
 struct EventRate: Sendable {
     private var buckets: [(second: Int64, count: Int)] = []
 
-    mutating func record(at now: ContinuousClock.Instant, window: Duration) {
+    mutating func record(at now: Duration, window: Duration) {
         let second = Self.second(of: now)
         if let last = buckets.last, last.second == second {
             buckets[buckets.count - 1].count += 1
@@ -51,7 +52,7 @@ struct EventRate: Sendable {
     }
 
     /// Events per second over the window (or over the time since the first event, if shorter).
-    func perSecond(at now: ContinuousClock.Instant, window: Duration) -> Double {
+    func perSecond(at now: Duration, window: Duration) -> Double {
         let second = Self.second(of: now)
         let oldest = second - window.components.seconds
         let live = buckets.filter { $0.second >= oldest }
@@ -60,10 +61,8 @@ struct EventRate: Sendable {
         return Double(live.reduce(0) { $0 + $1.count }) / span
     }
 
-    /// Whole seconds since a fixed instant of this process.
-    private static func second(of instant: ContinuousClock.Instant) -> Int64 {
-        (instant - reference).components.seconds
+    /// Whole seconds since the origin.
+    private static func second(of time: Duration) -> Int64 {
+        time.components.seconds
     }
-
-    private static let reference = ContinuousClock.now
 }

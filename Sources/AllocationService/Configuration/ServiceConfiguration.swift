@@ -68,13 +68,13 @@ public struct ServiceConfiguration: Sendable {
 
         guard let tokenKeyFile = options.tokenKeyFile ?? file.tokenKeyFile else {
             throw InvalidInput(
-                code: "MissingTokenKey",
+                code: .missingTokenKey,
                 message: "--token-key-file is required: title tokens are always verified (create one with: head -c 32 /dev/urandom | base64 > token.key)"
             )
         }
         guard let agentTokenFile = options.agentTokenFile ?? file.agentTokenFile else {
             throw InvalidInput(
-                code: "MissingAgentToken",
+                code: .missingAgentToken,
                 message: "--agent-token-file is required: agents always authenticate (create one with: head -c 32 /dev/urandom | base64 > agent.token)"
             )
         }
@@ -87,7 +87,7 @@ public struct ServiceConfiguration: Sendable {
         let levelText = options.logLevel ?? file.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
             throw InvalidInput(
-                code: "InvalidLogLevel",
+                code: .invalidLogLevel,
                 message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
@@ -99,7 +99,7 @@ public struct ServiceConfiguration: Sendable {
 
     /// `HOST:PORT`, `[IPv6]:PORT`.
     static func parseListen(_ text: String) throws(InvalidInput) -> (String, Int) {
-        let invalid = InvalidInput(code: "InvalidListen", message: "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, got '\(text)'")
+        let invalid = InvalidInput(code: .invalidListen, message: "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, got '\(text)'")
         guard let colon = text.lastIndex(of: ":") else { throw invalid }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -115,7 +115,7 @@ public struct ServiceConfiguration: Sendable {
             do {
                 return .postgres(try PostgresStoreConfiguration(url: text))
             } catch {
-                throw InvalidInput(code: "InvalidDatabase", message: "--database: \(error.message)")
+                throw InvalidInput(code: .invalidDatabase, message: "--database: \(error.message)")
             }
         }
         var path = text
@@ -124,14 +124,14 @@ public struct ServiceConfiguration: Sendable {
             break
         }
         guard !path.isEmpty, !path.contains("://") else {
-            throw InvalidInput(code: "InvalidDatabase", message: "--database must be a SQLite file path, sqlite://PATH or postgres://USER@HOST/DATABASE, got '\(text)'")
+            throw InvalidInput(code: .invalidDatabase, message: "--database must be a SQLite file path, sqlite://PATH or postgres://USER@HOST/DATABASE, got '\(text)'")
         }
         return .sqlite(path: path)
     }
 
     private static func seconds(_ value: Double, flag: String, range: ClosedRange<Double>) throws(InvalidInput) -> Duration {
         guard value.isFinite, range.contains(value) else {
-            throw InvalidInput(code: "InvalidTimeout", message: "--\(flag) must be \(range.lowerBound) to \(range.upperBound) seconds")
+            throw InvalidInput(code: .invalidTimeout, message: "--\(flag) must be \(range.lowerBound) to \(range.upperBound) seconds")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
     }

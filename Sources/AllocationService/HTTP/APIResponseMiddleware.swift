@@ -32,35 +32,25 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         var refusal: APIError?
         do {
             response = try await next(request, context)
-        } catch let error as APIError {
-            refusal = error
-            response = Self.errorResponse(error)
-        } catch let error as HTTPError {
-            let answer = Self.apiError(for: error.status, message: error.body)
-            refusal = answer
-            response = Self.errorResponse(answer)
-        } catch let error as any HTTPResponseError {
-            let answer = Self.apiError(for: error.status, message: nil)
-            refusal = answer
-            response = Self.errorResponse(answer)
-        } catch let error as StoreError {
-            let answer = Self.apiError(for: error)
-            if error.code == StoreError.unavailable("").code {
-                logger.error("the inventory store failed", metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
-            } else {
-                refusal = answer
-            }
-            response = Self.errorResponse(answer)
         } catch {
-            logger.error(
-                "unexpected error",
-                metadata: ["error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)"])
-            response = Self.errorResponse(
-                APIError(.internalServerError, code: "InternalError", "unexpected error; quote correlation id \(correlationId)"))
+            if let answer = APIError.answer(for: error) {
+                if let error = error as? StoreError, error.code == .storeUnavailable {
+                    logger.error("the inventory store failed", metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
+                } else {
+                    refusal = answer
+                }
+                response = Self.errorResponse(answer)
+            } else {
+                logger.error(
+                    "unexpected error",
+                    metadata: ["error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)"])
+                response = Self.errorResponse(
+                    APIError(.internalServerError, code: .internalError, "unexpected error; quote correlation id \(correlationId)"))
+            }
         }
         if let refusal {
             refusals.answered(
-                method: request.method.rawValue, path: request.uri.path, status: Int(refusal.status.code), code: refusal.code,
+                method: request.method.rawValue, path: request.uri.path, status: Int(refusal.status.code), code: refusal.code.rawValue,
                 message: refusal.message, correlationId: correlationId)
         }
         if response.headers[.contentType] == nil {
@@ -74,13 +64,7 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The HTTP status the response to `error` has (as `handle` answers it).
     static func status(for error: any Error) -> Int {
-        switch error {
-        case let error as APIError: Int(error.status.code)
-        case let error as HTTPError: Int(error.status.code)
-        case let error as any HTTPResponseError: Int(error.status.code)
-        case let error as StoreError: Int(apiError(for: error).status.code)
-        default: 500
-        }
+        Int(APIError.answer(for: error)?.status.code ?? 500)
     }
 
     /// The caller's correlation id when it is a sensible token (at most 128 visible ASCII
@@ -97,7 +81,7 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
     static func errorResponse(_ error: APIError) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // members in the documented, stable order
-        let data = (try? encoder.encode(ErrorBody(code: error.code, message: error.message))) ?? Data()
+        let data = (try? encoder.encode(ErrorBody(code: error.code.rawValue, message: error.message))) ?? Data()
         var response = Response(
             status: error.status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -105,33 +89,5 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }
         return response
-    }
-
-    /// Store refusals: unknown host 404, conflicts 409, an unavailable database 503.
-    static func apiError(for error: StoreError) -> APIError {
-        switch error.code {
-        case StoreError.unknownHost("").code:
-            return APIError.notFound(code: error.code, error.message + "; register it with PUT first")
-        case StoreError.unavailable("").code:
-            return APIError.unavailable("the inventory database is unavailable; retry shortly")
-        case StoreError.schemaTooNew(found: 0, known: 0).code:
-            return APIError(.internalServerError, code: "InternalError", "the inventory database is not usable by this version")
-        default:
-            return APIError.conflict(code: error.code, error.message)
-        }
-    }
-
-    /// Hummingbird's own errors (unknown path, body too large, parse errors) with our codes.
-    static func apiError(for status: HTTPResponse.Status, message: String?) -> APIError {
-        let code: String
-        switch status {
-        case .notFound: code = "NotFound"
-        case .methodNotAllowed: code = "MethodNotAllowed"
-        case .contentTooLarge: code = "BodyTooLarge"
-        case .badRequest: code = "BadRequest"
-        default: code = status.code >= 500 ? "InternalError" : "RequestRefused"
-        }
-        let text = message ?? status.reasonPhrase
-        return APIError(status, code: code, text.isEmpty ? "\(status.code)" : text)
     }
 }

@@ -75,7 +75,7 @@ struct ControlPlaneAPI: Sendable {
         guard !hostId.isEmpty, hostId.utf8.count <= 128,
             hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
         else {
-            throw APIError.badRequest(code: "InvalidHostId", "the session host id must be 1 to 128 visible ASCII characters without '/'")
+            throw APIError.badRequest(code: .invalidHostId, "the session host id must be 1 to 128 visible ASCII characters without '/'")
         }
         try await hostKeys.authenticate(request, hostId: hostId, registering: request.method == .put)
         return hostId
@@ -86,12 +86,12 @@ struct ControlPlaneAPI: Sendable {
         do {
             try registration.validate()
         } catch {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         }
         guard subscribedTitles.contains(registration.titleId) else {
-            throw APIError.notFound(code: "TitleNotSubscribed", "title \(registration.titleId) has no subscription on this service")
+            throw APIError.notFound(code: .titleNotSubscribed, "title \(registration.titleId) has no subscription on this service")
         }
-        let record = try await store.registerHost(id: hostId, registration, at: Date())
+        let record = try await store.registerHost(id: hostId, registration, at: timings.now)
         logger.info(
             "session host registered",
             metadata: [
@@ -104,7 +104,7 @@ struct ControlPlaneAPI: Sendable {
 
     func heartbeat(_ request: Request, hostId: String) async throws -> Response {
         let heartbeat = try await JSONBody.decode(HostHeartbeat.self, from: request)
-        let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: Date())
+        let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: timings.now)
         metrics.heartbeatReceived(titleId: record.registration.titleId)
         await hostMayBeStandingBy(record)
         return try JSONBody.response(try await status(record))
@@ -128,12 +128,13 @@ struct ControlPlaneAPI: Sendable {
     func waitForHandoff(_ request: Request, hostId: String, connection: any Channel) async throws -> Response {
         let waitText = request.uri.queryParameters.get("wait") ?? "30"
         guard let wait = Double(waitText), wait.isFinite, wait >= 0, wait <= Self.maximumWaitSeconds else {
-            throw APIError.badRequest(code: "InvalidWait", "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
+            throw APIError.badRequest(code: .invalidWait, "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
         }
         guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
         HandoffConnection.watch(connection)
         let store = self.store
         let notifier = self.notifier
+        let deadline = timings.clock.instant(in: .milliseconds(Int64(wait * 1000)))
         channels.pollStarted(hostId: hostId)
         var outcome = HandoffChannels.PollOutcome.connectionLost
         defer {
@@ -143,7 +144,7 @@ struct ControlPlaneAPI: Sendable {
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
         let (pending, closed) = try await cancelWhenGracefulShutdown {
             try await HandoffConnection.run(on: connection) {
-                try await notifier.waitForValue(of: .host(hostId), until: .now + .milliseconds(Int64(wait * 1000))) {
+                try await notifier.waitForValue(of: .host(hostId), until: deadline) {
                     () async throws -> Handoff? in
                     try await store.pendingHandoff(hostId: hostId).map { Self.handoff($0.allocation, revision: $0.hostRevision) }
                 }
@@ -155,11 +156,11 @@ struct ControlPlaneAPI: Sendable {
 
     func acknowledge(_ request: Request, hostId: String) async throws -> Response {
         let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
-        guard let confirmed = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: Date()),
+        guard let confirmed = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: timings.now),
             let allocation = confirmed.session
         else {
             throw APIError.conflict(
-                code: "HandoffExpired",
+                code: .handoffExpired,
                 "session \(reference.sessionId) is not waiting for this host's acknowledgement (it timed out or moved on); drop it")
         }
         await notifier.notify(.session(titleId: allocation.titleId, sessionId: allocation.sessionId))
@@ -168,7 +169,7 @@ struct ControlPlaneAPI: Sendable {
 
     func endSession(_ request: Request, hostId: String) async throws -> Response {
         let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
-        let record = try await store.endSession(hostId: hostId, sessionId: reference.sessionId, at: Date())
+        let record = try await store.endSession(hostId: hostId, sessionId: reference.sessionId, at: timings.now)
         await notifier.notify(.session(titleId: record.registration.titleId, sessionId: reference.sessionId))
         logger.info(
             "session ended",
@@ -224,6 +225,6 @@ struct ControlPlaneAPI: Sendable {
     }
 
     static func unknownHost(_ hostId: String) -> APIError {
-        APIError.notFound(code: "UnknownHost", "session host \(hostId) is not registered; register it with PUT first")
+        APIError.notFound(code: .unknownHost, "session host \(hostId) is not registered; register it with PUT first")
     }
 }

@@ -21,19 +21,19 @@ struct FleetAuthenticator: Sendable {
     }
 
     /// Loads the secret file: its bytes, one trailing newline removed.
-    static func load(path: String) throws(APIError) -> FleetAuthenticator {
+    static func load(path: String) throws(InvalidInput) -> FleetAuthenticator {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw APIError(
-                .internalServerError, code: "AgentTokenUnreadable",
-                "cannot read the agent token file \(path): \(FileErrorDescription.describe(APIError(.internalServerError, code: "", "unreadable"), path: path))")
+            throw InvalidInput(
+                code: .agentTokenUnreadable,
+                message: "cannot read the agent token file \(path): \(FileErrorDescription.describe(path: path))")
         }
         var bytes = [UInt8](data)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         guard bytes.count >= minimumSecretBytes else {
-            throw APIError(
-                .internalServerError, code: "AgentTokenTooShort",
-                "the agent token file \(path) holds \(bytes.count) bytes; at least \(minimumSecretBytes) are needed")
+            throw InvalidInput(
+                code: .agentTokenTooShort,
+                message: "the agent token file \(path) holds \(bytes.count) bytes; at least \(minimumSecretBytes) are needed")
         }
         return FleetAuthenticator(secret: bytes)
     }
@@ -41,17 +41,17 @@ struct FleetAuthenticator: Sendable {
     /// Throws 401 unless the request carries the fleet secret.
     func authenticate(_ request: Request) throws(APIError) {
         guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized(code: "MissingAgentToken", "agents authenticate with 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
+            throw APIError.unauthorized(code: .missingAgentToken, "agents authenticate with 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
         }
         let prefix = "bearer "
         guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else {
-            throw APIError.unauthorized(code: "MalformedAuthorization", "expected 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
+            throw APIError.unauthorized(code: .malformedAuthorization, "expected 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
         }
         let given = Array(SHA256.hash(data: Array(header.dropFirst(prefix.count).utf8)))
         var difference: UInt8 = 0
         for (left, right) in zip(given, expectedDigest) { difference |= left ^ right }
         guard difference == 0 else {
-            throw APIError.unauthorized(code: "InvalidAgentToken", "the fleet secret is not valid", scheme: "Bearer")
+            throw APIError.unauthorized(code: .invalidAgentToken, "the fleet secret is not valid", scheme: "Bearer")
         }
     }
 }

@@ -55,7 +55,7 @@ final class HostKeyAuthenticator: Sendable {
             return  // an unregistered host: the handler answers UnknownHost
         case .mismatched:
             throw APIError(
-                .forbidden, code: "HostKeyMismatch",
+                .forbidden, code: .hostKeyMismatch,
                 "session host \(hostId) belongs to the agent that registered it with another key; an agent acts only for its own host")
         }
     }
@@ -69,12 +69,12 @@ final class HostKeyAuthenticator: Sendable {
     static func digest(of request: Request) throws(APIError) -> String {
         guard let key = request.headers[headerName] else {
             throw APIError.unauthorized(
-                code: "MissingHostKey", "agents present their host key as 'SessionHost-Key: <key>' next to the fleet secret",
+                code: .missingHostKey, "agents present their host key as 'SessionHost-Key: <key>' next to the fleet secret",
                 scheme: "Bearer")
         }
         guard keyLengths.contains(key.utf8.count), key.utf8.allSatisfy(isKeyCharacter) else {
             throw APIError.unauthorized(
-                code: "MalformedHostKey", "a host key is \(keyLengths.lowerBound) to \(keyLengths.upperBound) characters of A-Z, a-z, 0-9, '-' and '_'",
+                code: .malformedHostKey, "a host key is \(keyLengths.lowerBound) to \(keyLengths.upperBound) characters of A-Z, a-z, 0-9, '-' and '_'",
                 scheme: "Bearer")
         }
         return SHA256.hash(data: Array(key.utf8)).map { byte in

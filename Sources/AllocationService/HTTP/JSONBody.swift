@@ -21,14 +21,14 @@ enum JSONBody {
         do {
             buffer = try await request.collectBody(upTo: maximumRequestBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "BodyTooLarge", "the request body is larger than \(maximumRequestBytes) bytes")
+            throw APIError(.contentTooLarge, code: .bodyTooLarge, "the request body is larger than \(maximumRequestBytes) bytes")
         }
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let error as InvalidInput {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         } catch {
-            throw APIError.badRequest(code: "MalformedBody", DecodingErrorDescription.describe(error))
+            throw APIError.badRequest(code: .malformedBody, DecodingErrorDescription.describe(error))
         }
     }
 

@@ -6,13 +6,8 @@ struct JWTTitleCredentialVerifier: TitleCredentialVerifier {
     let authority: TitleTokenAuthority
 
     /// Loads the key file; an unreadable or short key stops gsmsd with a clear message.
-    static func load(keyFile: String) async throws(APIError) -> JWTTitleCredentialVerifier {
-        let key: TitleTokenKey
-        do {
-            key = try TitleTokenKey(contentsOfFile: keyFile)
-        } catch {
-            throw APIError(.internalServerError, code: error.code, error.message)
-        }
+    static func load(keyFile: String) async throws(TitleTokenError) -> JWTTitleCredentialVerifier {
+        let key = try TitleTokenKey(contentsOfFile: keyFile)
         return JWTTitleCredentialVerifier(authority: await TitleTokenAuthority(key: key))
     }
 
@@ -21,7 +16,7 @@ struct JWTTitleCredentialVerifier: TitleCredentialVerifier {
             let token = try XBLAuthorization.token(fromHeader: authorization)
             return Set(try await authority.verify(token).titles)
         } catch {
-            throw APIError.unauthorized(code: error.code, error.message)
+            throw APIError(error)
         }
     }
 }

@@ -61,7 +61,7 @@ struct TitleAPI: Sendable {
         do {
             body = try await JSONBody.decode(SessionHostAllocationRequest.self, from: request).validated()
         } catch let error as InvalidInput {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         }
         let criteria = HostCriteria(
             sandboxId: body.sandboxId, cloudGameId: body.cloudGameId, gameModeId: body.gameModeId,
@@ -80,7 +80,7 @@ struct TitleAPI: Sendable {
             return try JSONBody.response(allocation.publicBody)
         case .inFlight:
             throw APIError.conflict(
-                code: "AllocationInProgress",
+                code: .allocationInProgress,
                 "session \(body.sessionId) is being allocated right now by another request, which will get the answer; do not retry: look it up with GET /titles/\(titleId)/sessionhosts/\(body.sessionId) once that request is done")
         case .noHost:
             throw APIError.noHost(retryAfterSeconds: Self.retryAfterSeconds)
@@ -93,10 +93,10 @@ struct TitleAPI: Sendable {
         do {
             key = try SessionRules.validatedSessionID(sessionId)
         } catch {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         }
         guard let allocation = try await store.allocation(titleId: titleId, sessionId: key), allocation.state == .active else {
-            throw APIError.notFound(code: "SessionNotFound", "title \(titleId) has no Active session \(key)")
+            throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
         }
         return try JSONBody.response(allocation.publicBody)
     }
@@ -107,14 +107,14 @@ struct TitleAPI: Sendable {
         let contractVersion = request.headers[HTTPField.Name("x-xbl-contract-version")!]
         guard contractVersion?.split(separator: " ", omittingEmptySubsequences: true) == ["1"] else {
             throw APIError.badRequest(
-                code: "UnsupportedContractVersion",
+                code: .unsupportedContractVersion,
                 "POST /titles/{titleId}/clusters requires the header 'x-xbl-contract-version: 1'")
         }
         let body: ClusterRequest
         do {
             body = try await JSONBody.decode(ClusterRequest.self, from: request).validated()
         } catch let error as InvalidInput {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         }
         let answer = try await clusters.request(titleId: titleId, body)
         return (try JSONBody.response(answer), answer.fulfillmentState)
@@ -127,13 +127,13 @@ struct TitleAPI: Sendable {
         do {
             titleId = try TitleRules.validatedTitleID(path)
         } catch {
-            throw APIError.badRequest(code: error.code, error.message)
+            throw APIError(error)
         }
         guard titles.contains(titleId) else {
-            throw APIError(.forbidden, code: "TitleNotAllowed", "the token does not cover title \(titleId)")
+            throw APIError(.forbidden, code: .titleNotAllowed, "the token does not cover title \(titleId)")
         }
         guard subscribedTitles.contains(titleId) else {
-            throw APIError.notFound(code: "TitleNotSubscribed", "title \(titleId) has no subscription on this service")
+            throw APIError.notFound(code: .titleNotSubscribed, "title \(titleId) has no subscription on this service")
         }
         return titleId
     }

@@ -4,11 +4,13 @@ import AllocationStoreSQLite
 import Hummingbird
 import Logging
 import NIOCore
+import SessionHostModel
 import ServiceLifecycle
 import Systemd
 
 /// Puts gsmsd together: the store, the REST API of the titles and of the agents on one
-/// Hummingbird server, and the inventory sweeper, in one `ServiceGroup` that stops gracefully on
+/// Hummingbird server, the cluster queue's background work and the inventory sweeper, in one
+/// `ServiceGroup` that stops gracefully on
 /// SIGTERM or SIGINT. Tells systemd `READY=1` with `STATUS=Listening on HOST:PORT` once serving.
 ///
 /// With PostgreSQL, changes are relayed between instances (`PostgresChangeRelay`) and a
@@ -18,7 +20,9 @@ public enum GSMSApplication {
     /// with HummingbirdTesting), the services that run beside it, and the store they share.
     struct Assembly: Sendable {
         let application: Application<RouterResponder<GSMSRequestContext>>
-        /// The PostgreSQL change listener (when shared) and the inventory sweeper.
+        /// The PostgreSQL change listener (when shared), the cluster queue's background work and
+        /// the inventory sweeper, in this order (the group stops them in reverse order, after the
+        /// application).
         let backgroundServices: [ServiceGroupConfiguration.ServiceConfiguration]
         let store: any InventoryStore
     }
@@ -47,9 +51,12 @@ public enum GSMSApplication {
     }
 
     /// Opens the store and the secrets and wires the APIs; nothing listens yet. `onListening`
-    /// gets `HOST:PORT` once the server listens.
+    /// gets `HOST:PORT` once the server listens. `clock` times the timeouts, waits and intervals
+    /// of allocations, hand-offs, the cluster queue and the sweeper; `wallClock` dates what they
+    /// store.
     static func build(
-        configuration: ServiceConfiguration, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in }
+        configuration: ServiceConfiguration, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in },
+        clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
     ) async throws -> Assembly {
         let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
         let fleet = try FleetAuthenticator.load(path: configuration.agentTokenFile)
@@ -77,9 +84,9 @@ public enum GSMSApplication {
         }
         let timings = AllocationTimings(
             handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
-            queueTimeout: configuration.queueTimeout)
+            queueTimeout: configuration.queueTimeout, clock: clock, wallClock: wallClock)
         let metrics = GSMSMetrics(subscribedTitles: configuration.titles)
-        let channels = HandoffChannels()
+        let channels = HandoffChannels(clock: clock)
         let allocator = Allocator(
             store: store, notifier: notifier, channels: channels, timings: timings, logger: logger, metrics: metrics)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
@@ -110,6 +117,7 @@ public enum GSMSApplication {
         return Assembly(
             application: app,
             backgroundServices: relayServices + [
+                .init(service: clusters),
                 .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger))
             ],
             store: store)

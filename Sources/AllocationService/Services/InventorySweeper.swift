@@ -10,7 +10,8 @@ import Foundation
 
 /// Keeps the inventory honest over time: every `interval` it marks silent hosts Unhealthy,
 /// abandons hand-offs nobody acknowledged (after a restart, say), expires queued cluster
-/// requests whose callers stopped polling, and serves the titles' queues.
+/// requests whose callers stopped polling, and serves the titles' queues. Reads the time from
+/// `timings`' clocks.
 struct InventorySweeper: Service {
     let store: any InventoryStore
     let clusters: ClusterQueue
@@ -23,13 +24,13 @@ struct InventorySweeper: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await sweepOnce()
-                try? await Task.sleep(for: interval)
+                try? await timings.clock.sleep(for: interval)
             }
         }
     }
 
     func sweepOnce() async {
-        let now = Date()
+        let now = timings.now
         let policy = SweepPolicy(
             now: now, liveSince: timings.liveSince(now),
             handoffsDueBefore: now - timings.handoffTimeout.timeInterval,

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import SessionHostHTTP
 import SessionHostModel
 
 /// The agent socket API of SPEC §3: routes a request to the `HostAgent` and answers in JSON.
@@ -11,13 +12,13 @@ public struct GameSocketAPI: Sendable {
     /// The longest `GET /v1/session?wait=` the agent holds, in seconds.
     public static let maximumWaitSeconds: Double = 3600
     /// The largest request body, in bytes.
-    public static let maximumBodyBytes = 64 * 1024
+    public static let maximumBodyBytes = HTTPLimits.defaultBodyLimit
 
     public let agent: HostAgent
     public let policy: PeerPolicy
     /// Local mode (no control plane): `POST /v1/local/allocate` hands the host a session.
     public let localMode: Bool
-    /// Fired when the agent begins to stop (`AgentHTTPServer` fires it): held
+    /// Fired when the agent begins to stop (its `HTTPServer` fires it): held
     /// `GET /v1/session?wait=` requests are answered at once with the current state and
     /// `GET /v1/events` streams end, so that their clients ask again (the next agent process
     /// answers, through the socket systemd keeps) rather than see the connection cut.
@@ -37,16 +38,24 @@ public struct GameSocketAPI: Sendable {
         self.metrics = metrics
     }
 
-    /// The routes and the methods each takes.
-    static let routes: [String: Set<String>] = [
-        "/v1/host": ["GET"],
-        "/v1/ready": ["POST"],
-        "/v1/session": ["GET"],
-        "/v1/heartbeat": ["POST"],
-        "/v1/session/end": ["POST"],
-        "/v1/events": ["GET"],
-        "/v1/local/allocate": ["POST"],
-    ]
+    /// The endpoints of the socket API.
+    enum Endpoint: Sendable {
+        case host, ready, session, heartbeat, endSession, events, localAllocate
+    }
+
+    /// The routes: method and path to endpoint.
+    static let table = RouteTable<Endpoint>([
+        Route("GET", "/v1/host", .host),
+        Route("POST", "/v1/ready", .ready),
+        Route("GET", "/v1/session", .session),
+        Route("POST", "/v1/heartbeat", .heartbeat),
+        Route("POST", "/v1/session/end", .endSession),
+        Route("GET", "/v1/events", .events),
+        Route("POST", "/v1/local/allocate", .localAllocate),
+    ])
+
+    /// The paths and the methods each takes.
+    static let routes: [String: Set<String>] = table.methodsByPattern
 
     public func handle(_ request: AgentRequest) async -> AgentResponse {
         let response = await respond(to: request)
@@ -55,55 +64,58 @@ public struct GameSocketAPI: Sendable {
     }
 
     private func respond(to request: AgentRequest) async -> AgentResponse {
-        guard policy.allows(request.peer) else {
+        let peer = request.peer ?? .nobody
+        guard policy.allows(peer) else {
             return Self.error(AgentError(
                 status: 403, code: "PeerNotAllowed",
-                message: "uid \(request.peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"))
+                message: "uid \(peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"))
         }
-        guard let methods = Self.routes[request.path] else {
+        switch Self.table.match(method: request.method, path: request.path) {
+        case .notFound:
             return Self.error(AgentError(status: 404, code: "NotFound", message: "no such endpoint: \(request.path)"))
-        }
-        guard methods.contains(request.method) else {
+        case .methodNotAllowed(let methods):
+            let allowed = RouteMatch<Endpoint>.allowHeader(methods)
             return Self.error(
-                AgentError(status: 405, code: "MethodNotAllowed", message: "\(request.path) takes \(methods.sorted().joined(separator: ", "))"),
-                headers: [("Allow", methods.sorted().joined(separator: ", "))])
-        }
-        do {
-            return try await route(request)
-        } catch {
-            return Self.error(error)
+                AgentError(status: 405, code: "MethodNotAllowed", message: "\(request.path) takes \(allowed)"),
+                headers: [("Allow", allowed)])
+        case .found(let endpoint, _):
+            do {
+                return try await route(endpoint, request, peer: peer)
+            } catch {
+                return Self.error(error)
+            }
         }
     }
 
-    private func route(_ request: AgentRequest) async throws(AgentError) -> AgentResponse {
-        switch request.path {
-        case "/v1/host":
+    private func route(_ endpoint: Endpoint, _ request: AgentRequest, peer: PeerCredentials) async throws(AgentError) -> AgentResponse {
+        switch endpoint {
+        case .host:
             let agent = self.agent
             return .json(status: 200, body: hostInfoCache.body(
                 for: HostInfoCache.Key(state: agent.currentState, controlPlane: agent.controlPlaneStanding)
             ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane)) })
-        case "/v1/ready":
+        case .ready:
             return Self.ok(try await agent.ready())
-        case "/v1/session":
+        case .session:
             let wait = try Self.waitSeconds(request.query["wait"])
             if wait > 0 {
                 return Self.ok(await waitForSession(timeout: .milliseconds(Int64(wait * 1000))))
             }
             return Self.ok(agent.sessionInfo())
-        case "/v1/heartbeat":
+        case .heartbeat:
             let heartbeat: HeartbeatRequest = try Self.decodeBody(request.body) ?? HeartbeatRequest()
             return Self.ok(try await agent.heartbeat(heartbeat))
-        case "/v1/session/end":
+        case .endSession:
             return Self.ok(try await agent.endSession())
-        case "/v1/events":
+        case .events:
             return eventStream()
-        case "/v1/local/allocate":
+        case .localAllocate:
             guard localMode else {
                 throw AgentError(
                     status: 409, code: "NotLocalMode",
                     message: "this agent takes its sessions from the control plane; local hand-offs work only without --control-plane")
             }
-            guard policy.isPrivileged(request.peer) else {
+            guard policy.isPrivileged(peer) else {
                 throw AgentError(
                     status: 403, code: "PeerNotAllowed",
                     message: "only root or the agent's own user may hand over a session")
@@ -112,8 +124,6 @@ public struct GameSocketAPI: Sendable {
                 throw .malformed("the body must be a JSON object with sessionId and optional sessionCookie")
             }
             return Self.ok(try await agent.allocate(allocation))
-        default:
-            throw AgentError(status: 404, code: "NotFound", message: "no such endpoint: \(request.path)")
         }
     }
 
@@ -198,7 +208,8 @@ public struct GameSocketAPI: Sendable {
         .json(status: 200, body: encode(value))
     }
 
+    /// The error envelope of every agent server (`HTTPErrorEnvelope`).
     static func error(_ error: AgentError, headers: [(String, String)] = []) -> AgentResponse {
-        .json(status: error.status, body: encode(error.body), headers: headers)
+        .error(status: error.status, error.body, headers: headers)
     }
 }

@@ -12,7 +12,7 @@ enum AccountLookup {
         var buffer = [CChar](repeating: 0, count: 16_384)
         let status = getpwnam_r(nameOrID, &entry, &buffer, buffer.count, &result)
         guard status == 0, result != nil else {
-            throw InvalidInput(code: "UnknownUser", message: "no user named '\(nameOrID)'")
+            throw InvalidInput(code: .unknownUser, message: "no user named '\(nameOrID)'")
         }
         return entry.pw_uid
     }
@@ -24,7 +24,7 @@ enum AccountLookup {
         var buffer = [CChar](repeating: 0, count: 65_536)
         let status = getgrnam_r(nameOrID, &entry, &buffer, buffer.count, &result)
         guard status == 0, result != nil else {
-            throw InvalidInput(code: "UnknownGroup", message: "no group named '\(nameOrID)'")
+            throw InvalidInput(code: .unknownGroup, message: "no group named '\(nameOrID)'")
         }
         return entry.gr_gid
     }

@@ -92,35 +92,35 @@ public struct AgentConfiguration: Sendable, Equatable {
         for text in options.ports.isEmpty ? (file.port ?? []) : options.ports {
             let port = try PortSpecification(parsing: text)
             if ports.contains(where: { $0.name == port.name }) {
-                throw InvalidInput(code: "InvalidPort", message: "port name '\(port.name)' is given twice")
+                throw InvalidInput(code: .invalidPort, message: "port name '\(port.name)' is given twice")
             }
             ports.append(port)
         }
 
         let secureContext = options.secureContext ?? file.secureContext ?? ""
         if !secureContext.isEmpty, Data(base64Encoded: secureContext) == nil {
-            throw InvalidInput(code: "InvalidSecureContext", message: "--secure-context must be base64")
+            throw InvalidInput(code: .invalidSecureContext, message: "--secure-context must be base64")
         }
 
         let timeoutSeconds = options.healthTimeout ?? file.healthTimeout ?? 30
         guard timeoutSeconds.isFinite, timeoutSeconds >= 0, timeoutSeconds <= 86_400 else {
-            throw InvalidInput(code: "InvalidHealthTimeout", message: "--health-timeout must be 0 to 86400 seconds")
+            throw InvalidInput(code: .invalidHealthTimeout, message: "--health-timeout must be 0 to 86400 seconds")
         }
 
         let idleSeconds = options.idleTimeout ?? file.idleTimeout ?? 75
         guard idleSeconds.isFinite, idleSeconds >= 1, idleSeconds <= 86_400 else {
-            throw InvalidInput(code: "InvalidIdleTimeout", message: "--idle-timeout must be 1 to 86400 seconds")
+            throw InvalidInput(code: .invalidIdleTimeout, message: "--idle-timeout must be 1 to 86400 seconds")
         }
 
         let hostId = options.hostId ?? file.hostId
         if let hostId, hostId.isEmpty || hostId.count > 128 || !hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" }) {
-            throw InvalidInput(code: "InvalidHostId", message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
+            throw InvalidInput(code: .invalidHostId, message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
         }
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
             throw InvalidInput(
-                code: "InvalidLogLevel",
+                code: .invalidLogLevel,
                 message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
@@ -161,7 +161,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         } else if options.gsdkConfigFile ?? file.gsdkConfigFile ?? options.gsdkLogFolder ?? file.gsdkLogFolder
             ?? options.gsdkSharedContentFolder ?? file.gsdkSharedContentFolder != nil
         {
-            throw InvalidInput(code: "MissingGSDKListen", message: "the --gsdk-* settings need --gsdk-listen HOST:PORT")
+            throw InvalidInput(code: .missingGSDKListen, message: "the --gsdk-* settings need --gsdk-listen HOST:PORT")
         }
 
         return AgentConfiguration(
@@ -193,26 +193,26 @@ public struct AgentConfiguration: Sendable, Equatable {
     static func resolveControlPlane(url: String?, tokenFile: String?, titleId: String?) throws(InvalidInput) -> ControlPlaneSettings? {
         guard let url else {
             if tokenFile != nil {
-                throw InvalidInput(code: "MissingControlPlane", message: "--agent-token-file needs --control-plane URL")
+                throw InvalidInput(code: .missingControlPlane, message: "--agent-token-file needs --control-plane URL")
             }
             return nil
         }
         _ = try ControlPlaneEndpoint(url: url)
         guard let tokenFile else {
-            throw InvalidInput(code: "MissingAgentToken", message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
+            throw InvalidInput(code: .missingAgentToken, message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
         }
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw InvalidInput(
-                code: "AgentTokenUnreadable",
-                message: "cannot read the agent token file \(tokenFile): \(FileErrorDescription.describe(InvalidInput(code: "", message: "unreadable"), path: tokenFile))")
+                code: .agentTokenUnreadable,
+                message: "cannot read the agent token file \(tokenFile): \(FileErrorDescription.describe(path: tokenFile))")
         }
         var secret = String(decoding: data, as: UTF8.self)
         if secret.hasSuffix("\r\n") || secret.hasSuffix("\n") { secret.removeLast() }
         guard secret.utf8.count >= 32 else {
-            throw InvalidInput(code: "AgentTokenTooShort", message: "the agent token file \(tokenFile) holds \(secret.utf8.count) bytes; at least 32 are needed")
+            throw InvalidInput(code: .agentTokenTooShort, message: "the agent token file \(tokenFile) holds \(secret.utf8.count) bytes; at least 32 are needed")
         }
         guard let titleId, !titleId.isEmpty else {
-            throw InvalidInput(code: "MissingTitleId", message: "--control-plane needs --title-id: the title whose pool this host joins")
+            throw InvalidInput(code: .missingTitleId, message: "--control-plane needs --title-id: the title whose pool this host joins")
         }
         _ = try TitleRules.validatedTitleID(titleId)
         return ControlPlaneSettings(baseURL: url, fleetSecret: secret)

@@ -1,11 +1,16 @@
 import NIOCore
 import NIOHTTP1
+import SessionHostHTTP
 import SessionHostModel
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), authenticated with
@@ -16,13 +21,44 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
     let fleetSecret: String
     let hostKey: String
     let sessionHostId: String
-    private let connections: HTTPConnectionPool
+    private let connections: HTTP1Client
 
     /// Never shows the fleet secret or the host key (service descriptions are logged).
     var description: String { "ControlPlaneClient(\(endpoint), host \(sessionHostId))" }
 
     /// Deadline of calls that are not held on purpose.
     static let callTimeout: TimeAmount = .seconds(10)
+    /// The largest answer accepted.
+    static let maximumAnswerBytes = 1 << 20
+    /// The agent has at most two calls in flight (the held hand-off poll, and one of the others),
+    /// so a few idle connections cover it.
+    static let maximumIdleConnections = 4
+    /// The longest a connection attempt may take before it is retried on a new socket (a SYN lost
+    /// to a partition is otherwise retried by the kernel only after 1, 3, 7… seconds).
+    static let maximumConnectTime = TimeAmount.seconds(1)
+    /// TCP keepalive on every connection: probes after 1 s of silence, every second; the kernel
+    /// gives the connection up when nothing has been acknowledged for 2.5 s. A held hand-off poll
+    /// on a dead connection (gsmsd's machine gone, a partition) thus fails within about 2.5 s and
+    /// the agent polls again on a new one (docs/control-plane-api.md, "Liveness of the channel").
+    static let keepalive: [HTTPClientSocketOption] = [
+        HTTPClientSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_KEEPALIVE), value: 1),
+        HTTPClientSocketOption(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(TCP_KEEPIDLE), value: 1),
+        HTTPClientSocketOption(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(TCP_KEEPINTVL), value: 1),
+        HTTPClientSocketOption(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(TCP_KEEPCNT), value: 2),
+        HTTPClientSocketOption(
+            level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(TCP_USER_TIMEOUT), value: 2500),
+    ]
+
+    /// The keep-alive HTTP/1.1 client for gsmsd at `endpoint`: TCP, or TLS for `https://`.
+    static func httpClient(for endpoint: ControlPlaneEndpoint, eventLoopGroup: any EventLoopGroup) -> HTTP1Client {
+        HTTP1Client(
+            HTTPClientConfiguration(
+                address: .tcp(host: endpoint.host, port: endpoint.port),
+                tls: endpoint.usesTLS ? ControlPlaneTLS() : nil,
+                maximumAnswerBytes: maximumAnswerBytes, maximumIdleConnections: maximumIdleConnections,
+                connectAttemptTimeout: maximumConnectTime, socketOptions: keepalive),
+            eventLoopGroup: eventLoopGroup)
+    }
 
     init(
         baseURL: String, fleetSecret: String, hostKey: String, sessionHostId: String, eventLoopGroup: any EventLoopGroup
@@ -31,7 +67,7 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
         self.fleetSecret = fleetSecret
         self.hostKey = hostKey
         self.sessionHostId = sessionHostId
-        connections = HTTPConnectionPool(endpoint: endpoint, eventLoopGroup: eventLoopGroup)
+        connections = Self.httpClient(for: endpoint, eventLoopGroup: eventLoopGroup)
     }
 
     /// Host ids are checked at start-up: visible characters without '/' need no escaping.
@@ -56,8 +92,11 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
     }
 
     /// `POST /agent/v1/hosts/{id}/ack`: the hand-off is saved here; a 200 means gsmsd confirmed it.
-    func acknowledge(sessionId: String, timeout: TimeAmount = callTimeout) async throws(ControlPlaneError) -> HostStatus {
-        try await call(.POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self, timeout: timeout)
+    func acknowledge(sessionId: String, timeout: TimeAmount = callTimeout) async throws(ControlPlaneError) -> HostStatus
+    {
+        try await call(
+            .POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self,
+            timeout: timeout)
     }
 
     /// `POST /agent/v1/hosts/{id}/end`: the game finished the session.
@@ -67,7 +106,8 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
 
     /// `DELETE /agent/v1/hosts/{id}`.
     func deregister() async throws(ControlPlaneError) {
-        _ = try await call(.DELETE, hostPath, body: nil as HostSessionReference?, as: Deregistration.self, timeout: .seconds(3))
+        _ = try await call(
+            .DELETE, hostPath, body: nil as HostSessionReference?, as: Deregistration.self, timeout: .seconds(3))
     }
 
     /// Closes the idle connections (on shutdown).
@@ -89,43 +129,32 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
                 bytes = ByteBuffer(bytes: try JSONEncoder().encode(body))
                 headers.add(name: "Content-Type", value: "application/json")
             }
-            if bytes != nil || method == .POST || method == .PUT {
-                headers.add(name: "Content-Length", value: String(bytes?.readableBytes ?? 0))
-            }
-            let head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.pathPrefix + path, headers: headers)
-            let response = try await connections.execute(head, body: bytes, timeout: timeout)
+            // The client adds Content-Length (for a body, a POST or a PUT). Every call of the agent
+            // API may be repeated: one that met a connection gsmsd had closed while it was idle is
+            // sent again on a new one.
+            let request = HTTP1Request(
+                method: method, path: endpoint.pathPrefix + path, headers: headers, body: bytes, isIdempotent: true)
+            let response = try await connections.execute(request, timeout: timeout)
             let data = Data(response.body.readableBytesView)
             guard response.status == .ok else {
                 let error = try? JSONDecoder().decode(ErrorBody.self, from: data)
                 throw ControlPlaneError(
-                    status: Int(response.status.code), code: error?.code ?? "HTTP\(response.status.code)",
+                    status: Int(response.status.code),
+                    code: error.map { ControlPlaneError.Code(rawValue: $0.code) } ?? .http(response.status.code),
                     message: error?.message ?? "gsmsd answered \(response.status)")
             }
             return try JSONDecoder().decode(Answer.self, from: data)
         } catch let error as ControlPlaneError {
             throw error
         } catch let error as DecodingError {
-            throw ControlPlaneError(status: nil, code: "InvalidAnswer", message: "gsmsd's answer to \(method) \(path) is not understood: \(DecodingErrorDescription.describe(error))")
+            throw ControlPlaneError(
+                status: nil, code: .invalidAnswer,
+                message:
+                    "gsmsd's answer to \(method) \(path) is not understood: \(DecodingErrorDescription.describe(error))"
+            )
         } catch {
-            throw ControlPlaneError(status: nil, code: "Unreachable", message: "cannot reach gsmsd at \(endpoint): \(error)")
+            throw ControlPlaneError(
+                status: nil, code: .unreachable, message: "cannot reach gsmsd at \(endpoint): \(error)")
         }
     }
-}
-
-/// A failed call to gsmsd: an HTTP refusal (`status` set) or no answer at all.
-struct ControlPlaneError: Error, Sendable, CustomStringConvertible {
-    var status: Int?
-    var code: String
-    var message: String
-
-    var description: String { "\(code): \(message)" }
-
-    /// gsmsd does not know this host (it must register again).
-    var isUnknownHost: Bool { status == 404 && code == "UnknownHost" }
-
-    /// gsmsd binds this host id to another agent's key.
-    var isForeignHostKey: Bool { status == 403 && code == "HostKeyMismatch" }
-
-    /// A refusal a retry will not change (bad request, bad secret, conflict).
-    var isRefusal: Bool { if let status { return (400..<500).contains(status) && status != 408 && status != 429 } else { return false } }
 }

@@ -31,7 +31,7 @@ public struct ControlPlaneEndpoint: Sendable, Equatable, CustomStringConvertible
     /// Parses `--control-plane URL`.
     public init(url: String) throws(InvalidInput) {
         let invalid = InvalidInput(
-            code: "InvalidControlPlane",
+            code: .invalidControlPlane,
             message: "--control-plane must be an http:// or https:// URL such as http://gsms.internal:8080, got '\(url.prefix(300))'")
         let rest: Substring
         if url.lowercased().hasPrefix("http://") {

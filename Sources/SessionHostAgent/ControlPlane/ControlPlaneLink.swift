@@ -135,16 +135,16 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         }
         let advice: String
         switch error.code {
-        case "InvalidAgentToken", "MissingAgentToken", "MalformedAuthorization":
+        case .invalidAgentToken, .missingAgentToken, .malformedAuthorization:
             advice = "the fleet secret was refused: --agent-token-file must hold the same secret as gsmsd's --agent-token-file"
-        case "TitleNotSubscribed":
+        case .titleNotSubscribed:
             advice = "gsmsd has no subscription for title \(titleId): add it to gsmsd's --title list, or fix --title-id"
-        case "HostKeyMismatch":
+        case .hostKeyMismatch:
             advice = "gsmsd has this host id bound to another agent's host key: another machine may use this host id (give each its own --host-id), or the host-key file was lost (docs/control-plane-api.md, Host keys)"
         default:
             advice = error.message
         }
-        return ControlPlaneStanding(status: .refused, code: error.code, message: advice)
+        return ControlPlaneStanding(status: .refused, code: error.code.rawValue, message: advice)
     }
 
     /// Waits for `timeout`, or less: until the host changed after `seen` (when given), or the

@@ -1,3 +1,4 @@
+import SessionHostHTTP
 import SessionHostModel
 
 /// The routes of the GSDK agent protocol, independent of the HTTP server that read the request:
@@ -15,47 +16,48 @@ public struct GSDKAPI: Sendable {
         self.frontEnd = frontEnd
     }
 
-    enum Route: Equatable {
+    enum Endpoint: Sendable, Equatable {
         case heartbeat
         case gsdkInfo
     }
 
+    /// The routes; their names ignore case, as PlayFab's agent does (the host id is compared exactly).
+    static let table = RouteTable<Endpoint>(ignoringCase: true, [
+        Route("PATCH", "/v1/sessionHosts/{id}", .heartbeat),
+        Route("POST", "/v1/sessionHosts/{id}/heartbeats", .heartbeat),
+        Route("POST", "/v1/metrics/{id}/gsdkinfo", .gsdkInfo),
+    ])
+
     public func handle(method: String, target: String, body: [UInt8]) async -> AgentResponse {
-        let path = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-        // Route names ignore case, as PlayFab's agent does; the host id is compared exactly.
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        let names = segments.map { $0.lowercased() }
-        let route: Route
-        let allowed: String
-        let hostId: String
-        switch segments.count {
-        case 3 where names[0] == "v1" && names[1] == "sessionhosts":
-            (route, allowed, hostId) = (.heartbeat, "PATCH", segments[2])
-        case 4 where names[0] == "v1" && names[1] == "sessionhosts" && names[3] == "heartbeats":
-            (route, allowed, hostId) = (.heartbeat, "POST", segments[2])
-        case 4 where names[0] == "v1" && names[1] == "metrics" && names[3] == "gsdkinfo":
-            (route, allowed, hostId) = (.gsdkInfo, "POST", segments[2])
-        default:
+        await handle(AgentRequest(method: method, target: target, body: body))
+    }
+
+    public func handle(_ request: AgentRequest) async -> AgentResponse {
+        let path = request.path
+        switch Self.table.match(method: request.method, path: path) {
+        case .notFound:
             return GameSocketAPI.error(AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
-        }
-        guard method == allowed else {
+        case .methodNotAllowed(let methods):
+            let allowed = RouteMatch<Endpoint>.allowHeader(methods)
             return GameSocketAPI.error(
                 AgentError(status: 405, code: "MethodNotAllowed", message: "\(path.prefix(200)) takes \(allowed)"),
                 headers: [("Allow", allowed)])
-        }
-        guard hostId == frontEnd.sessionHostId else {
-            return GameSocketAPI.error(AgentError(
-                status: 404, code: "UnknownSessionHost",
-                message: "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"))
-        }
-        do {
-            return try await answer(route, body: body)
-        } catch {
-            return GameSocketAPI.error(error)
+        case .found(let endpoint, let parameters):
+            let hostId = parameters["id"] ?? ""
+            guard hostId == frontEnd.sessionHostId else {
+                return GameSocketAPI.error(AgentError(
+                    status: 404, code: "UnknownSessionHost",
+                    message: "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"))
+            }
+            do {
+                return try await answer(endpoint, body: request.body)
+            } catch {
+                return GameSocketAPI.error(error)
+            }
         }
     }
 
-    private func answer(_ route: Route, body: [UInt8]) async throws(AgentError) -> AgentResponse {
+    private func answer(_ route: Endpoint, body: [UInt8]) async throws(AgentError) -> AgentResponse {
         switch route {
         case .heartbeat:
             guard let request: GSDKHeartbeatRequest = try GameSocketAPI.decodeBody(body) else {

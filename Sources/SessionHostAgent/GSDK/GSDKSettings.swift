@@ -47,22 +47,22 @@ public struct GSDKSettings: Sendable, Equatable {
         let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw InvalidInput(code: "InvalidGSDKListen", message: usage)
+                throw InvalidInput(code: .invalidGSDKListen, message: usage)
             }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
-            guard let colon = text.lastIndex(of: ":") else { throw InvalidInput(code: "InvalidGSDKListen", message: usage) }
+            guard let colon = text.lastIndex(of: ":") else { throw InvalidInput(code: .invalidGSDKListen, message: usage) }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
         guard let port = Int(portText), (0...65535).contains(port) else {
-            throw InvalidInput(code: "InvalidGSDKListen", message: usage)
+            throw InvalidInput(code: .invalidGSDKListen, message: usage)
         }
         if host.lowercased() == "localhost" { host = "127.0.0.1" }
         guard isLoopback(String(host)) else {
             throw InvalidInput(
-                code: "GSDKListenNotLoopback",
+                code: .gsdkListenNotLoopback,
                 message: "--gsdk-listen must be a loopback address (127.0.0.1 or ::1): the GSDK protocol has no authentication; got '\(host.prefix(100))'")
         }
         return (String(host), port)

@@ -21,7 +21,7 @@ public struct AgentError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func badRequest(_ validation: InvalidInput) -> AgentError {
-        AgentError(status: 400, code: validation.code, message: validation.message)
+        AgentError(status: 400, code: validation.code.rawValue, message: validation.message)
     }
 
     static func malformed(_ message: String) -> AgentError {

@@ -34,8 +34,11 @@ public actor HostAgent {
     let statusChanged = WakeSignal()
     private let store: AgentStateStore
     private let logger: Logger
-    private let clock = ContinuousClock()
-    private var lastSignOfLife: ContinuousClock.Instant
+    /// Times the health timeout and the waits.
+    private nonisolated let clock: any Clock<Duration>
+    /// Dates the events and the standing with gsmsd.
+    private nonisolated let wallClock: WallClock
+    private var lastSignOfLife: ClockInstant
     /// The players the game last reported for the current session; reports made without a
     /// session are not kept.
     private var players: [Player]? {
@@ -49,6 +52,7 @@ public actor HostAgent {
 
     /// Loads the saved state (or starts afresh) and saves it back, so that a state directory
     /// that cannot be written is found at startup rather than at the first hand-off.
+    /// `clock` times the health timeout and the waits; `wallClock` dates the events.
     public init(
         identity: HostIdentity,
         configuredHostId: String?,
@@ -56,7 +60,9 @@ public actor HostAgent {
         healthTimeout: Duration?,
         controlPlane: ControlPlaneStanding = .local,
         store: AgentStateStore,
-        logger: Logger
+        logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock(),
+        wallClock: WallClock = .system
     ) throws(AgentError) {
         try store.prepare()
         let (saved, warning) = try store.load()
@@ -76,10 +82,12 @@ public actor HostAgent {
         self.sessionSnapshot = Mutex(Self.sessionInfo(HostLifecycle(record: record), players: nil))
         self.store = store
         self.logger = Self.identified(logger, sessionHostId: hostId, titleId: identity.titleId)
-        self.lastSignOfLife = clock.now
+        self.clock = clock
+        self.wallClock = wallClock
+        self.lastSignOfLife = clock.instant()
         self.latestEvent = HostEvent(
             sequence: 0, state: record.state, sessionId: record.session?.sessionId,
-            at: Self.timestamp(), reason: saved == nil ? "agent started" : "agent restarted with saved state")
+            at: Self.timestamp(wallClock.now), reason: saved == nil ? "agent started" : "agent restarted with saved state")
     }
 
     // MARK: Reading
@@ -118,7 +126,7 @@ public actor HostAgent {
         let changed = controlPlaneSnapshot.withLock { current -> Bool in
             guard !current.sameStanding(as: standing) else { return false }
             current = standing
-            if current.since == nil { current.since = Self.timestamp() }
+            if current.since == nil { current.since = timestamp() }
             return true
         }
         if changed { await statusChanged.fire() }
@@ -180,7 +188,7 @@ public actor HostAgent {
 
     /// `POST /v1/ready`.
     public func ready() throws(AgentError) -> SessionInfo {
-        lastSignOfLife = clock.now
+        lastSignOfLife = clock.instant()
         try change(reason: "game called ready") { (lifecycle: inout HostLifecycle) throws(AgentError) in
             try lifecycle.ready()
         }
@@ -189,7 +197,7 @@ public actor HostAgent {
 
     /// `POST /v1/heartbeat`.
     public func heartbeat(_ request: HeartbeatRequest) throws(AgentError) -> SessionInfo {
-        lastSignOfLife = clock.now
+        lastSignOfLife = clock.instant()
         if let reported = request.players, lifecycle.session != nil { players = reported }
         let reason = request.health == .unhealthy ? "game reported Unhealthy" : "game is healthy again"
         try change(reason: reason) { (lifecycle: inout HostLifecycle) throws(AgentError) in
@@ -200,11 +208,11 @@ public actor HostAgent {
 
     /// A hand-off of `sessionId` with its cookie; saved before it is acknowledged.
     public func allocate(_ request: AllocationRequest) throws(AgentError) -> SessionInfo {
-        let time = Self.timestamp()
+        let time = timestamp()
         try change(reason: "session allocated") { (lifecycle: inout HostLifecycle) throws(AgentError) in
             try lifecycle.allocate(sessionId: request.sessionId, cookie: request.sessionCookie, at: time)
         }
-        lastSignOfLife = clock.now
+        lastSignOfLife = clock.instant()
         return sessionInfo()
     }
 
@@ -226,7 +234,7 @@ public actor HostAgent {
         changeSavingAfterwards(reason: "session handed over by gsmsd") { lifecycle in
             confirmed = lifecycle.confirm(sessionId: sessionId, revision: revision)
         }
-        if confirmed { lastSignOfLife = clock.now }
+        if confirmed { lastSignOfLife = clock.instant() }
         return confirmed
     }
 
@@ -297,8 +305,8 @@ public actor HostAgent {
             group.addTask {
                 for await event in events where event.sequence > seen { return }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+            group.addTask { [clock] in
+                try? await clock.sleep(for: timeout)
             }
             await group.next()
             group.cancelAll()
@@ -314,14 +322,14 @@ public actor HostAgent {
     }
 
     /// When the health monitor should next look, or `nil` when the host is not monitored.
-    public func healthDeadline() -> ContinuousClock.Instant? {
+    public func healthDeadline() -> ClockInstant? {
         guard let healthTimeout, HostLifecycle.monitoredStates.contains(lifecycle.state) else { return nil }
         return lastSignOfLife.advanced(by: healthTimeout)
     }
 
     /// Makes the host Unhealthy if the game has been silent for the health timeout.
     public func expireHealthIfDue() {
-        guard let deadline = healthDeadline(), clock.now >= deadline, let healthTimeout else { return }
+        guard let deadline = healthDeadline(), deadline.hasPassed, let healthTimeout else { return }
         let seconds = Double(healthTimeout.components.seconds) + Double(healthTimeout.components.attoseconds) / 1e18
         let reason = "no heartbeat from the game server for \(Self.formatSeconds(seconds))"
         do {
@@ -408,8 +416,8 @@ public actor HostAgent {
             group.addTask {
                 for await event in events where event.sessionId != nil { return }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+            group.addTask { [clock] in
+                try? await clock.sleep(for: timeout)
             }
             await group.next()
             group.cancelAll()
@@ -437,7 +445,7 @@ public actor HostAgent {
     private func publish(reason: String) {
         latestEvent = HostEvent(
             sequence: latestEvent.sequence + 1, state: lifecycle.state,
-            sessionId: lifecycle.session?.sessionId, at: Self.timestamp(), reason: reason)
+            sessionId: lifecycle.session?.sessionId, at: timestamp(), reason: reason)
         var metadata: Logger.Metadata = ["reason": "\(reason)"]
         // Only with a session: the journal's SESSION_ID field then finds exactly its entries.
         if let sessionId = lifecycle.session?.sessionId { metadata["session_id"] = "\(sessionId)" }
@@ -458,8 +466,13 @@ public actor HostAgent {
         return logger
     }
 
-    static func timestamp() -> String {
-        Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    /// Now on the wall clock, as events and the standing with gsmsd show it.
+    private nonisolated func timestamp() -> String {
+        Self.timestamp(wallClock.now)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     static func formatSeconds(_ seconds: Double) -> String {

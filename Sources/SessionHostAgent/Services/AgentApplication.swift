@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SessionHostHTTP
 import SessionHostModel
 import Systemd
 
@@ -47,7 +48,7 @@ public enum AgentApplication {
             ])
 
         let inherited = SystemdListenSockets.take()
-        let target: ListenTarget
+        let target: HTTPListenAddress
         if let descriptor = inherited.first(where: SystemdListenSockets.isListeningUnixStream) {
             target = .inheritedDescriptor(descriptor)
         } else {
@@ -56,7 +57,7 @@ public enum AgentApplication {
             }
             try prepareSocketDirectory(for: configuration.socketPath)
             try refuseIfServed(configuration.socketPath)
-            target = .path(configuration.socketPath)
+            target = .unixSocket(path: configuration.socketPath, mode: 0o660)
         }
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -65,8 +66,8 @@ public enum AgentApplication {
         let metrics = AgentMetrics()
         let policy = PeerPolicy.forCurrentProcess(
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
-        let server = AgentHTTPServer(
-            target: target,
+        let server = AgentSocketServer(
+            address: target,
             api: GameSocketAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
@@ -83,7 +84,7 @@ public enum AgentApplication {
                     baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, hostKey: hostKey,
                     sessionHostId: agent.sessionHostId, eventLoopGroup: eventLoopGroup)
             } catch {
-                throw AgentError(status: 500, code: error.code, message: error.message)
+                throw AgentError(status: 500, code: error.code.rawValue, message: error.message)
             }
             services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
         }

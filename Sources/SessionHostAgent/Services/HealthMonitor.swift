@@ -15,7 +15,8 @@ public struct HealthMonitor: Service {
             while !Task.isCancelled {
                 if let deadline = await agent.healthDeadline() {
                     do {
-                        try await Task.sleep(until: deadline, tolerance: .milliseconds(50), clock: .continuous)
+                        // On the agent's clock, which made the deadline.
+                        try await deadline.sleep(tolerance: .milliseconds(50))
                     } catch {
                         return
                     }

@@ -11,9 +11,15 @@ public struct WatchdogService: Service {
     public let eventLoop: any EventLoop
     public let notifier: SystemdNotifier
     public let logger: Logger
+    /// Times the pings.
+    public let clock: any Clock<Duration>
 
-    public init(interval: Duration?, agent: HostAgent, eventLoop: any EventLoop, notifier: SystemdNotifier, logger: Logger) {
+    public init(
+        interval: Duration?, agent: HostAgent, eventLoop: any EventLoop, notifier: SystemdNotifier, logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.interval = interval
+        self.clock = clock
         self.agent = agent
         self.eventLoop = eventLoop
         self.notifier = notifier
@@ -34,7 +40,7 @@ public struct WatchdogService: Service {
                 _ = await agent.state
                 notifier.watchdog()
                 do {
-                    try await Task.sleep(for: interval)
+                    try await clock.sleep(for: interval)
                 } catch {
                     return
                 }

@@ -1,13 +1,11 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
+import SessionHostHTTP
 
 /// Load on an HTTP/1.1 server on a Unix socket, as wrk would make it: `concurrency` keep-alive
 /// connections, each sending its next request as soon as the previous answer is complete.
-/// SwiftNIO's HTTP codec does the parsing; each task owns its connection.
+/// `SessionHostHTTP`'s client connections do the work; each task owns its connection.
 enum UnixSocketLoad {
-    typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-
     struct Result: Sendable {
         var latencies = Latencies()
         var errors = 0
@@ -18,11 +16,12 @@ enum UnixSocketLoad {
     static func run(
         socketPath: String, path: String, total: Int, concurrency: Int, group: any EventLoopGroup
     ) async throws -> Result {
-        let connections = try await withThrowingTaskGroup(of: Connection.self) { tasks in
+        let configuration = HTTPClientConfiguration(address: .unix(path: socketPath))
+        let connections = try await withThrowingTaskGroup(of: HTTP1Connection.self) { tasks in
             for _ in 0..<max(1, concurrency) {
-                tasks.addTask { try await connect(socketPath: socketPath, group: group) }
+                tasks.addTask { try await HTTP1Connection.connect(configuration, group: group) }
             }
-            var all: [Connection] = []
+            var all: [HTTP1Connection] = []
             for try await connection in tasks { all.append(connection) }
             return all
         }
@@ -30,7 +29,7 @@ enum UnixSocketLoad {
         let started = ContinuousClock.now
         var result = try await withThrowingTaskGroup(of: Result.self) { tasks in
             for connection in connections {
-                tasks.addTask { try await drive(connection, path: path, ticket: ticket, total: total) }
+                tasks.addTask { await drive(connection, path: path, ticket: ticket, total: total) }
             }
             var all = Result()
             for try await part in tasks {
@@ -43,42 +42,26 @@ enum UnixSocketLoad {
         return result
     }
 
-    private static func connect(socketPath: String, group: any EventLoopGroup) async throws -> Connection {
-        try await ClientBootstrap(group: group)
-            .connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try Connection(wrappingChannelSynchronously: channel)
-                }
-            }
-    }
-
-    private static func drive(_ connection: Connection, path: String, ticket: Ticket, total: Int) async throws -> Result {
-        try await connection.executeThenClose { inbound, outbound in
-            var result = Result()
-            var answers = inbound.makeAsyncIterator()
-            var headers = HTTPHeaders()
-            headers.add(name: "Host", value: "localhost")
-            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-            while ticket.take() < total {
-                let started = ContinuousClock.now
-                try await outbound.write(contentsOf: [.head(head), .end(nil)])
-                var status = 0
-                reading: while let part = try await answers.next() {
-                    switch part {
-                    case .head(let response): status = Int(response.status.code)
-                    case .body: break
-                    case .end: break reading
-                    }
-                }
-                if status == 200 {
+    private static func drive(_ connection: HTTP1Connection, path: String, ticket: Ticket, total: Int) async -> Result {
+        defer { connection.close() }
+        var result = Result()
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "localhost")
+        let request = HTTP1Request(method: .GET, path: path, headers: headers)
+        while ticket.take() < total {
+            let started = ContinuousClock.now
+            do {
+                let answer = try await connection.execute(request)
+                if answer.status == .ok {
                     result.latencies.record(ContinuousClock.now - started)
                 } else {
                     result.errors += 1
-                    if status == 0 { break }  // the server closed the connection
                 }
+            } catch {
+                result.errors += 1
+                break // the server closed the connection
             }
-            return result
         }
+        return result
     }
 }

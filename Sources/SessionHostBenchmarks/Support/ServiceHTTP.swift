@@ -1,13 +1,13 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SessionHostHTTP
 import SessionHostModel
 
-/// Requests to gsmsd with AsyncHTTPClient (what `SessionHostTitleClient` and `sessionhostd` use),
-/// over keep-alive connections from one pool.
+/// Requests to gsmsd with `SessionHostHTTP`'s client (what `sessionhostd` uses), over keep-alive
+/// connections from one pool.
 struct ServiceHTTP: Sendable {
-    let client: HTTPClient
+    let client: HTTP1Client
     let baseURL: String
 
     struct Answer: Sendable {
@@ -24,31 +24,31 @@ struct ServiceHTTP: Sendable {
         }
     }
 
-    /// A client allowed `connections` connections to gsmsd at once.
+    /// A client keeping up to `connections` idle connections to gsmsd at `baseURL`
+    /// (`http://host:port`).
     static func make(baseURL: String, connections: Int, group: any EventLoopGroup) -> ServiceHTTP {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
-        configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return ServiceHTTP(client: HTTPClient(eventLoopGroup: group, configuration: configuration), baseURL: baseURL)
+        let authority = baseURL.hasPrefix("http://") ? baseURL.dropFirst("http://".count) : Substring(baseURL)
+        let colon = authority.lastIndex(of: ":")
+        let host = colon.map { String(authority[..<$0]) } ?? String(authority)
+        let port = colon.flatMap { Int(authority[authority.index(after: $0)...]) } ?? 80
+        let configuration = HTTPClientConfiguration(
+            address: .tcp(host: host, port: port), maximumAnswerBytes: 1 << 20, maximumIdleConnections: connections,
+            connectAttemptTimeout: .seconds(10))
+        return ServiceHTTP(client: HTTP1Client(configuration, eventLoopGroup: group), baseURL: baseURL)
     }
 
     func send(
         _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
         timeout: TimeAmount = .seconds(60)
     ) async throws -> Answer {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
+        var request = HTTP1Request(method: method, path: path)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.body = ByteBuffer(bytes: body)
         }
         let response = try await client.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return Answer(status: Int(response.status.code), body: bytes)
+        return Answer(status: Int(response.status.code), body: response.body)
     }
 
     func send(
@@ -59,6 +59,6 @@ struct ServiceHTTP: Sendable {
     }
 
     func shutdown() async {
-        try? await client.shutdown()
+        await client.shutdown()
     }
 }

@@ -36,7 +36,7 @@ struct GetCommand: AsyncParsableCommand {
         try await ServiceOutput.run(title: service.title, serviceURL: service.serviceURL) {
             guard let answer = try await client.sessionHostAnswer(sessionId: sessionId) else {
                 throw TitleClientError(
-                    status: 404, code: "SessionNotFound",
+                    status: 404, code: .sessionNotFound,
                     message: "title \(client.titleId) has no Active session \(sessionId)", correlationId: nil)
             }
             if json { return ServiceOutput.printBody(answer.body) }

@@ -129,29 +129,29 @@ enum ServiceOutput {
 
     static func fix(for error: TitleClientError, title: String, serviceURL: String) -> String? {
         switch error.code {
-        case TitleClientError.Code.unreachable:
+        case .unreachable:
             return "is gsmsd running and listening at \(serviceURL)? Check --service (or \(ServiceConnectionOptions.serviceEnvironmentVariable)) against gsmsd --listen"
-        case "MissingAuthorization", "MalformedAuthorization", "InvalidToken":
+        case .missingAuthorization, .malformedAuthorization, .invalidToken:
             return "pass a token minted with the key file gsmsd verifies with: --key-file FILE, or --token \"$(sessionhostctl token --key-file FILE --title \(title))\""
-        case "TokenExpired":
+        case .tokenExpired:
             return "the token has expired; mint a new one (sessionhostctl token --key-file FILE --title \(title)) or use --key-file"
-        case "TitleNotAllowed":
+        case .titleNotAllowed:
             return "the token does not cover title \(title); mint one that does: sessionhostctl token --key-file FILE --title \(title)"
-        case "TitleNotSubscribed":
+        case .titleNotSubscribed:
             return "gsmsd serves no title \(title); start it with --title \(title), or check --title"
-        case "InvalidTitleId":
+        case .invalidTitleId:
             return "--title must be 1 to 64 letters, digits, '.', '_' or '-'"
-        case "InvalidSessionId":
+        case .invalidSessionId:
             return "--session-id must be a GUID for allocate and get, and a multiplayer session path for cluster"
-        case "NoStandingByHost":
+        case .noStandingByHost:
             return "no StandingBy host of title \(title) matches (locations, sandbox, cloud game, game mode); start or free a game server, or try again later"
-        case "AllocationInProgress":
+        case .allocationInProgress:
             return "another call with this session id is being allocated right now; look it up in a moment with: sessionhostctl get --session-id ID …"
-        case "SessionNotFound":
+        case .sessionNotFound:
             return "the session is unknown, still being allocated, or has ended; cluster sessions are looked up with sessionhostctl cluster"
-        case "StoreUnavailable", "InternalError":
+        case .storeUnavailable, .internalError:
             return "gsmsd could not serve the request; see its log for the correlation id, and try again later"
-        case TitleClientError.Code.invalidAnswer:
+        case .invalidAnswer:
             return "the answer is not gsmsd's; check that --service points at gsmsd, not at a proxy or another server"
         default:
             return nil

@@ -69,7 +69,7 @@ struct TokenCommand: AsyncParsableCommand {
             print(try await authority.mint(titles: titles, subject: subject, ttl: .seconds(ttl)))
         } catch {
             CommandOutput.printError("error: \(error.message) [\(error.code)]")
-            throw ExitCode(error.code == TitleTokenError.Code.signingFailed ? CommandOutput.refusedExitCode : ExitCode.validationFailure.rawValue)
+            throw ExitCode(error.code == .signingFailed ? CommandOutput.refusedExitCode : ExitCode.validationFailure.rawValue)
         }
     }
 }

@@ -27,7 +27,7 @@ public struct ClusterRequest: Codable, Sendable, Equatable {
             !sessionId.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw InvalidInput(
-                code: "InvalidSessionId",
+                code: .invalidSessionId,
                 message: "sessionId must be the multiplayer session's path (1 to \(Self.maximumSessionIDLength) characters, no control characters)"
             )
         }

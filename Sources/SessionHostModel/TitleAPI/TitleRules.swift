@@ -11,7 +11,7 @@ public enum TitleRules {
         }
         guard !titleId.isEmpty, titleId.count <= maximumTitleIDLength, titleId.unicodeScalars.allSatisfy(isAllowed) else {
             throw InvalidInput(
-                code: "InvalidTitleId",
+                code: .invalidTitleId,
                 message: "titleId must be 1 to \(maximumTitleIDLength) letters, digits, '.', '_' or '-', got '\(titleId.prefix(80))'"
             )
         }

@@ -37,7 +37,7 @@ struct ChangeRelayTests {
         let notifier = ChangeNotifier(relay: RecordingRelay())
         let box = Box()
         let waiter = Task {
-            try await notifier.waitForValue(of: .host("vm-1"), until: .now + .seconds(600)) { box.read() }
+            try await notifier.waitForValue(of: .host("vm-1"), until: ContinuousClock().instant(in: .seconds(600))) { box.read() }
         }
         try await Deadline.waitUntil("the waiter's first read") { box.reads.withLock { $0 } >= 1 }
         box.value.withLock { $0 = "handoff" }
@@ -50,7 +50,7 @@ struct ChangeRelayTests {
         let notifier = ChangeNotifier()
         let box = Box()
         let waiter = Task {
-            try await notifier.waitForValue(of: .session(titleId: "1234", sessionId: "s"), until: .now + .seconds(600)) { box.read() }
+            try await notifier.waitForValue(of: .session(titleId: "1234", sessionId: "s"), until: ContinuousClock().instant(in: .seconds(600))) { box.read() }
         }
         try await Deadline.waitUntil("the waiter's first read") { box.reads.withLock { $0 } >= 1 }
         // Nothing new: the waiter reads again and waits again.

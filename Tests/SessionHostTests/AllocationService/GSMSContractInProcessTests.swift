@@ -1,8 +1,13 @@
+import AllocationStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SessionHostModel
 import Testing
+import TitleTokens
+
+@testable import AllocationService
 
 /// Contract checks of gsmsd's answers (headers, error bodies, authentication) against gsmsd
 /// built in this process: no process, no port (`GSMSInProcess`).
@@ -74,5 +79,30 @@ struct GSMSContractInProcessTests {
             #expect(registered.status == .ok, "\(String(buffer: registered.body))")
             #expect(Self.json(registered.body)["state"] as? String == "StandingBy")
         }
+    }
+
+    @Test("the store's, the title tokens' and validation's errors get their HTTP statuses at the edge, codes and messages kept")
+    func domainErrorStatuses() throws {
+        let cases: [(any Error, HTTPResponse.Status, String, String?)] = [
+            (StoreError.unknownHost("vm-1"), .notFound, "UnknownHost", "no session host vm-1 is registered; register it with PUT first"),
+            (StoreError.hostHasSession("vm-1", "s"), .conflict, "HostHasSession", "session host vm-1 holds session s"),
+            (StoreError.titleMismatch("vm-1"), .conflict, "TitleMismatch", nil),
+            (StoreError.unavailable("disk on fire"), .serviceUnavailable, "StoreUnavailable", "the inventory database is unavailable; retry shortly"),
+            (StoreError.schemaTooNew(found: 9, known: 3), .internalServerError, "InternalError", nil),
+            (TitleTokenError(code: .tokenExpired, message: "expired"), .unauthorized, "TokenExpired", "expired"),
+            (InvalidInput(code: .invalidSessionId, message: "not a GUID"), .badRequest, "InvalidSessionId", "not a GUID"),
+            (APIError(.forbidden, code: .titleNotAllowed, "no"), .forbidden, "TitleNotAllowed", "no"),
+        ]
+        for (error, status, code, message) in cases {
+            let answer = try #require(APIError.answer(for: error), "\(error)")
+            #expect(answer.status == status, "\(error)")
+            #expect(answer.code.rawValue == code, "\(error)")
+            if let message { #expect(answer.message == message, "\(error)") }
+            #expect(APIResponseMiddleware<GSMSRequestContext>.status(for: error) == Int(status.code))
+        }
+        #expect(APIError.answer(for: StoreError.unavailable("x"))?.headers["Retry-After"] == "1")
+        #expect(APIError.answer(for: TitleTokenError(code: .invalidToken, message: "x"))?.headers["WWW-Authenticate"] == "XBL3.0")
+        #expect(APIError.answer(for: CancellationError()) == nil, "anything else is unexpected: 500 without details")
+        #expect(APIResponseMiddleware<GSMSRequestContext>.status(for: CancellationError()) == 500)
     }
 }

@@ -96,6 +96,6 @@ struct GroupCommitWriterTests {
         try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES ('a')") }
         try await writer.close()
         let error = await #expect(throws: StoreError.self) { try await writer.write { _ in 1 } }
-        #expect(error?.code == StoreError.unavailable("").code)
+        #expect(error?.code == .storeUnavailable)
     }
 }

@@ -115,7 +115,7 @@ struct PostgresInventoryStoreTests {
             let error = try await #require(throws: StoreError.self) {
                 try await Self.open(database, migrations: PostgresSchemaMigrations.all + [broken])
             }
-            #expect(error.code == "StoreUnavailable")
+            #expect(error.code == .storeUnavailable)
 
             let store = try await Self.open(database)
             #expect(try await store.appliedSchemaVersions() == known)
@@ -131,13 +131,13 @@ struct PostgresInventoryStoreTests {
     func unavailable() async throws {
         let nowhere = PostgresStoreConfiguration(host: "127.0.0.1", port: 1, username: "gsms", database: "gsms", tlsMode: .disable)
         let refused = try await #require(throws: StoreError.self) { try await PostgresInventoryStore.open(nowhere, logger: Self.logger) }
-        #expect(refused.code == "StoreUnavailable")
+        #expect(refused.code == .storeUnavailable)
 
         try await PostgresTestDatabase.with { database in
             let store = try await Self.open(database)
             try await store.close()
             let closed = try await #require(throws: StoreError.self) { try await store.host(id: "h1") }
-            #expect(closed.code == "StoreUnavailable")
+            #expect(closed.code == .storeUnavailable)
         }
     }
 

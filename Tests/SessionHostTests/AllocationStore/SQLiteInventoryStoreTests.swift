@@ -85,12 +85,12 @@ struct SQLiteInventoryStoreTests {
     func unavailable() async throws {
         let directory = try TemporaryDirectory()
         let missing = try await #require(throws: StoreError.self) { try await Self.open(directory.file("no/such/dir/gsms.sqlite")) }
-        #expect(missing.code == "StoreUnavailable")
+        #expect(missing.code == .storeUnavailable)
 
         let store = try await Self.open(directory.file("gsms.sqlite"))
         try await store.close()
         let closed = try await #require(throws: StoreError.self) { try await store.host(id: "h1") }
-        #expect(closed.code == "StoreUnavailable")
+        #expect(closed.code == .storeUnavailable)
         withExtendedLifetime(directory) {}
     }
 
@@ -102,7 +102,7 @@ struct SQLiteInventoryStoreTests {
         let next = SchemaMigrations.newestVersion + 1
         let broken = SchemaMigration(version: next, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])
         let error = try await #require(throws: StoreError.self) { try await Self.open(path, migrations: SchemaMigrations.all + [broken]) }
-        #expect(error.code == "StoreUnavailable")
+        #expect(error.code == .storeUnavailable)
 
         let store = try await Self.open(path)
         #expect(try await store.appliedSchemaVersions() == known)

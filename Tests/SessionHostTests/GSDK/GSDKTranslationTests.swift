@@ -146,11 +146,11 @@ struct GSDKTranslationTests {
         #expect(try listen("[::1]:56001") == "::1 56001")
         for text in ["0.0.0.0:56001", "10.0.0.4:56001", "[::]:56001", "example.com:56001"] {
             let error = #expect(throws: InvalidInput.self) { try GSDKSettings.parseListen(text) }
-            #expect(error?.code == "GSDKListenNotLoopback", "\(text)")
+            #expect(error?.code == .gsdkListenNotLoopback, "\(text)")
         }
         for text in ["127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "[::1]56001", ":56001x"] {
             let error = #expect(throws: InvalidInput.self) { try GSDKSettings.parseListen(text) }
-            #expect(error?.code == "InvalidGSDKListen" || error?.code == "GSDKListenNotLoopback", "\(text)")
+            #expect(error?.code == .invalidGSDKListen || error?.code == .gsdkListenNotLoopback, "\(text)")
         }
         #expect(GSDKSettings.endpoint(host: "::1", port: 5) == "[::1]:5")
     }
@@ -179,13 +179,13 @@ struct GSDKTranslationTests {
         let error = #expect(throws: InvalidInput.self) {
             try AgentConfiguration.resolve(options: options, file: AgentConfigFile(), environment: [:])
         }
-        #expect(error?.code == "MissingGSDKListen")
+        #expect(error?.code == .missingGSDKListen)
 
         let file = try JSONDecoder().decode(AgentConfigFile.self, from: Data(#"{"gsdk-listen": "0.0.0.0:56001"}"#.utf8))
         let refused = #expect(throws: InvalidInput.self) {
             try AgentConfiguration.resolve(options: AgentOptions.parse([]), file: file, environment: [:])
         }
-        #expect(refused?.code == "GSDKListenNotLoopback")
+        #expect(refused?.code == .gsdkListenNotLoopback)
     }
 
     @Test("the GSDK config file has the members the SDKs read, ports as the host maps them")

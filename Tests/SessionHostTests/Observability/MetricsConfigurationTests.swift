@@ -25,7 +25,7 @@ struct MetricsConfigurationTests {
             do {
                 _ = try MetricsListenAddress(parsing: text)
             } catch {
-                #expect(error.code == "InvalidMetricsListen")
+                #expect(error.code == .invalidMetricsListen)
             }
         }
     }

@@ -11,7 +11,8 @@ struct AgentFixture {
 
     static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
 
-    init(directory: TemporaryDirectory? = nil, healthTimeout: Duration? = nil, hostId: String? = nil) throws {
+    /// With a `clock`, the agent reads the time from it (its `wallClock` too); otherwise the system's.
+    init(directory: TemporaryDirectory? = nil, healthTimeout: Duration? = nil, hostId: String? = nil, clock: ManualClock? = nil) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
         store = AgentStateStore(directory: directory.file("state"))
@@ -25,7 +26,9 @@ struct AgentFixture {
             derivedHostId: { "derived-host-id" },
             healthTimeout: healthTimeout,
             store: store,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: clock ?? ContinuousClock() as any Clock<Duration>,
+            wallClock: clock?.wallClock ?? .system)
     }
 }
 

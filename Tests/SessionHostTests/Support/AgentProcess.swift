@@ -57,6 +57,9 @@ final class AgentProcess: @unchecked Sendable {
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
+        // The child has its own copy; this process's would stay open (and count against its
+        // descriptors) for as long as the `Process` lives.
+        defer { try? log.close() }
         try process.run()
         self.process = process
     }

@@ -45,6 +45,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     private var cancelledWaiters: Set<UUID> = []
     private var stopped = false
     private var accepted: [any Channel] = []
+    private var carriers: Set<ObjectIdentifier> = []
 
     /// Listens on `listen` (`.tcp` with port 0 picks a free port) and forwards to `upstream`.
     init(listen: Address, upstream: Address) async throws {
@@ -88,8 +89,9 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     /// Every exchange so far, in the order the requests arrived.
     var exchanges: [Exchange] { lock.withLock { log } }
 
-    /// How many connections clients opened so far.
-    var connectionCount: Int { lock.withLock { accepted.count } }
+    /// How many connections carried requests so far. A connection a client opened and gave up
+    /// before sending anything (its connect attempt timed out on a loaded machine) is not counted.
+    var connectionCount: Int { lock.withLock { carriers.count } }
 
     /// Closes the connections clients opened, as a server closes idle keep-alive connections.
     func closeConnections() async {
@@ -188,6 +190,7 @@ final class HTTPRecordingProxy: @unchecked Sendable {
                 case .head(let requestHead):
                     head = requestHead
                     body = []
+                    _ = lock.withLock { carriers.insert(ObjectIdentifier(connection.channel)) }
                 case .body(let buffer):
                     body.append(contentsOf: buffer.readableBytesView)
                 case .end:

@@ -2,9 +2,10 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SessionHostHTTP
 
-/// A small HTTP/1.1 client over TCP for end-to-end tests: one connection per request, the whole
-/// answer with its headers.
+/// A small HTTP/1.1 client over TCP for end-to-end tests (`SessionHostHTTP`'s client): one
+/// connection per request, the whole answer with its headers.
 struct HTTPTestClient: Sendable {
     let host: String
     let port: Int
@@ -33,45 +34,34 @@ struct HTTPTestClient: Sendable {
         var description: String { "\(status) \(text)" }
     }
 
-    typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    /// The largest answer read (metrics pages and lists of hosts are bigger than the default).
+    static let maximumAnswerBytes = 16 << 20
+
+    private var http: HTTP1Client {
+        HTTP1Client(
+            HTTPClientConfiguration(
+                address: .tcp(host: host, port: port), maximumAnswerBytes: Self.maximumAnswerBytes,
+                maximumIdleConnections: 0))
+    }
 
     func send(
         _ method: HTTPMethod, _ path: String, headers extra: [(String, String)] = [], body: [UInt8]? = nil
     ) async throws -> Answer {
-        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try Connection(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await connection.executeThenClose { inbound, outbound in
-            var headers = HTTPHeaders()
-            headers.add(name: "Host", value: "\(host):\(port)")
-            headers.add(name: "Connection", value: "close")
-            for (name, value) in extra { headers.add(name: name, value: value) }
-            if let body {
-                if !headers.contains(name: "Content-Type") { headers.add(name: "Content-Type", value: "application/json") }
-                headers.add(name: "Content-Length", value: String(body.count))
-            } else if method == .POST || method == .PUT {
-                headers.add(name: "Content-Length", value: "0")
-            }
-            var parts: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))]
-            if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            parts.append(.end(nil))
-            try await outbound.write(contentsOf: parts)
-            var answer = Answer(status: 0, headers: [], body: [])
-            for try await part in inbound {
-                switch part {
-                case .head(let head):
-                    answer.status = Int(head.status.code)
-                    answer.headers = head.headers.map { ($0.name, $0.value) }
-                case .body(let buffer):
-                    answer.body.append(contentsOf: buffer.readableBytesView)
-                case .end:
-                    return answer
-                }
-            }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "\(host):\(port)")
+        headers.add(name: "Connection", value: "close")
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        if body != nil, !headers.contains(name: "Content-Type") {
+            headers.add(name: "Content-Type", value: "application/json")
+        }
+        let request = HTTP1Request(
+            method: method, path: path, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+        do {
+            let answer = try await http.execute(request)
+            return Answer(
+                status: Int(answer.status.code), headers: answer.headers.map { ($0.name, $0.value) },
+                body: Array(answer.body.readableBytesView))
+        } catch HTTP1ClientError.connectionClosed {
             throw TestFailure("the server closed the connection before answering \(method) \(path)")
         }
     }

@@ -23,8 +23,15 @@ enum ProcessRun {
         let errPath = directory.file("err-\(name)")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = out
+        process.standardError = err
+        // The child has its own copies; this process's are closed as soon as it is started.
+        defer {
+            try? out.close()
+            try? err.close()
+        }
         try process.run()
         do {
             try await Deadline.waitUntil("\(executable) \(arguments) finishing", timeout: timeout) { !process.isRunning }

@@ -25,7 +25,7 @@ struct TitleTokenTests {
 
     /// Expects `token` to be refused with `code`, by a message that does not repeat the token.
     static func expectRefused(
-        _ authority: TitleTokenAuthority, _ token: String, code: String = TitleTokenError.Code.invalidToken,
+        _ authority: TitleTokenAuthority, _ token: String, code: TitleTokenError.Code = .invalidToken,
         _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let error = await refusal(authority, token)
@@ -81,19 +81,19 @@ struct TitleTokenTests {
         #expect(try await Self.authority().verify(token).titles == ["1234"])
 
         let short = #expect(throws: TitleTokenError.self) { try load(Array(secret.dropLast()) + Array("\n".utf8)) }
-        #expect(short?.code == TitleTokenError.Code.keyTooShort)
+        #expect(short?.code == .keyTooShort)
         #expect(short?.message.contains("31 bytes") == true)
         #expect(short?.message.contains(directory.path) == true)
         let shortBytes = #expect(throws: TitleTokenError.self) { try TitleTokenKey(bytes: secret.dropLast()) }
-        #expect(shortBytes?.code == TitleTokenError.Code.keyTooShort)
+        #expect(shortBytes?.code == .keyTooShort)
         #expect(throws: TitleTokenError.self) { try TitleTokenKey(bytes: []) }
 
         let missingPath = directory.file("no-such-key")
         let missing = #expect(throws: TitleTokenError.self) { try TitleTokenKey(contentsOfFile: missingPath) }
-        #expect(missing?.code == TitleTokenError.Code.keyUnreadable)
+        #expect(missing?.code == .keyUnreadable)
         #expect(missing?.message.contains(missingPath) == true)
         let notAFile = #expect(throws: TitleTokenError.self) { try TitleTokenKey(contentsOfFile: directory.path) }
-        #expect(notAFile?.code == TitleTokenError.Code.keyUnreadable)
+        #expect(notAFile?.code == .keyUnreadable)
 
         let description = String(describing: try TitleTokenKey(bytes: secret))
         #expect(!description.contains("0123456789"), "the key never shows its secret")
@@ -130,7 +130,7 @@ struct TitleTokenTests {
     @Test("minting refuses no titles, bad title ids, empty subjects and lifetimes outside 1 s to 365 days")
     func mintRules() async throws {
         let authority = try await Self.authority()
-        func code(_ titles: [String], subject: String? = nil, ttl: Duration = .seconds(60)) async -> String? {
+        func code(_ titles: [String], subject: String? = nil, ttl: Duration = .seconds(60)) async -> TitleTokenError.Code? {
             do {
                 _ = try await authority.mint(titles: titles, subject: subject, ttl: ttl)
                 return nil
@@ -138,25 +138,25 @@ struct TitleTokenTests {
                 return error.code
             }
         }
-        #expect(await code([]) == TitleTokenError.Code.noTitles)
-        #expect(await code(["1234", "bad title"]) == TitleTokenError.Code.invalidTitleId)
-        #expect(await code([""]) == TitleTokenError.Code.invalidTitleId)
-        #expect(await code(["1234"], subject: "") == TitleTokenError.Code.invalidSubject)
-        #expect(await code(["1234"], ttl: .zero) == TitleTokenError.Code.invalidTTL)
-        #expect(await code(["1234"], ttl: .seconds(-5)) == TitleTokenError.Code.invalidTTL)
-        #expect(await code(["1234"], ttl: .seconds(31_536_001)) == TitleTokenError.Code.invalidTTL)
-        #expect(await code(["1234"], ttl: .milliseconds(1500)) == TitleTokenError.Code.invalidTTL)
+        #expect(await code([]) == .noTitles)
+        #expect(await code(["1234", "bad title"]) == .invalidTitleId)
+        #expect(await code([""]) == .invalidTitleId)
+        #expect(await code(["1234"], subject: "") == .invalidSubject)
+        #expect(await code(["1234"], ttl: .zero) == .invalidTTL)
+        #expect(await code(["1234"], ttl: .seconds(-5)) == .invalidTTL)
+        #expect(await code(["1234"], ttl: .seconds(31_536_001)) == .invalidTTL)
+        #expect(await code(["1234"], ttl: .milliseconds(1500)) == .invalidTTL)
         #expect(await code(["1234"], ttl: .seconds(31_536_000)) == nil)
         #expect(await code(["1234"], ttl: .seconds(1)) == nil)
         let many = (0..<2000).map { "title-\($0)" }
-        #expect(await code(many) == TitleTokenError.Code.tokenTooLarge)
+        #expect(await code(many) == .tokenTooLarge)
     }
 
     @Test("an expired token is refused as TokenExpired; one minted with a later clock is not")
     func expired() async throws {
         let authority = try await Self.authority()
         let stale = try await authority.mint(titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -7200))
-        await Self.expectRefused(authority, stale, code: TitleTokenError.Code.tokenExpired)
+        await Self.expectRefused(authority, stale, code: .tokenExpired)
         let error = await Self.refusal(authority, stale)
         #expect(error?.isAuthenticationFailure == true)
         let fresh = try await authority.mint(titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -1800))
@@ -265,7 +265,7 @@ struct TitleTokenTests {
 
     @Test("XBL3.0 header: scheme ignoring case, x= required, ';' required, non-empty token, spaces trimmed")
     func header() throws {
-        func code(_ header: String?) -> String? {
+        func code(_ header: String?) -> TitleTokenError.Code? {
             do {
                 _ = try XBLAuthorization.token(fromHeader: header)
                 return nil
@@ -283,7 +283,7 @@ struct TitleTokenTests {
         #expect(try XBLAuthorization.token(fromHeader: "XBL3.0 x=a b=c;tok") == "tok", "the user hash is any text without ';'")
 
         for missing in [nil, "", "   ", "\t"] as [String?] {
-            #expect(code(missing) == TitleTokenError.Code.missingAuthorization, "\(String(describing: missing))")
+            #expect(code(missing) == .missingAuthorization, "\(String(describing: missing))")
         }
         for malformed in [
             "Bearer secret-token",
@@ -298,7 +298,7 @@ struct TitleTokenTests {
             "XBL3.0 x=abc;secret token",
             "secret-token",
         ] {
-            #expect(code(malformed) == TitleTokenError.Code.malformedAuthorization, "\(malformed)")
+            #expect(code(malformed) == .malformedAuthorization, "\(malformed)")
         }
     }
 

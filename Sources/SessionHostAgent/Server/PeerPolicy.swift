@@ -1,22 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Who is on the other end of a Unix socket connection, from `SO_PEERCRED` and `SO_PEERGROUPS`.
-public struct PeerCredentials: Sendable, Equatable {
-    public var pid: Int32
-    public var uid: UInt32
-    public var gid: UInt32
-    /// The peer's supplementary groups when the kernel reported them.
-    public var supplementaryGroups: [UInt32]
-
-    public init(pid: Int32, uid: UInt32, gid: UInt32, supplementaryGroups: [UInt32] = []) {
-        self.pid = pid
-        self.uid = uid
-        self.gid = gid
-        self.supplementaryGroups = supplementaryGroups
-    }
-}
+import SessionHostHTTP
 
 /// Decides which peers may use the agent socket (SPEC §3): root and the agent's own user always;
 /// otherwise a peer whose user is allowed or one of whose groups is allowed.

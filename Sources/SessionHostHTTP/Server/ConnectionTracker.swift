@@ -1,7 +1,7 @@
 import NIOCore
 import Synchronization
 
-/// The agent server's open connections: it closes those that stay idle too long and drains them
+/// An `HTTPServer`'s open connections: it closes those that stay idle too long and drains them
 /// on shutdown. A connection is
 /// - *new* until the head of its first request,
 /// - *reading* from a request's head until its body is complete,
