@@ -36,6 +36,8 @@ func roundTrip<T: Codable & Equatable>(_ type: T.Type, _ body: Data, validate: (
         preconditionFailure("\(type): an accepted body does not encode: \(value)")
     }
     guard let again = try? JSONDecoder().decode(type, from: encoded), again == value else {
-        preconditionFailure("\(type): an accepted body does not survive encoding: \(value) -> \(String(decoding: encoded, as: UTF8.self))")
+        preconditionFailure(
+            "\(type): an accepted body does not survive encoding: \(value) -> \(String(decoding: encoded, as: UTF8.self))"
+        )
     }
 }

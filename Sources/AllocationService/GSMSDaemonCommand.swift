@@ -19,7 +19,8 @@ import Glibc
 public struct GSMSDaemonCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gsmsd",
-        abstract: "The allocation service: the public sessionhosts and clusters REST API, and the API agents register with.",
+        abstract:
+            "The allocation service: the public sessionhosts and clusters REST API, and the API agents register with.",
         discussion: """
             Titles call POST /titles/{titleId}/sessionhosts with an 'Authorization: XBL3.0 x=<hash>;<token>' \
             header whose token `sessionhostctl token` mints from the same key file. Agents \
@@ -41,7 +42,10 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
     public func run() async throws {
         let configuration: ServiceConfiguration
         do {
-            let file = try options.config.map { path throws(InvalidInput) in try ConfigFile.load(ServiceConfigFile.self, path: path) }
+            let file =
+                try options.config.map { path throws(InvalidInput) in
+                    try ConfigFile.load(ServiceConfigFile.self, path: path)
+                }
                 ?? ServiceConfigFile()
             configuration = try ServiceConfiguration.resolve(
                 options: options, file: file, environment: ProcessInfo.processInfo.environment)
@@ -70,8 +74,10 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
             throw ExitCode(1)
         } catch let error as IOError {
             // The listening socket (the only socket gsmsd opens itself at start).
-            let reason = SocketErrorDescription.words(errno: error.errnoCode, listener: "gsmsd or program", option: "--listen")
-            logger.critical("gsmsd cannot run: cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(reason)")
+            let reason = SocketErrorDescription.words(
+                errno: error.errnoCode, listener: "gsmsd or program", option: "--listen")
+            logger.critical(
+                "gsmsd cannot run: cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(reason)")
             throw ExitCode(1)
         }
     }

@@ -10,7 +10,9 @@ public struct HostCriteria: Sendable, Equatable {
     /// Preferred locations in order; empty means any region.
     public var locations: [String]
 
-    public init(sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil, locations: [String] = []) {
+    public init(
+        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil, locations: [String] = []
+    ) {
         self.sandboxId = sandboxId
         self.cloudGameId = cloudGameId
         self.gameModeId = gameModeId

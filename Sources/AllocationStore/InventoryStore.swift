@@ -120,7 +120,10 @@ extension StoreError {
 
 extension InventoryStore {
     /// `claimHostForQueue` with every host a candidate.
-    public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws -> Allocation? {
-        try await claimHostForQueue(titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy, excluding: [])
+    public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws
+        -> Allocation?
+    {
+        try await claimHostForQueue(
+            titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy, excluding: [])
     }
 }

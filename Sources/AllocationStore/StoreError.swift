@@ -50,6 +50,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The database holds a schema newer than this build knows.
     public static func schemaTooNew(found: Int, known: Int) -> StoreError {
-        StoreError(code: .schemaTooNew, message: "the database has schema version \(found); this gsmsd knows up to \(known)")
+        StoreError(
+            code: .schemaTooNew, message: "the database has schema version \(found); this gsmsd knows up to \(known)")
     }
 }

@@ -14,7 +14,9 @@ package protocol StoreColumns {
 extension StoreColumns {
     package func date(_ name: String) throws -> Date { Date(storeMilliseconds: try int(name)) }
 
-    package func optionalDate(_ name: String) throws -> Date? { try optionalInt(name).map(Date.init(storeMilliseconds:)) }
+    package func optionalDate(_ name: String) throws -> Date? {
+        try optionalInt(name).map(Date.init(storeMilliseconds:))
+    }
 
     package func enumeration<T: RawRepresentable>(_ name: String, _: T.Type) throws -> T where T.RawValue == String {
         let raw = try text(name)
@@ -47,11 +49,13 @@ package enum HostRow {
             titleId: try c.text("title_id"), region: try c.text("region"), hostName: try c.text("host_name"),
             portMappings: try c.portMappings("port_mappings"), secureContext: try c.text("secure_context"),
             sandboxId: try c.optionalText("sandbox_id"), cloudGameId: try c.optionalText("cloud_game_id"),
-            gameModeId: try c.optionalText("game_mode_id"), state: try c.enumeration("registered_state", HostState.self),
+            gameModeId: try c.optionalText("game_mode_id"),
+            state: try c.enumeration("registered_state", HostState.self),
             health: try c.enumeration("health", GameHealth.self)
         )
         return HostRecord(
-            sessionHostId: try c.text("host_id"), registration: registration, state: try c.enumeration("state", HostState.self),
+            sessionHostId: try c.text("host_id"), registration: registration,
+            state: try c.enumeration("state", HostState.self),
             sessionId: try c.optionalText("session_id"), lastHeartbeat: try c.date("last_heartbeat_ms"),
             standingBySince: try c.optionalDate("standing_by_since_ms"), revision: try c.int("revision")
         )
@@ -77,8 +81,10 @@ package struct SessionRow: Sendable {
 
     package init(_ c: some StoreColumns) throws {
         allocation = Allocation(
-            titleId: try c.text("title_id"), sessionId: try c.text("session_id"), kind: try c.enumeration("kind", AllocationKind.self),
-            state: try c.enumeration("state", Allocation.State.self), sessionCookie: try c.optionalText("session_cookie"),
+            titleId: try c.text("title_id"), sessionId: try c.text("session_id"),
+            kind: try c.enumeration("kind", AllocationKind.self),
+            state: try c.enumeration("state", Allocation.State.self),
+            sessionCookie: try c.optionalText("session_cookie"),
             allocatedAt: try c.date("allocated_at_ms"), acknowledgeBy: try c.date("acknowledge_by_ms"),
             sessionHostId: try c.text("host_id"), hostName: try c.text("host_name"), region: try c.text("region"),
             portMappings: try c.portMappings("port_mappings"), secureContext: try c.text("secure_context")
@@ -89,7 +95,8 @@ package struct SessionRow: Sendable {
 
 extension PendingHandoff {
     /// The select list `init(_:)` reads, from `sessions`: the session and its host's revision.
-    package static let columns = SessionRow.columns + ", (SELECT h.revision FROM hosts h WHERE h.host_id = sessions.host_id) AS host_revision"
+    package static let columns =
+        SessionRow.columns + ", (SELECT h.revision FROM hosts h WHERE h.host_id = sessions.host_id) AS host_revision"
 
     package init(_ c: some StoreColumns) throws {
         self.init(allocation: try SessionRow(c).allocation, hostRevision: try c.int("host_revision"))
@@ -141,7 +148,8 @@ package struct CurrentHost: Sendable {
     package var revision: Int64
 
     /// The select list `init(_:)` reads, from `hosts h LEFT JOIN sessions s ON s.host_id = h.host_id`.
-    package static let columns = "h.title_id, h.state, h.session_id, h.standing_by_since_ms, h.revision, s.state AS session_state"
+    package static let columns =
+        "h.title_id, h.state, h.session_id, h.standing_by_since_ms, h.revision, s.state AS session_state"
 
     package init(_ c: some StoreColumns) throws {
         let sessionState = try c.optionalText("session_state").map { raw in

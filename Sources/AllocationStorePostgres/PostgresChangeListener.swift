@@ -17,7 +17,8 @@ public struct PostgresChangeListener: Service {
     private let gap: @Sendable () async -> Void
 
     public init(
-        configuration: PostgresStoreConfiguration, channel: String, retryInterval: Duration = .milliseconds(500), logger: Logger,
+        configuration: PostgresStoreConfiguration, channel: String, retryInterval: Duration = .milliseconds(500),
+        logger: Logger,
         receive: @escaping @Sendable (String) async -> Void, gap: @escaping @Sendable () async -> Void
     ) {
         self.configuration = configuration

@@ -10,7 +10,8 @@ extension PostgresInventoryStore {
         try await transaction { connection in
             try await self.lock(connection, Self.sessionLock(titleId: claim.titleId, sessionId: claim.sessionId))
             if let existing = try await self.session(connection, titleId: claim.titleId, sessionId: claim.sessionId) {
-                return existing.allocation.state == .active ? .active(existing.allocation) : .inFlight(existing.allocation)
+                return existing.allocation.state == .active
+                    ? .active(existing.allocation) : .inFlight(existing.allocation)
             }
             return try await self.claimFresh(connection, claim)
         }
@@ -20,21 +21,28 @@ extension PostgresInventoryStore {
     /// host; nil when the session is not on the host. The acknowledgement counts as a heartbeat.
     public func confirmHandoff(hostId: String, sessionId: String, at now: Date) async throws -> HostAssignment? {
         try await transaction { connection in
-            guard try await !self.rows(connection, "SELECT 1 FROM hosts WHERE host_id = \(hostId) FOR UPDATE").isEmpty else {
+            guard try await !self.rows(connection, "SELECT 1 FROM hosts WHERE host_id = \(hostId) FOR UPDATE").isEmpty
+            else {
                 return nil
             }
-            let rows = try await self.rows(connection, """
+            let rows = try await self.rows(
+                connection,
+                """
                 SELECT \(unescaped: SessionRow.columns) FROM sessions WHERE host_id = \(hostId) AND session_id = \(sessionId)
                 """)
             guard let row = rows.first else { return nil }
             var session = try SessionRow(row).allocation
             let host: [PostgresRow]
             if session.state == .allocating {
-                try await self.run(connection, """
+                try await self.run(
+                    connection,
+                    """
                     UPDATE sessions SET state = 'Active' WHERE title_id = \(session.titleId) AND session_id = \(sessionId)
                     """)
                 session.state = .active
-                host = try await self.rows(connection, """
+                host = try await self.rows(
+                    connection,
+                    """
                     UPDATE hosts SET state = CASE health WHEN 'Unhealthy' THEN 'Unhealthy' ELSE 'Active' END,
                         standing_by_since_ms = NULL, last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
                         revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
@@ -42,7 +50,9 @@ extension PostgresInventoryStore {
                     RETURNING \(unescaped: HostRow.columns)
                     """)
             } else {
-                host = try await self.rows(connection, """
+                host = try await self.rows(
+                    connection,
+                    """
                     UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)) WHERE host_id = \(hostId)
                     RETURNING \(unescaped: HostRow.columns)
                     """)
@@ -59,7 +69,8 @@ extension PostgresInventoryStore {
             try await self.lock(connection, Self.sessionLock(titleId: claim.titleId, sessionId: claim.sessionId))
             // The failed host's row first, so that its acknowledgement cannot land in between.
             try await self.run(connection, "SELECT 1 FROM hosts WHERE host_id = \(failedHostId) FOR UPDATE")
-            guard let current = try await self.session(connection, titleId: claim.titleId, sessionId: claim.sessionId) else {
+            guard let current = try await self.session(connection, titleId: claim.titleId, sessionId: claim.sessionId)
+            else {
                 return try await self.claimFresh(connection, claim)
             }
             let allocation = current.allocation
@@ -68,7 +79,9 @@ extension PostgresInventoryStore {
 
             try await self.releaseUnacknowledged(connection, hostId: failedHostId, at: claim.now)
             if let host = try await self.takeCandidate(connection, claim) {
-                try await self.run(connection, """
+                try await self.run(
+                    connection,
+                    """
                     UPDATE sessions SET host_id = \(host.hostId), host_name = \(host.hostName), region = \(host.region),
                         port_mappings = \(host.portMappingsJSON), secure_context = \(host.secureContext),
                         allocated_at_ms = \(claim.now.milliseconds), acknowledge_by_ms = \(claim.acknowledgeBy.milliseconds)
@@ -76,7 +89,9 @@ extension PostgresInventoryStore {
                     """)
                 return .claimed(host.takingOver(allocation, for: claim))
             }
-            try await self.run(connection, "DELETE FROM sessions WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)")
+            try await self.run(
+                connection, "DELETE FROM sessions WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)"
+            )
             if allocation.kind == .cluster {
                 try await self.requeue(
                     connection, titleId: claim.titleId, sessionId: claim.sessionId,
@@ -88,15 +103,20 @@ extension PostgresInventoryStore {
 
     /// The title's allocation with this session id, Allocating or Active.
     public func allocation(titleId: String, sessionId: String) async throws -> Allocation? {
-        try await read { connection in try await self.session(connection, titleId: titleId, sessionId: sessionId)?.allocation }
+        try await read { connection in
+            try await self.session(connection, titleId: titleId, sessionId: sessionId)?.allocation
+        }
     }
 
     /// The session waiting for this host's acknowledgement, if any.
     public func pendingHandoff(hostId: String) async throws -> PendingHandoff? {
         try await read { connection in
-            try await self.rows(connection, """
+            try await self.rows(
+                connection,
+                """
                 SELECT \(unescaped: PendingHandoff.columns) FROM sessions WHERE host_id = \(hostId) AND state = 'Allocating'
-                """).first.map { try PendingHandoff(Columns($0)) }
+                """
+            ).first.map { try PendingHandoff(Columns($0)) }
         }
     }
 
@@ -104,13 +124,16 @@ extension PostgresInventoryStore {
     /// `StoreError.unknownHost`, or `sessionMismatch` when the host does not hold that session.
     public func endSession(hostId: String, sessionId: String, at now: Date) async throws -> HostRecord {
         try await transaction { connection in
-            let rows = try await self.rows(connection, "SELECT session_id FROM hosts WHERE host_id = \(hostId) FOR UPDATE")
+            let rows = try await self.rows(
+                connection, "SELECT session_id FROM hosts WHERE host_id = \(hostId) FOR UPDATE")
             guard let row = rows.first else { throw StoreError.unknownHost(hostId) }
             guard try Columns(row).optionalText("session_id") == sessionId else {
                 throw StoreError.sessionMismatch(hostId, sessionId)
             }
             try await self.run(connection, "DELETE FROM sessions WHERE host_id = \(hostId)")
-            let updated = try await self.rows(connection, """
+            let updated = try await self.rows(
+                connection,
+                """
                 UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL,
                     last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
                     revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
@@ -124,9 +147,12 @@ extension PostgresInventoryStore {
     // MARK: Helpers
 
     func session(_ connection: PostgresConnection, titleId: String, sessionId: String) async throws -> SessionRow? {
-        try await rows(connection, """
+        try await rows(
+            connection,
+            """
             SELECT \(unescaped: SessionRow.columns) FROM sessions WHERE title_id = \(titleId) AND session_id = \(sessionId)
-            """).first.map(SessionRow.init)
+            """
+        ).first.map(SessionRow.init)
     }
 
     /// Marks the best candidate host Allocating with the session and returns its description;
@@ -134,13 +160,16 @@ extension PostgresInventoryStore {
     /// transactions hold are skipped; when that leaves none, the claim waits for those rows once.
     func takeCandidate(_ connection: PostgresConnection, _ claim: AllocationClaim) async throws -> ClaimedHost? {
         try await takeCandidate(
-            connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince,
+            connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria,
+            liveSince: claim.liveSince,
             excluding: claim.unreachableHostIds, at: claim.now)
     }
 
     /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
     func releaseUnacknowledged(_ connection: PostgresConnection, hostId: String, at now: Date) async throws {
-        try await run(connection, """
+        try await run(
+            connection,
+            """
             UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL,
                 revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
             WHERE host_id = \(hostId)
@@ -181,21 +210,29 @@ extension PostgresInventoryStore {
         }
         let allocation = Allocation(
             titleId: claim.titleId, sessionId: claim.sessionId, kind: claim.kind, state: .allocating,
-            sessionCookie: claim.sessionCookie, allocatedAt: claim.now.storeRounded, acknowledgeBy: claim.acknowledgeBy.storeRounded,
+            sessionCookie: claim.sessionCookie, allocatedAt: claim.now.storeRounded,
+            acknowledgeBy: claim.acknowledgeBy.storeRounded,
             sessionHostId: host.hostId, hostName: host.hostName, region: host.region, portMappings: host.portMappings,
             secureContext: host.secureContext
         )
         // A cluster request remembers when it was first made, to keep its place if it is put back.
         try await insertSession(
-            connection, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: claim.kind == .cluster ? claim.now : nil)
+            connection, allocation, portMappingsJSON: host.portMappingsJSON,
+            enqueuedAt: claim.kind == .cluster ? claim.now : nil)
         if claim.kind == .cluster {
-            try await run(connection, "DELETE FROM cluster_queue WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)")
+            try await run(
+                connection,
+                "DELETE FROM cluster_queue WHERE title_id = \(claim.titleId) AND session_id = \(claim.sessionId)")
         }
         return .claimed(allocation)
     }
 
-    func insertSession(_ connection: PostgresConnection, _ allocation: Allocation, portMappingsJSON: String, enqueuedAt: Date?) async throws {
-        try await run(connection, """
+    func insertSession(
+        _ connection: PostgresConnection, _ allocation: Allocation, portMappingsJSON: String, enqueuedAt: Date?
+    ) async throws {
+        try await run(
+            connection,
+            """
             INSERT INTO sessions (title_id, session_id, kind, state, host_id, session_cookie, allocated_at_ms,
                 acknowledge_by_ms, enqueued_at_ms, host_name, region, port_mappings, secure_context)
             VALUES (\(allocation.titleId), \(allocation.sessionId), \(allocation.kind.rawValue), \(allocation.state.rawValue),
@@ -207,8 +244,12 @@ extension PostgresInventoryStore {
 
     /// Puts a cluster request back at the head of its title's queue with its first queue time
     /// (its `seq` from the descending sequence sorts before every other ticket).
-    func requeue(_ connection: PostgresConnection, titleId: String, sessionId: String, enqueuedAt: Date, polledAt: Date) async throws {
-        try await run(connection, """
+    func requeue(_ connection: PostgresConnection, titleId: String, sessionId: String, enqueuedAt: Date, polledAt: Date)
+        async throws
+    {
+        try await run(
+            connection,
+            """
             INSERT INTO cluster_queue (seq, title_id, session_id, enqueued_at_ms, last_polled_at_ms)
             VALUES (nextval('cluster_queue_head'), \(titleId), \(sessionId), \(enqueuedAt.milliseconds), \(polledAt.milliseconds))
             ON CONFLICT (title_id, session_id) DO NOTHING
@@ -224,7 +265,8 @@ struct CandidateQuery {
     var statement: PostgresQuery
 
     init(
-        titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?, excluding: [String],
+        titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?,
+        excluding: [String],
         now: Date, skipLocked: Bool
     ) {
         var binds = PostgresBindings()

@@ -14,10 +14,14 @@ extension PostgresInventoryStore {
                 throw StoreError.titleMismatch(id)
             }
             let state = HostReconciliation.state(
-                session: current?.sessionState, agentState: registration.state, agentSessionId: nil, health: registration.health
+                session: current?.sessionState, agentState: registration.state, agentSessionId: nil,
+                health: registration.health
             )
-            let since = HostReconciliation.standingBySince(newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
-            let rows = try await self.rows(connection, """
+            let since = HostReconciliation.standingBySince(
+                newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
+            let rows = try await self.rows(
+                connection,
+                """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
                     state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
@@ -50,7 +54,9 @@ extension PostgresInventoryStore {
             guard let current = try await self.lockedHost(connection, id: id) else { throw StoreError.unknownHost(id) }
             if AssignmentRevision.isStale(basis: heartbeat.revision, current: current.revision) {
                 // Made before the host's assignment last changed: a sign of life, not a state.
-                let rows = try await self.rows(connection, """
+                let rows = try await self.rows(
+                    connection,
+                    """
                     UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
                     WHERE host_id = \(id)
                     RETURNING \(unescaped: HostRow.columns)
@@ -58,10 +64,14 @@ extension PostgresInventoryStore {
                 return try Self.onlyHost(rows, id: id)
             }
             let state = HostReconciliation.state(
-                session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
+                session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId,
+                health: heartbeat.health
             )
-            let since = HostReconciliation.standingBySince(newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
-            let rows = try await self.rows(connection, """
+            let since = HostReconciliation.standingBySince(
+                newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
+            let rows = try await self.rows(
+                connection,
+                """
                 UPDATE hosts SET state = \(state.rawValue), standing_by_since_ms = \(since?.milliseconds),
                     health = \(heartbeat.health.rawValue), last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
                 WHERE host_id = \(id)
@@ -83,9 +93,11 @@ extension PostgresInventoryStore {
     public func assignment(hostId: String) async throws -> HostAssignment? {
         try await transaction { connection in
             try await self.run(connection, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            guard let host = try await self.rows(
-                connection, "SELECT \(unescaped: HostRow.columns) FROM hosts WHERE host_id = \(hostId)"
-            ).first.map(HostRow.record) else {
+            guard
+                let host = try await self.rows(
+                    connection, "SELECT \(unescaped: HostRow.columns) FROM hosts WHERE host_id = \(hostId)"
+                ).first.map(HostRow.record)
+            else {
                 return nil
             }
             let session = try await self.rows(
@@ -112,20 +124,29 @@ extension PostgresInventoryStore {
 
     /// Checks or binds the host's key (see `InventoryStore.checkHostKey`). Two instances binding
     /// the same id at once: the primary key lets one insert win; the other then compares.
-    public func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws -> HostKeyCheck {
+    public func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws
+        -> HostKeyCheck
+    {
         try await transaction { connection in
-            if let row = try await self.rows(connection, "SELECT key_digest FROM host_keys WHERE host_id = \(hostId)").first {
+            if let row = try await self.rows(connection, "SELECT key_digest FROM host_keys WHERE host_id = \(hostId)")
+                .first
+            {
                 return try Columns(row).text("key_digest") == digest ? .matched : .mismatched
             }
-            if !bindIfAbsent, try await self.rows(connection, "SELECT 1 AS registered FROM hosts WHERE host_id = \(hostId)").isEmpty {
+            if !bindIfAbsent,
+                try await self.rows(connection, "SELECT 1 AS registered FROM hosts WHERE host_id = \(hostId)").isEmpty
+            {
                 return .absent
             }
-            let inserted = try await self.rows(connection, """
+            let inserted = try await self.rows(
+                connection,
+                """
                 INSERT INTO host_keys (host_id, key_digest, bound_at_ms) VALUES (\(hostId), \(digest), \(now.milliseconds))
                 ON CONFLICT (host_id) DO NOTHING RETURNING host_id
                 """)
             if !inserted.isEmpty { return .bound }
-            let row = try await self.rows(connection, "SELECT key_digest FROM host_keys WHERE host_id = \(hostId)").first
+            let row = try await self.rows(connection, "SELECT key_digest FROM host_keys WHERE host_id = \(hostId)")
+                .first
             return try row.map { try Columns($0).text("key_digest") == digest ? .matched : .mismatched } ?? .mismatched
         }
     }
@@ -137,7 +158,9 @@ extension PostgresInventoryStore {
     func lockedHost(_ connection: PostgresConnection, id: String) async throws -> CurrentHost? {
         let locked = try await rows(connection, "SELECT host_id FROM hosts WHERE host_id = \(id) FOR UPDATE")
         guard !locked.isEmpty else { return nil }
-        let rows = try await rows(connection, """
+        let rows = try await rows(
+            connection,
+            """
             SELECT \(unescaped: CurrentHost.columns)
             FROM hosts h LEFT JOIN sessions s ON s.host_id = h.host_id
             WHERE h.host_id = \(id)

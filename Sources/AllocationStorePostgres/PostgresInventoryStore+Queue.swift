@@ -7,7 +7,9 @@ extension PostgresInventoryStore {
     /// records the poll; returns the ticket with its position.
     public func enqueueCluster(titleId: String, sessionId: String, at now: Date) async throws -> ClusterTicket {
         try await transaction { connection in
-            try await self.run(connection, """
+            try await self.run(
+                connection,
+                """
                 INSERT INTO cluster_queue (title_id, session_id, enqueued_at_ms, last_polled_at_ms)
                 VALUES (\(titleId), \(sessionId), \(now.milliseconds), \(now.milliseconds))
                 ON CONFLICT (title_id, session_id) DO UPDATE SET
@@ -23,10 +25,14 @@ extension PostgresInventoryStore {
     /// The queued ticket, if any; with `polledAt`, records that its caller polled.
     public func ticket(titleId: String, sessionId: String, polledAt: Date?) async throws -> ClusterTicket? {
         guard let polledAt else {
-            return try await read { connection in try await self.ticket(connection, titleId: titleId, sessionId: sessionId) }
+            return try await read { connection in
+                try await self.ticket(connection, titleId: titleId, sessionId: sessionId)
+            }
         }
         return try await transaction { connection in
-            try await self.run(connection, """
+            try await self.run(
+                connection,
+                """
                 UPDATE cluster_queue SET last_polled_at_ms = GREATEST(last_polled_at_ms, \(polledAt.milliseconds))
                 WHERE title_id = \(titleId) AND session_id = \(sessionId)
                 """)
@@ -44,7 +50,9 @@ extension PostgresInventoryStore {
             try await self.lock(connection, Self.queueLock(titleId: titleId))
             // A ticket whose session exists already (claimed directly meanwhile) is stale: drop it.
             for _ in 0..<100 {
-                let heads = try await self.rows(connection, """
+                let heads = try await self.rows(
+                    connection,
+                    """
                     SELECT q.seq, q.session_id, q.enqueued_at_ms,
                         EXISTS (SELECT 1 FROM sessions s WHERE s.title_id = q.title_id AND s.session_id = q.session_id) AS taken
                     FROM cluster_queue q WHERE q.title_id = \(titleId)
@@ -64,18 +72,23 @@ extension PostgresInventoryStore {
                     try await self.run(connection, "DELETE FROM cluster_queue WHERE seq = \(seq)")
                     continue
                 }
-                guard let host = try await self.takeCandidate(
-                    connection, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
-                    excluding: unreachableHostIds, at: now)
+                guard
+                    let host = try await self.takeCandidate(
+                        connection, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(),
+                        liveSince: liveSince,
+                        excluding: unreachableHostIds, at: now)
                 else { return nil }
                 try await self.run(connection, "DELETE FROM cluster_queue WHERE seq = \(seq)")
                 let allocation = Allocation(
                     titleId: titleId, sessionId: sessionId, kind: .cluster, state: .allocating, sessionCookie: nil,
-                    allocatedAt: now.storeRounded, acknowledgeBy: acknowledgeBy.storeRounded, sessionHostId: host.hostId,
-                    hostName: host.hostName, region: host.region, portMappings: host.portMappings, secureContext: host.secureContext
+                    allocatedAt: now.storeRounded, acknowledgeBy: acknowledgeBy.storeRounded,
+                    sessionHostId: host.hostId,
+                    hostName: host.hostName, region: host.region, portMappings: host.portMappings,
+                    secureContext: host.secureContext
                 )
                 try await self.insertSession(
-                    connection, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: try c.date("enqueued_at_ms"))
+                    connection, allocation, portMappingsJSON: host.portMappingsJSON,
+                    enqueuedAt: try c.date("enqueued_at_ms"))
                 return allocation
             }
             return nil
@@ -85,16 +98,20 @@ extension PostgresInventoryStore {
     /// Removes a queued ticket whose caller gave up waiting; false when there was none.
     public func withdrawTicket(titleId: String, sessionId: String) async throws -> Bool {
         try await read { connection in
-            try await !self.rows(connection, """
+            try await !self.rows(
+                connection,
+                """
                 DELETE FROM cluster_queue WHERE title_id = \(titleId) AND session_id = \(sessionId) RETURNING seq
-                """).isEmpty
+                """
+            ).isEmpty
         }
     }
 
     /// Number of queued cluster requests of the title.
     public func queueLength(titleId: String) async throws -> Int {
         try await read { connection in
-            let rows = try await self.rows(connection, "SELECT COUNT(*) AS queued FROM cluster_queue WHERE title_id = \(titleId)")
+            let rows = try await self.rows(
+                connection, "SELECT COUNT(*) AS queued FROM cluster_queue WHERE title_id = \(titleId)")
             return try rows.first.map { Int(try Columns($0).int("queued")) } ?? 0
         }
     }
@@ -111,7 +128,9 @@ extension PostgresInventoryStore {
 
     /// The ticket with its 1-based place: one more than the title's tickets ahead of it.
     func ticket(_ connection: PostgresConnection, titleId: String, sessionId: String) async throws -> ClusterTicket? {
-        let rows = try await rows(connection, """
+        let rows = try await rows(
+            connection,
+            """
             SELECT q.enqueued_at_ms, q.last_polled_at_ms,
                 1 + (SELECT COUNT(*) FROM cluster_queue o
                      WHERE o.title_id = q.title_id AND (o.enqueued_at_ms, o.seq) < (q.enqueued_at_ms, q.seq)) AS position

@@ -21,7 +21,9 @@ extension PostgresInventoryStore {
                 connection, "SELECT pg_try_advisory_xact_lock(hashtextextended(\(Self.sweepLock), 0)) AS mine")
             guard let row = turn.first, try Columns(row).bool("mine") else { return report }
 
-            let expired = try await self.rows(connection, """
+            let expired = try await self.rows(
+                connection,
+                """
                 DELETE FROM cluster_queue WHERE last_polled_at_ms < \(policy.polledSince.milliseconds) RETURNING title_id, session_id
                 """)
             report.expiredTickets = try expired.map { row in
@@ -30,7 +32,9 @@ extension PostgresInventoryStore {
             }.sorted { ($0.titleId, $0.sessionId) < ($1.titleId, $1.sessionId) }
 
             var marked = Set<String>()
-            let overdue = try await self.rows(connection, """
+            let overdue = try await self.rows(
+                connection,
+                """
                 SELECT title_id, session_id, host_id FROM sessions
                 WHERE state = 'Allocating' AND acknowledge_by_ms < \(policy.handoffsDueBefore.milliseconds)
                 ORDER BY acknowledge_by_ms, title_id, session_id
@@ -43,7 +47,9 @@ extension PostgresInventoryStore {
                     connection, "SELECT state FROM hosts WHERE host_id = \(hostId) FOR UPDATE SKIP LOCKED")
                 guard let hostRow = hostRows.first else { continue }
                 let hostState = try Columns(hostRow).text("state")
-                let abandoned = try await self.rows(connection, """
+                let abandoned = try await self.rows(
+                    connection,
+                    """
                     DELETE FROM sessions
                     WHERE title_id = \(key.titleId) AND session_id = \(key.sessionId) AND host_id = \(hostId)
                         AND state = 'Allocating' AND acknowledge_by_ms < \(policy.handoffsDueBefore.milliseconds)
@@ -57,12 +63,15 @@ extension PostgresInventoryStore {
                 if try g.enumeration("kind", AllocationKind.self) == .cluster {
                     let enqueuedAt = try g.optionalDate("enqueued_at_ms") ?? g.date("allocated_at_ms")
                     try await self.requeue(
-                        connection, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt, polledAt: policy.now)
+                        connection, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt,
+                        polledAt: policy.now)
                     report.requeuedClusters.append(key)
                 }
             }
 
-            let silent = try await self.rows(connection, """
+            let silent = try await self.rows(
+                connection,
+                """
                 UPDATE hosts SET state = 'Unhealthy', standing_by_since_ms = NULL
                 WHERE host_id IN (
                     SELECT host_id FROM hosts

@@ -34,7 +34,9 @@ public final class PostgresInventoryStore: InventoryStore {
     /// Connects, applies the schema migrations the database lacks and returns the store. Throws
     /// `StoreError.schemaTooNew` for a database written by a newer gsmsd and
     /// `StoreError.unavailable` when the server cannot be reached or used.
-    public static func open(_ configuration: PostgresStoreConfiguration, logger: Logger) async throws -> PostgresInventoryStore {
+    public static func open(_ configuration: PostgresStoreConfiguration, logger: Logger) async throws
+        -> PostgresInventoryStore
+    {
         try await open(configuration, logger: logger, migrations: PostgresSchemaMigrations.all)
     }
 
@@ -48,7 +50,8 @@ public final class PostgresInventoryStore: InventoryStore {
             let connection = try await PostgresConnection.connect(
                 configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
-                let applied = try await PostgresSchemaMigrations.apply(migrations, on: connection, at: Date(), logger: logger)
+                let applied = try await PostgresSchemaMigrations.apply(
+                    migrations, on: connection, at: Date(), logger: logger)
                 for version in applied {
                     logger.info("applied schema migration", metadata: ["version": "\(version)"])
                 }
@@ -74,7 +77,9 @@ public final class PostgresInventoryStore: InventoryStore {
 
     /// The schema versions recorded in the database (tests and diagnostics).
     func appliedSchemaVersions() async throws -> [Int] {
-        try await transaction { connection in try await PostgresSchemaMigrations.versions(connection, logger: self.logger) }
+        try await transaction { connection in
+            try await PostgresSchemaMigrations.versions(connection, logger: self.logger)
+        }
     }
 
     /// Sends `payload` on `channel` to every listening session (NOTIFY), outside any transaction.
@@ -92,7 +97,8 @@ public final class PostgresInventoryStore: InventoryStore {
 
     /// Runs `body` in one transaction: all of it or, when it throws, none of it. Deadlocks and
     /// serialization failures, which PostgreSQL raises before anything is committed, are retried.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
+    {
         var attempt = 1
         while true {
             do {
@@ -108,7 +114,8 @@ public final class PostgresInventoryStore: InventoryStore {
                     }
                 }
             } catch let error where attempt < Self.attempts && Self.isTransient(error) {
-                logger.debug("retrying a transaction", metadata: ["attempt": "\(attempt)", "error": "\(Self.describe(error))"])
+                logger.debug(
+                    "retrying a transaction", metadata: ["attempt": "\(attempt)", "error": "\(Self.describe(error))"])
                 attempt += 1
             } catch {
                 throw Self.storeError(error, context: nil)
@@ -132,14 +139,17 @@ public final class PostgresInventoryStore: InventoryStore {
 
     /// Runs `body` on a pooled connection; `StoreError.unavailable` when none is leased within
     /// `leaseTimeout`. Only the wait for the lease is bounded: once `body` runs, it finishes.
-    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
         let gotConnection = LeaseFlag()
         return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
             group.addTask {
-                .done(try await self.client.withConnection { connection in
-                    gotConnection.value.store(true, ordering: .relaxed)
-                    return try await body(connection)
-                })
+                .done(
+                    try await self.client.withConnection { connection in
+                        gotConnection.value.store(true, ordering: .relaxed)
+                        return try await body(connection)
+                    })
             }
             group.addTask {
                 try? await Task.sleep(for: Self.leaseTimeout)

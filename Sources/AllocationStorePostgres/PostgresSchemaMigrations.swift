@@ -27,20 +27,24 @@ enum PostgresSchemaMigrations {
 
     /// Version 2: the key each host id is bound to (`InventoryStore.checkHostKey`), as in the
     /// embedded store's version 2. `key_digest` is the SHA-256 of the key, hex.
-    static let version2 = PostgresSchemaMigration(version: 2, statements: [
-        """
-        CREATE TABLE host_keys (
-            host_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-            key_digest TEXT NOT NULL,
-            bound_at_ms BIGINT NOT NULL
-        )
-        """,
-    ])
+    static let version2 = PostgresSchemaMigration(
+        version: 2,
+        statements: [
+            """
+            CREATE TABLE host_keys (
+                host_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                key_digest TEXT NOT NULL,
+                bound_at_ms BIGINT NOT NULL
+            )
+            """
+        ])
 
     /// Version 3: each host's assignment revision, as in the embedded store's version 3.
-    static let version3 = PostgresSchemaMigration(version: 3, statements: [
-        "ALTER TABLE hosts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
-    ])
+    static let version3 = PostgresSchemaMigration(
+        version: 3,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"
+        ])
 
     /// Version 1: hosts, sessions and the cluster queue, as in the embedded store's version 1.
     ///
@@ -49,73 +53,75 @@ enum PostgresSchemaMigrations {
     /// new tickets and from `cluster_queue_head` (descending, negative) for a ticket put back
     /// after a failed hand-off, which so sorts before every other ticket of the same queue time
     /// without a lock on the queue. Times are integer milliseconds since 1970.
-    static let version1 = PostgresSchemaMigration(version: 1, statements: [
-        """
-        CREATE TABLE hosts (
-            host_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-            title_id TEXT COLLATE "C" NOT NULL,
-            region TEXT NOT NULL,
-            region_key TEXT COLLATE "C" NOT NULL,
-            host_name TEXT NOT NULL,
-            port_mappings TEXT NOT NULL,
-            secure_context TEXT NOT NULL,
-            sandbox_id TEXT,
-            sandbox_key TEXT COLLATE "C",
-            cloud_game_id TEXT,
-            cloud_game_key TEXT COLLATE "C",
-            game_mode_id TEXT,
-            game_mode_key TEXT COLLATE "C",
-            state TEXT NOT NULL CHECK (state IN ('Initializing', 'StandingBy', 'Allocating', 'Active', 'Terminating', 'Unhealthy')),
-            session_id TEXT COLLATE "C",
-            last_heartbeat_ms BIGINT NOT NULL,
-            standing_by_since_ms BIGINT,
-            health TEXT NOT NULL CHECK (health IN ('Healthy', 'Unhealthy')),
-            registered_state TEXT NOT NULL
-        )
-        """,
-        """
-        CREATE INDEX hosts_standing_by ON hosts (title_id, standing_by_since_ms, host_id)
-        WHERE state = 'StandingBy' AND session_id IS NULL
-        """,
-        """
-        CREATE INDEX hosts_standing_by_region ON hosts (title_id, region_key, standing_by_since_ms, host_id)
-        WHERE state = 'StandingBy' AND session_id IS NULL
-        """,
-        "CREATE INDEX hosts_last_heartbeat ON hosts (last_heartbeat_ms)",
-        """
-        CREATE TABLE sessions (
-            title_id TEXT COLLATE "C" NOT NULL,
-            session_id TEXT COLLATE "C" NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('sessionHost', 'cluster')),
-            state TEXT NOT NULL CHECK (state IN ('Allocating', 'Active')),
-            host_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES hosts (host_id),
-            session_cookie TEXT,
-            allocated_at_ms BIGINT NOT NULL,
-            acknowledge_by_ms BIGINT NOT NULL,
-            enqueued_at_ms BIGINT,
-            host_name TEXT NOT NULL,
-            region TEXT NOT NULL,
-            port_mappings TEXT NOT NULL,
-            secure_context TEXT NOT NULL,
-            PRIMARY KEY (title_id, session_id)
-        )
-        """,
-        "CREATE INDEX sessions_pending ON sessions (acknowledge_by_ms) WHERE state = 'Allocating'",
-        "CREATE SEQUENCE cluster_queue_tail AS BIGINT START WITH 1 INCREMENT BY 1",
-        "CREATE SEQUENCE cluster_queue_head AS BIGINT START WITH -1 INCREMENT BY -1",
-        """
-        CREATE TABLE cluster_queue (
-            seq BIGINT NOT NULL PRIMARY KEY DEFAULT nextval('cluster_queue_tail'),
-            title_id TEXT COLLATE "C" NOT NULL,
-            session_id TEXT COLLATE "C" NOT NULL,
-            enqueued_at_ms BIGINT NOT NULL,
-            last_polled_at_ms BIGINT NOT NULL,
-            UNIQUE (title_id, session_id)
-        )
-        """,
-        "CREATE INDEX cluster_queue_order ON cluster_queue (title_id, enqueued_at_ms, seq)",
-        "CREATE INDEX cluster_queue_polled ON cluster_queue (last_polled_at_ms)",
-    ])
+    static let version1 = PostgresSchemaMigration(
+        version: 1,
+        statements: [
+            """
+            CREATE TABLE hosts (
+                host_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                title_id TEXT COLLATE "C" NOT NULL,
+                region TEXT NOT NULL,
+                region_key TEXT COLLATE "C" NOT NULL,
+                host_name TEXT NOT NULL,
+                port_mappings TEXT NOT NULL,
+                secure_context TEXT NOT NULL,
+                sandbox_id TEXT,
+                sandbox_key TEXT COLLATE "C",
+                cloud_game_id TEXT,
+                cloud_game_key TEXT COLLATE "C",
+                game_mode_id TEXT,
+                game_mode_key TEXT COLLATE "C",
+                state TEXT NOT NULL CHECK (state IN ('Initializing', 'StandingBy', 'Allocating', 'Active', 'Terminating', 'Unhealthy')),
+                session_id TEXT COLLATE "C",
+                last_heartbeat_ms BIGINT NOT NULL,
+                standing_by_since_ms BIGINT,
+                health TEXT NOT NULL CHECK (health IN ('Healthy', 'Unhealthy')),
+                registered_state TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE INDEX hosts_standing_by ON hosts (title_id, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
+            """
+            CREATE INDEX hosts_standing_by_region ON hosts (title_id, region_key, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
+            "CREATE INDEX hosts_last_heartbeat ON hosts (last_heartbeat_ms)",
+            """
+            CREATE TABLE sessions (
+                title_id TEXT COLLATE "C" NOT NULL,
+                session_id TEXT COLLATE "C" NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('sessionHost', 'cluster')),
+                state TEXT NOT NULL CHECK (state IN ('Allocating', 'Active')),
+                host_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES hosts (host_id),
+                session_cookie TEXT,
+                allocated_at_ms BIGINT NOT NULL,
+                acknowledge_by_ms BIGINT NOT NULL,
+                enqueued_at_ms BIGINT,
+                host_name TEXT NOT NULL,
+                region TEXT NOT NULL,
+                port_mappings TEXT NOT NULL,
+                secure_context TEXT NOT NULL,
+                PRIMARY KEY (title_id, session_id)
+            )
+            """,
+            "CREATE INDEX sessions_pending ON sessions (acknowledge_by_ms) WHERE state = 'Allocating'",
+            "CREATE SEQUENCE cluster_queue_tail AS BIGINT START WITH 1 INCREMENT BY 1",
+            "CREATE SEQUENCE cluster_queue_head AS BIGINT START WITH -1 INCREMENT BY -1",
+            """
+            CREATE TABLE cluster_queue (
+                seq BIGINT NOT NULL PRIMARY KEY DEFAULT nextval('cluster_queue_tail'),
+                title_id TEXT COLLATE "C" NOT NULL,
+                session_id TEXT COLLATE "C" NOT NULL,
+                enqueued_at_ms BIGINT NOT NULL,
+                last_polled_at_ms BIGINT NOT NULL,
+                UNIQUE (title_id, session_id)
+            )
+            """,
+            "CREATE INDEX cluster_queue_order ON cluster_queue (title_id, enqueued_at_ms, seq)",
+            "CREATE INDEX cluster_queue_polled ON cluster_queue (last_polled_at_ms)",
+        ])
 
     /// Applies the migrations the database does not have yet, each in its own transaction under
     /// the migration lock. Returns the versions applied now. Throws `StoreError.schemaTooNew`
@@ -157,7 +163,8 @@ enum PostgresSchemaMigrations {
 
     /// The versions recorded in the database, ascending.
     static func versions(_ connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        let rows = try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: logger).collect()
+        let rows = try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: logger)
+            .collect()
         return try rows.map { Int(try Columns($0).int("version")) }
     }
 }

@@ -129,7 +129,9 @@ final class GroupCommitWriter: Sendable {
                 for job in batch {
                     // SQLite rolls a whole transaction back on some errors (a full disk, I/O):
                     // then nothing of this batch is in the file, and no later call may run.
-                    guard db.isInsideTransaction else { throw StoreError.unavailable("SQLite rolled back the transaction") }
+                    guard db.isInsideTransaction else {
+                        throw StoreError.unavailable("SQLite rolled back the transaction")
+                    }
                     answers.append(job.run(db))
                 }
                 return .commit

@@ -8,7 +8,8 @@ extension SQLiteInventoryStore {
     public func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome {
         try await write { db in
             if let existing = try Self.session(db, titleId: claim.titleId, sessionId: claim.sessionId) {
-                return existing.allocation.state == .active ? .active(existing.allocation) : .inFlight(existing.allocation)
+                return existing.allocation.state == .active
+                    ? .active(existing.allocation) : .inFlight(existing.allocation)
             }
             return try Self.claimFresh(db, claim)
         }
@@ -141,7 +142,8 @@ extension SQLiteInventoryStore {
     /// description; nil when no host matches.
     static func takeCandidate(_ db: Database, _ claim: AllocationClaim) throws -> ClaimedHost? {
         try takeCandidate(
-            db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria, liveSince: claim.liveSince,
+            db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria,
+            liveSince: claim.liveSince,
             excluding: claim.unreachableHostIds, at: claim.now)
     }
 
@@ -151,7 +153,8 @@ extension SQLiteInventoryStore {
         _ db: Database, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
         excluding: [String], at now: Date
     ) throws -> ClaimedHost? {
-        let candidate = try CandidateQuery(titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding)
+        let candidate = try CandidateQuery(
+            titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding)
         let rows = try db.rows(
             """
             UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL,
@@ -183,12 +186,15 @@ extension SQLiteInventoryStore {
         }
         let allocation = Allocation(
             titleId: claim.titleId, sessionId: claim.sessionId, kind: claim.kind, state: .allocating,
-            sessionCookie: claim.sessionCookie, allocatedAt: claim.now.storeRounded, acknowledgeBy: claim.acknowledgeBy.storeRounded,
+            sessionCookie: claim.sessionCookie, allocatedAt: claim.now.storeRounded,
+            acknowledgeBy: claim.acknowledgeBy.storeRounded,
             sessionHostId: host.hostId, hostName: host.hostName, region: host.region, portMappings: host.portMappings,
             secureContext: host.secureContext
         )
         // A cluster request remembers when it was first made, to keep its place if it is put back.
-        try insertSession(db, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: claim.kind == .cluster ? claim.now : nil)
+        try insertSession(
+            db, allocation, portMappingsJSON: host.portMappingsJSON,
+            enqueuedAt: claim.kind == .cluster ? claim.now : nil)
         if claim.kind == .cluster {
             try db.run(
                 "DELETE FROM cluster_queue WHERE title_id = ? AND session_id = ?", [claim.titleId, claim.sessionId]
@@ -197,7 +203,9 @@ extension SQLiteInventoryStore {
         return .claimed(allocation)
     }
 
-    static func insertSession(_ db: Database, _ allocation: Allocation, portMappingsJSON: String, enqueuedAt: Date?) throws {
+    static func insertSession(_ db: Database, _ allocation: Allocation, portMappingsJSON: String, enqueuedAt: Date?)
+        throws
+    {
         try db.run(
             """
             INSERT INTO sessions (title_id, session_id, kind, state, host_id, session_cookie, allocated_at_ms,

@@ -11,7 +11,8 @@ extension SQLiteInventoryStore {
             ).map { row in
                 let c = Columns(row)
                 return HostCount(
-                    titleId: try c.text("title_id"), region: try c.text("region"), state: try c.enumeration("state", HostState.self),
+                    titleId: try c.text("title_id"), region: try c.text("region"),
+                    state: try c.enumeration("state", HostState.self),
                     count: Int(try c.int("hosts")))
             }
         }
@@ -25,7 +26,8 @@ extension SQLiteInventoryStore {
             ).map { row in
                 let c = Columns(row)
                 return QueueSummary(
-                    titleId: try c.text("title_id"), length: Int(try c.int("queued")), oldestEnqueuedAt: try c.date("oldest_ms"))
+                    titleId: try c.text("title_id"), length: Int(try c.int("queued")),
+                    oldestEnqueuedAt: try c.date("oldest_ms"))
             }
         }
     }

@@ -14,9 +14,11 @@ extension SQLiteInventoryStore {
                 throw StoreError.titleMismatch(id)
             }
             let state = HostReconciliation.state(
-                session: current?.sessionState, agentState: registration.state, agentSessionId: nil, health: registration.health
+                session: current?.sessionState, agentState: registration.state, agentSessionId: nil,
+                health: registration.health
             )
-            let since = HostReconciliation.standingBySince(newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
+            let since = HostReconciliation.standingBySince(
+                newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
             let rows = try db.rows(
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
@@ -62,9 +64,11 @@ extension SQLiteInventoryStore {
                 return try Self.onlyHost(rows, id: id)
             }
             let state = HostReconciliation.state(
-                session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId, health: heartbeat.health
+                session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId,
+                health: heartbeat.health
             )
-            let since = HostReconciliation.standingBySince(newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
+            let since = HostReconciliation.standingBySince(
+                newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
             let rows = try db.rows(
                 """
                 UPDATE hosts SET state = ?, standing_by_since_ms = ?, health = ?,
@@ -88,10 +92,15 @@ extension SQLiteInventoryStore {
     /// The host with its session, if registered, in one read.
     public func assignment(hostId: String) async throws -> HostAssignment? {
         try await read { db in
-            guard let host = try db.row("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [hostId]).map(HostRow.record) else {
+            guard
+                let host = try db.row("SELECT \(HostRow.columns) FROM hosts WHERE host_id = ?", [hostId]).map(
+                    HostRow.record)
+            else {
                 return nil
             }
-            let session = try db.row("SELECT \(SessionRow.columns) FROM sessions WHERE host_id = ?", [hostId]).map { try SessionRow($0).allocation }
+            let session = try db.row("SELECT \(SessionRow.columns) FROM sessions WHERE host_id = ?", [hostId]).map {
+                try SessionRow($0).allocation
+            }
             return HostAssignment(host: host, session: session)
         }
     }
@@ -112,7 +121,9 @@ extension SQLiteInventoryStore {
     }
 
     /// Checks or binds the host's key (see `InventoryStore.checkHostKey`).
-    public func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws -> HostKeyCheck {
+    public func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws
+        -> HostKeyCheck
+    {
         try await write { db in
             if let row = try db.row("SELECT key_digest FROM host_keys WHERE host_id = ?", [hostId]) {
                 return try Columns(row).text("key_digest") == digest ? .matched : .mismatched

@@ -64,17 +64,21 @@ extension SQLiteInventoryStore {
                     continue
                 }
                 let sessionId = try c.text("session_id")
-                guard let host = try Self.takeCandidate(
-                    db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
-                    excluding: unreachableHostIds, at: now)
+                guard
+                    let host = try Self.takeCandidate(
+                        db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
+                        excluding: unreachableHostIds, at: now)
                 else { return nil }
                 try db.run("DELETE FROM cluster_queue WHERE seq = ?", [seq])
                 let allocation = Allocation(
                     titleId: titleId, sessionId: sessionId, kind: .cluster, state: .allocating, sessionCookie: nil,
-                    allocatedAt: now.storeRounded, acknowledgeBy: acknowledgeBy.storeRounded, sessionHostId: host.hostId,
-                    hostName: host.hostName, region: host.region, portMappings: host.portMappings, secureContext: host.secureContext
+                    allocatedAt: now.storeRounded, acknowledgeBy: acknowledgeBy.storeRounded,
+                    sessionHostId: host.hostId,
+                    hostName: host.hostName, region: host.region, portMappings: host.portMappings,
+                    secureContext: host.secureContext
                 )
-                try Self.insertSession(db, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: try c.date("enqueued_at_ms"))
+                try Self.insertSession(
+                    db, allocation, portMappingsJSON: host.portMappingsJSON, enqueuedAt: try c.date("enqueued_at_ms"))
                 return allocation
             }
             return nil
@@ -100,7 +104,9 @@ extension SQLiteInventoryStore {
     /// Titles with at least one queued cluster request, in order.
     public func titlesWithQueuedClusters() async throws -> [String] {
         try await read { db in
-            try db.rows("SELECT DISTINCT title_id FROM cluster_queue ORDER BY title_id").map { try Columns($0).text("title_id") }
+            try db.rows("SELECT DISTINCT title_id FROM cluster_queue ORDER BY title_id").map {
+                try Columns($0).text("title_id")
+            }
         }
     }
 

@@ -44,7 +44,9 @@ extension SQLiteInventoryStore {
                 report.abandonedHandoffs.append(key)
                 if try c.enumeration("kind", AllocationKind.self) == .cluster {
                     let enqueuedAt = try c.optionalDate("enqueued_at_ms") ?? c.date("allocated_at_ms")
-                    try Self.requeue(db, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt, polledAt: policy.now)
+                    try Self.requeue(
+                        db, titleId: key.titleId, sessionId: key.sessionId, enqueuedAt: enqueuedAt, polledAt: policy.now
+                    )
                     report.requeuedClusters.append(key)
                 }
             }
@@ -63,4 +65,3 @@ extension SQLiteInventoryStore {
         }
     }
 }
-

@@ -45,7 +45,8 @@ public final class SQLiteInventoryStore: InventoryStore {
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw StoreError.unavailable("cannot open the database \(path): \(Self.describe(error))\(Self.directoryProblem(of: path))")
+            throw StoreError.unavailable(
+                "cannot open the database \(path): \(Self.describe(error))\(Self.directoryProblem(of: path))")
         }
         do {
             let applied = try await database.writeWithoutTransaction { db in

@@ -32,90 +32,96 @@ enum SchemaMigrations {
     ///   back at the head even among tickets queued in the same millisecond.
     ///
     /// Times are integer milliseconds since 1970.
-    static let version1 = SchemaMigration(version: 1, statements: [
-        """
-        CREATE TABLE hosts (
-            host_id TEXT NOT NULL PRIMARY KEY,
-            title_id TEXT NOT NULL,
-            region TEXT NOT NULL,
-            region_key TEXT NOT NULL,
-            host_name TEXT NOT NULL,
-            port_mappings TEXT NOT NULL,
-            secure_context TEXT NOT NULL,
-            sandbox_id TEXT,
-            sandbox_key TEXT,
-            cloud_game_id TEXT,
-            cloud_game_key TEXT,
-            game_mode_id TEXT,
-            game_mode_key TEXT,
-            state TEXT NOT NULL CHECK (state IN ('Initializing', 'StandingBy', 'Allocating', 'Active', 'Terminating', 'Unhealthy')),
-            session_id TEXT,
-            last_heartbeat_ms INTEGER NOT NULL,
-            standing_by_since_ms INTEGER,
-            health TEXT NOT NULL CHECK (health IN ('Healthy', 'Unhealthy')),
-            registered_state TEXT NOT NULL
-        ) STRICT
-        """,
-        """
-        CREATE INDEX hosts_standing_by ON hosts (title_id, standing_by_since_ms, host_id)
-        WHERE state = 'StandingBy' AND session_id IS NULL
-        """,
-        """
-        CREATE INDEX hosts_standing_by_region ON hosts (title_id, region_key, standing_by_since_ms, host_id)
-        WHERE state = 'StandingBy' AND session_id IS NULL
-        """,
-        "CREATE INDEX hosts_last_heartbeat ON hosts (last_heartbeat_ms)",
-        """
-        CREATE TABLE sessions (
-            title_id TEXT NOT NULL,
-            session_id TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('sessionHost', 'cluster')),
-            state TEXT NOT NULL CHECK (state IN ('Allocating', 'Active')),
-            host_id TEXT NOT NULL UNIQUE REFERENCES hosts (host_id),
-            session_cookie TEXT,
-            allocated_at_ms INTEGER NOT NULL,
-            acknowledge_by_ms INTEGER NOT NULL,
-            enqueued_at_ms INTEGER,
-            host_name TEXT NOT NULL,
-            region TEXT NOT NULL,
-            port_mappings TEXT NOT NULL,
-            secure_context TEXT NOT NULL,
-            PRIMARY KEY (title_id, session_id)
-        ) STRICT
-        """,
-        "CREATE INDEX sessions_pending ON sessions (acknowledge_by_ms) WHERE state = 'Allocating'",
-        """
-        CREATE TABLE cluster_queue (
-            seq INTEGER PRIMARY KEY,
-            title_id TEXT NOT NULL,
-            session_id TEXT NOT NULL,
-            enqueued_at_ms INTEGER NOT NULL,
-            last_polled_at_ms INTEGER NOT NULL,
-            UNIQUE (title_id, session_id)
-        ) STRICT
-        """,
-        "CREATE INDEX cluster_queue_order ON cluster_queue (title_id, enqueued_at_ms, seq)",
-        "CREATE INDEX cluster_queue_polled ON cluster_queue (last_polled_at_ms)",
-    ])
+    static let version1 = SchemaMigration(
+        version: 1,
+        statements: [
+            """
+            CREATE TABLE hosts (
+                host_id TEXT NOT NULL PRIMARY KEY,
+                title_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                region_key TEXT NOT NULL,
+                host_name TEXT NOT NULL,
+                port_mappings TEXT NOT NULL,
+                secure_context TEXT NOT NULL,
+                sandbox_id TEXT,
+                sandbox_key TEXT,
+                cloud_game_id TEXT,
+                cloud_game_key TEXT,
+                game_mode_id TEXT,
+                game_mode_key TEXT,
+                state TEXT NOT NULL CHECK (state IN ('Initializing', 'StandingBy', 'Allocating', 'Active', 'Terminating', 'Unhealthy')),
+                session_id TEXT,
+                last_heartbeat_ms INTEGER NOT NULL,
+                standing_by_since_ms INTEGER,
+                health TEXT NOT NULL CHECK (health IN ('Healthy', 'Unhealthy')),
+                registered_state TEXT NOT NULL
+            ) STRICT
+            """,
+            """
+            CREATE INDEX hosts_standing_by ON hosts (title_id, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
+            """
+            CREATE INDEX hosts_standing_by_region ON hosts (title_id, region_key, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
+            "CREATE INDEX hosts_last_heartbeat ON hosts (last_heartbeat_ms)",
+            """
+            CREATE TABLE sessions (
+                title_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('sessionHost', 'cluster')),
+                state TEXT NOT NULL CHECK (state IN ('Allocating', 'Active')),
+                host_id TEXT NOT NULL UNIQUE REFERENCES hosts (host_id),
+                session_cookie TEXT,
+                allocated_at_ms INTEGER NOT NULL,
+                acknowledge_by_ms INTEGER NOT NULL,
+                enqueued_at_ms INTEGER,
+                host_name TEXT NOT NULL,
+                region TEXT NOT NULL,
+                port_mappings TEXT NOT NULL,
+                secure_context TEXT NOT NULL,
+                PRIMARY KEY (title_id, session_id)
+            ) STRICT
+            """,
+            "CREATE INDEX sessions_pending ON sessions (acknowledge_by_ms) WHERE state = 'Allocating'",
+            """
+            CREATE TABLE cluster_queue (
+                seq INTEGER PRIMARY KEY,
+                title_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                enqueued_at_ms INTEGER NOT NULL,
+                last_polled_at_ms INTEGER NOT NULL,
+                UNIQUE (title_id, session_id)
+            ) STRICT
+            """,
+            "CREATE INDEX cluster_queue_order ON cluster_queue (title_id, enqueued_at_ms, seq)",
+            "CREATE INDEX cluster_queue_polled ON cluster_queue (last_polled_at_ms)",
+        ])
 
     /// Version 2: the key each host id is bound to (`InventoryStore.checkHostKey`), kept apart
     /// from `hosts` because a key is bound by the first registration call, before the host row
     /// exists. `key_digest` is the SHA-256 of the key, hex; the key itself is never stored.
-    static let version2 = SchemaMigration(version: 2, statements: [
-        """
-        CREATE TABLE host_keys (
-            host_id TEXT NOT NULL PRIMARY KEY,
-            key_digest TEXT NOT NULL,
-            bound_at_ms INTEGER NOT NULL
-        ) STRICT
-        """,
-    ])
+    static let version2 = SchemaMigration(
+        version: 2,
+        statements: [
+            """
+            CREATE TABLE host_keys (
+                host_id TEXT NOT NULL PRIMARY KEY,
+                key_digest TEXT NOT NULL,
+                bound_at_ms INTEGER NOT NULL
+            ) STRICT
+            """
+        ])
 
     /// Version 3: each host's assignment revision (`AssignmentRevision`), carried by every answer
     /// to its agent. Hosts of older files start at 0; their next change takes the clock's value.
-    static let version3 = SchemaMigration(version: 3, statements: [
-        "ALTER TABLE hosts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
-    ])
+    static let version3 = SchemaMigration(
+        version: 3,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"
+        ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`
     /// transaction (so two processes opening one file at once apply each version once).
@@ -124,18 +130,24 @@ enum SchemaMigrations {
     static func apply(_ migrations: [SchemaMigration], on db: Database, at now: Date) throws -> [Int] {
         let ordered = migrations.sorted { $0.version < $1.version }
         let newest = ordered.last?.version ?? 0
-        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        try db.execute(
+            sql:
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
+        )
         try checkNotTooNew(db, known: newest)
         var applied: [Int] = []
         for migration in ordered {
             try db.inTransaction(.immediate) {
                 try checkNotTooNew(db, known: newest)
-                let present = try db.row("SELECT 1 AS present FROM schema_migrations WHERE version = ?", [migration.version])
+                let present = try db.row(
+                    "SELECT 1 AS present FROM schema_migrations WHERE version = ?", [migration.version])
                 if present == nil {
                     for statement in migration.statements {
                         try db.execute(sql: statement)
                     }
-                    try db.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [migration.version, now.storeArgument])
+                    try db.run(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                        [migration.version, now.storeArgument])
                     applied.append(migration.version)
                 }
                 return .commit

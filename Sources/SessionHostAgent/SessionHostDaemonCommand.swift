@@ -33,7 +33,9 @@ public struct SessionHostDaemonCommand: AsyncParsableCommand {
     public func run() async throws {
         let configuration: AgentConfiguration
         do {
-            let file = try options.config.map { path throws(InvalidInput) in try AgentConfigFile.load(path: path) } ?? AgentConfigFile()
+            let file =
+                try options.config.map { path throws(InvalidInput) in try AgentConfigFile.load(path: path) }
+                ?? AgentConfigFile()
             configuration = try AgentConfiguration.resolve(
                 options: options, file: file, environment: ProcessInfo.processInfo.environment)
         } catch {

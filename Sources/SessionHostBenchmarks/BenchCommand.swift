@@ -23,10 +23,13 @@ public struct BenchCommand: AsyncParsableCommand {
 
 /// Flags every subcommand takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .customLong("bin-dir"), help: ArgumentHelp("Directory holding gsmsd and sessionhostd (default: this executable's).", valueName: "DIR"))
+    @Option(
+        name: .customLong("bin-dir"),
+        help: ArgumentHelp("Directory holding gsmsd and sessionhostd (default: this executable's).", valueName: "DIR"))
     var binDir: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write the JSON report to FILE instead of standard output.", valueName: "FILE"))
+    @Option(
+        name: .long, help: ArgumentHelp("Write the JSON report to FILE instead of standard output.", valueName: "FILE"))
     var output: String?
 
     @Flag(name: .long, help: "Print no progress on standard error.")
@@ -63,7 +66,9 @@ struct AllocationsOptions: ParsableArguments {
     @Option(name: .long, help: "Simulated StandingBy hosts registered with gsmsd.")
     var hosts = 1000
 
-    @Option(name: .customLong("real-agents"), help: "Real sessionhostd processes with --control-plane, for the hand-off to the game.")
+    @Option(
+        name: .customLong("real-agents"),
+        help: "Real sessionhostd processes with --control-plane, for the hand-off to the game.")
     var realAgents = 2
 
     @Option(name: .long, help: "Concurrent title clients.")
@@ -81,22 +86,28 @@ struct AllocationsOptions: ParsableArguments {
     @Option(name: .customLong("session-ms"), help: "How long a simulated host keeps a session before ending it.")
     var sessionMs = 0
 
-    @Option(name: .customLong("host-timeout"), help: "gsmsd's --host-timeout in seconds; hosts heartbeat every third of it.")
+    @Option(
+        name: .customLong("host-timeout"), help: "gsmsd's --host-timeout in seconds; hosts heartbeat every third of it."
+    )
     var hostTimeout = 15.0
 
     @Option(name: .customLong("gsmsd-log-level"), help: "gsmsd's --log-level (its log goes to a file).")
     var gsmsdLogLevel = "info"
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A PostgreSQL server, postgres://USER@HOST:PORT/DATABASE: gsmsd runs on a new database there (dropped afterwards) instead of SQLite.",
-        valueName: "URL"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL server, postgres://USER@HOST:PORT/DATABASE: gsmsd runs on a new database there (dropped afterwards) instead of SQLite.",
+            valueName: "URL"))
     var postgres: String?
 
-    @Option(name: .long, help: "gsmsd instances sharing the PostgreSQL database (default 2 with --postgres, 1 without).")
+    @Option(
+        name: .long, help: "gsmsd instances sharing the PostgreSQL database (default 2 with --postgres, 1 without).")
     var instances: Int?
 
     func validate() throws {
-        guard hosts >= 1, clients >= 1, requests >= 1, warmup >= 0, handoffs >= 0, realAgents >= 0, sessionMs >= 0 else {
+        guard hosts >= 1, clients >= 1, requests >= 1, warmup >= 0, handoffs >= 0, realAgents >= 0, sessionMs >= 0
+        else {
             throw ValidationError("--hosts, --clients and --requests must be at least 1; the other counts at least 0")
         }
         guard hostTimeout >= 0.3 else { throw ValidationError("--host-timeout must be at least 0.3 seconds") }
@@ -140,7 +151,8 @@ struct AgentOptions: ParsableArguments {
 
     func validate() throws {
         guard concurrency >= 1, agentRequests >= 1, rounds >= 1, agentWarmup >= 0, idleSeconds > 0 else {
-            throw ValidationError("--concurrency, --agent-requests and --rounds must be at least 1, --idle-seconds above 0")
+            throw ValidationError(
+                "--concurrency, --agent-requests and --rounds must be at least 1, --idle-seconds above 0")
         }
     }
 
@@ -173,26 +185,32 @@ struct StartupOptions: ParsableArguments {
 extension BenchCommand {
     struct Allocations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Allocation latency and rate through gsmsd, against a trivial request; hand-off latency to the game.")
+            abstract:
+                "Allocation latency and rate through gsmsd, against a trivial request; hand-off latency to the game.")
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var options: AllocationsOptions
 
         func run() async throws {
             try Limits.raiseOpenFiles()
-            try common.emit(try await AllocationsScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+            try common.emit(
+                try await AllocationsScenario(options: options.scenario, binaries: common.binaries(), log: common.log)
+                    .run())
         }
     }
 
     struct Agent: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "GET /v1/host over the agent socket against a minimal SwiftNIO server; the agent's memory and idle CPU.")
+            abstract:
+                "GET /v1/host over the agent socket against a minimal SwiftNIO server; the agent's memory and idle CPU."
+        )
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var options: AgentOptions
 
         func run() async throws {
-            try common.emit(try await AgentScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+            try common.emit(
+                try await AgentScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
         }
     }
 
@@ -203,12 +221,15 @@ extension BenchCommand {
         @OptionGroup var options: StartupOptions
 
         func run() async throws {
-            try common.emit(try await StartupScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run())
+            try common.emit(
+                try await StartupScenario(options: options.scenario, binaries: common.binaries(), log: common.log).run()
+            )
         }
     }
 
     struct All: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "startup, agent and allocations, one after the other, in one JSON report.")
+        static let configuration = CommandConfiguration(
+            abstract: "startup, agent and allocations, one after the other, in one JSON report.")
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var startup: StartupOptions
@@ -218,9 +239,14 @@ extension BenchCommand {
         func run() async throws {
             try Limits.raiseOpenFiles()
             let binaries = try common.binaries()
-            let startupReport = try await StartupScenario(options: startup.scenario, binaries: binaries, log: common.log).run()
-            let agentReport = try await AgentScenario(options: agent.scenario, binaries: binaries, log: common.log).run()
-            let allocationsReport = try await AllocationsScenario(options: allocations.scenario, binaries: binaries, log: common.log).run()
+            let startupReport = try await StartupScenario(
+                options: startup.scenario, binaries: binaries, log: common.log
+            ).run()
+            let agentReport = try await AgentScenario(options: agent.scenario, binaries: binaries, log: common.log)
+                .run()
+            let allocationsReport = try await AllocationsScenario(
+                options: allocations.scenario, binaries: binaries, log: common.log
+            ).run()
             try common.emit(AllReport(startup: startupReport, agent: agentReport, allocations: allocationsReport))
         }
     }

@@ -5,7 +5,8 @@ import SessionHostModel
 public struct SessionHostControl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sessionhostctl",
-        abstract: "Inspect and drive a session-host agent (sessionhostd); call gsmsd as a title would; mint title tokens.",
+        abstract:
+            "Inspect and drive a session-host agent (sessionhostd); call gsmsd as a title would; mint title tokens.",
         discussion: """
             Exit codes: 0 success; 1 the agent or gsmsd refused the request (its error code and \
             message are printed); 3 the agent or gsmsd could not be reached; 64 a usage error.

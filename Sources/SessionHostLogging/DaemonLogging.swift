@@ -17,7 +17,8 @@ public enum DaemonLogging {
     }
 
     /// A handler for `destination`.
-    public static func handler(for destination: Destination, identifier: String, level: Logger.Level) -> any LogHandler {
+    public static func handler(for destination: Destination, identifier: String, level: Logger.Level) -> any LogHandler
+    {
         switch destination {
         case .journal: JournalLogHandler(identifier: identifier, logLevel: level)
         case .logfmt: LogfmtLogHandler(logLevel: level)
@@ -27,7 +28,8 @@ public enum DaemonLogging {
     /// Bootstraps swift-log for the whole process (call once, from the executable's command)
     /// and returns where records go.
     @discardableResult
-    public static func bootstrap(identifier: String, level: Logger.Level, environment: [String: String]) -> Destination {
+    public static func bootstrap(identifier: String, level: Logger.Level, environment: [String: String]) -> Destination
+    {
         let destination = destination(environment: environment)
         LoggingSystem.bootstrap { _ in handler(for: destination, identifier: identifier, level: level) }
         return destination

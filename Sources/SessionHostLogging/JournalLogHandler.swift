@@ -36,9 +36,10 @@ public struct JournalLogHandler: LogHandler {
         if sent < 0 {
             var direct = fallback
             direct.metadata = merged
-            direct.log(event: LogEvent(
-                level: event.level, message: event.message, metadata: nil, source: event.source,
-                file: event.file, function: event.function, line: event.line))
+            direct.log(
+                event: LogEvent(
+                    level: event.level, message: event.message, metadata: nil, source: event.source,
+                    file: event.file, function: event.function, line: event.line))
         }
     }
 }

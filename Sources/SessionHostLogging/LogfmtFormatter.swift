@@ -85,7 +85,8 @@ public enum LogfmtFormatter {
         case .stringConvertible(let convertible): convertible.description
         case .array(let values): "[" + values.map(text).joined(separator: ", ") + "]"
         case .dictionary(let dictionary):
-            "[" + dictionary.sorted { $0.key < $1.key }.map { "\($0.key): \(text($0.value))" }.joined(separator: ", ") + "]"
+            "[" + dictionary.sorted { $0.key < $1.key }.map { "\($0.key): \(text($0.value))" }.joined(separator: ", ")
+                + "]"
         }
     }
 
@@ -102,7 +103,7 @@ public enum LogfmtFormatter {
 
     private static func isBare(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0...0x20, 0x22, 0x3D, 0x5C, 0x7F, 0x80...0x9F: false  // controls, space, ", =, \
+        case 0...0x20, 0x22, 0x3D, 0x5C, 0x7F, 0x80...0x9F: false // controls, space, ", =, \
         default: true
         }
     }

@@ -10,11 +10,16 @@ public struct LogfmtLogHandler: LogHandler {
 
     /// Writes to stderr.
     public init(logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
-        self.init(logLevel: logLevel, metadataProvider: metadataProvider, write: { StandardErrorWriter.shared.write(line: $0) })
+        self.init(
+            logLevel: logLevel, metadataProvider: metadataProvider,
+            write: { StandardErrorWriter.shared.write(line: $0) })
     }
 
     /// Hands each line (without its new line) to `write`.
-    public init(logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil, write: @escaping @Sendable (String) -> Void) {
+    public init(
+        logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil,
+        write: @escaping @Sendable (String) -> Void
+    ) {
         self.logLevel = logLevel
         self.metadataProvider = metadataProvider
         self.write = write
@@ -27,15 +32,18 @@ public struct LogfmtLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = RecordMetadata.merge(handler: metadata, provider: metadataProvider, event: event)
-        write(LogfmtFormatter.line(
-            time: LogfmtFormatter.timestamp(), level: event.level, message: event.message.description, metadata: merged))
+        write(
+            LogfmtFormatter.line(
+                time: LogfmtFormatter.timestamp(), level: event.level, message: event.message.description,
+                metadata: merged))
     }
 }
 
 /// The metadata of one record: the logger's, then the provider's, then the call's (later wins),
 /// and the event's error, if any, as `error` unless the call gave one.
 enum RecordMetadata {
-    static func merge(handler: Logger.Metadata, provider: Logger.MetadataProvider?, event: LogEvent) -> Logger.Metadata {
+    static func merge(handler: Logger.Metadata, provider: Logger.MetadataProvider?, event: LogEvent) -> Logger.Metadata
+    {
         var merged = handler
         if let provided = provider?.get() {
             merged.merge(provided) { _, new in new }

@@ -93,9 +93,12 @@ public struct HeartbeatRequest: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
         if let text = try container.decodeIgnoringCase(String.self, "health") {
-            guard let health = GameHealth.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+            guard let health = GameHealth.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() })
+            else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: [AnyCodingKey("health")], debugDescription: "health must be \"Healthy\" or \"Unhealthy\"")
+                    .init(
+                        codingPath: [AnyCodingKey("health")],
+                        debugDescription: "health must be \"Healthy\" or \"Unhealthy\"")
                 )
             }
             self.health = health

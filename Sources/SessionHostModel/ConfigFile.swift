@@ -14,14 +14,18 @@ public enum ConfigFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw InvalidInput(code: .configUnreadable, message: "cannot read config file \(path): \(FileErrorDescription.describe(error, path: path))")
+            throw InvalidInput(
+                code: .configUnreadable,
+                message: "cannot read config file \(path): \(FileErrorDescription.describe(error, path: path))")
         }
         do {
             return try JSONDecoder().decode(File.self, from: data)
         } catch let error as InvalidInput {
             throw InvalidInput(code: error.code, message: "config file \(path): \(error.message)")
         } catch {
-            throw InvalidInput(code: .configInvalid, message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
+            throw InvalidInput(
+                code: .configInvalid,
+                message: "config file \(path) is not valid: \(DecodingErrorDescription.describe(error))")
         }
     }
 

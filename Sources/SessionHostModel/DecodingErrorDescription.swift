@@ -39,7 +39,8 @@ public enum DecodingErrorDescription {
         switch name {
         case "String", "Substring": return "a string"
         case "Bool": return "true or false"
-        case "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64": return "a whole number"
+        case "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64":
+            return "a whole number"
         case "Double", "Float", "Decimal": return "a number"
         default: return "a JSON object"
         }

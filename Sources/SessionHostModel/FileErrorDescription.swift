@@ -46,7 +46,8 @@ public enum FileErrorDescription {
             if stat(ancestor, &info) == 0 {
                 if info.st_mode & S_IFMT != S_IFDIR { return "\(ancestor) is not a directory" }
                 if access(ancestor, W_OK) != 0 {
-                    return "permission denied: this user (uid \(getuid())) may not create directories in \(ancestor); run as the service's user or create it with that owner"
+                    return
+                        "permission denied: this user (uid \(getuid())) may not create directories in \(ancestor); run as the service's user or create it with that owner"
                 }
                 break
             }

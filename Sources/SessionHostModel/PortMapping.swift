@@ -55,9 +55,14 @@ public struct PortSpecification: Sendable, Equatable, CustomStringConvertible {
         }
         let name = parts[0]
         guard !name.isEmpty, name.count <= 64,
-            name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
+            name.unicodeScalars.allSatisfy({
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || $0.properties.numericType != nil
+                        || "-_.".unicodeScalars.contains($0))
+            })
         else {
-            throw InvalidInput(code: .invalidPort, message: "port name '\(name)' must be 1 to 64 letters, digits, '-', '_' or '.'")
+            throw InvalidInput(
+                code: .invalidPort, message: "port name '\(name)' must be 1 to 64 letters, digits, '-', '_' or '.'")
         }
         guard let transport = TransportProtocol(rawValue: parts[1].lowercased()) else {
             throw InvalidInput(code: .invalidPort, message: "port protocol '\(parts[1])' must be udp or tcp")

@@ -10,7 +10,8 @@ public enum SessionRules {
         guard isGUID(sessionId) else {
             throw InvalidInput(
                 code: .invalidSessionId,
-                message: "sessionId must be a GUID such as 3536d3e6-e85d-4f47-b898-9617d19dabcd, got '\(sessionId.prefix(80))'"
+                message:
+                    "sessionId must be a GUID such as 3536d3e6-e85d-4f47-b898-9617d19dabcd, got '\(sessionId.prefix(80))'"
             )
         }
         return sessionId.lowercased()

@@ -67,7 +67,8 @@ public struct HeartbeatLoop: Service {
     /// `loop`, started in a task of its own.
     static func start(_ loop: HeartbeatLoop) -> HeartbeatLoop {
         HeartbeatLoop(
-            every: loop.interval, clock: loop.clock, send: loop.send, onError: loop.onError, task: Task { await loop.beat() })
+            every: loop.interval, clock: loop.clock, send: loop.send, onError: loop.onError,
+            task: Task { await loop.beat() })
     }
 
     /// Heartbeats until graceful shutdown or cancellation.

@@ -26,7 +26,8 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Four attempts, a 250 ms base and a 30 s cap, as docs/rest-api.md recommends.
-    public static let `default` = RetryPolicy(maximumAttempts: 4, baseDelay: .milliseconds(250), maximumDelay: .seconds(30))
+    public static let `default` = RetryPolicy(
+        maximumAttempts: 4, baseDelay: .milliseconds(250), maximumDelay: .seconds(30))
 
     /// Send every call once.
     public static let never = RetryPolicy(maximumAttempts: 1, baseDelay: .zero, maximumDelay: .zero)
@@ -39,7 +40,9 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The wait before the attempt after `attempt` (1-based), given the answer's `Retry-After`
     /// in seconds, if any. `random` draws a number in `0...1`.
-    public func delay(afterAttempt attempt: Int, retryAfterSeconds: Int?, random: () -> Double = { Double.random(in: 0...1) }) -> Duration {
+    public func delay(
+        afterAttempt attempt: Int, retryAfterSeconds: Int?, random: () -> Double = { Double.random(in: 0...1) }
+    ) -> Duration {
         let unit = baseDelay.seconds
         let delay: Double
         if let retryAfterSeconds, retryAfterSeconds >= 0 {

@@ -98,7 +98,9 @@ public struct TitleClient: Sendable {
     /// `NoStandingByHost` (HTTP 503) when no host matches after the retries, and
     /// `AllocationInProgress` (409, not retried) while another call with the same session id is
     /// in flight; look the session up with ``sessionHost(sessionId:)`` after a moment.
-    public func allocate(_ request: SessionHostAllocationRequest) async throws(TitleClientError) -> SessionHostAllocation {
+    public func allocate(_ request: SessionHostAllocationRequest) async throws(TitleClientError)
+        -> SessionHostAllocation
+    {
         try await allocateAnswer(request).value
     }
 
@@ -112,7 +114,9 @@ public struct TitleClient: Sendable {
     /// `POST /titles/{titleId}/clusters`, once: asks for a server for the multiplayer session at
     /// path `sessionId`, or polls a request already made (posting the same path never queues it
     /// twice). `abortIfQueued` matters only on the first post.
-    public func requestCluster(sessionId: String, abortIfQueued: Bool = false) async throws(TitleClientError) -> ClusterResponse {
+    public func requestCluster(sessionId: String, abortIfQueued: Bool = false) async throws(TitleClientError)
+        -> ClusterResponse
+    {
         try await clusterAnswer(sessionId: sessionId, abortIfQueued: abortIfQueued).value
     }
 
@@ -120,7 +124,9 @@ public struct TitleClient: Sendable {
     /// answer recommends, until the request is `Fulfilled` or `Aborted` or `timeout` has passed.
     /// Returns the last answer, which is still `Queued` when the time ran out (the request stays
     /// queued until gsmsd's `--queue-timeout` passes without a poll).
-    public func waitForCluster(sessionId: String, abortIfQueued: Bool = false, timeout: Duration) async throws(TitleClientError) -> ClusterResponse {
+    public func waitForCluster(sessionId: String, abortIfQueued: Bool = false, timeout: Duration)
+        async throws(TitleClientError) -> ClusterResponse
+    {
         try await waitForClusterAnswer(sessionId: sessionId, abortIfQueued: abortIfQueued, timeout: timeout).value
     }
 
@@ -134,27 +140,36 @@ public struct TitleClient: Sendable {
         package var correlationId: String
     }
 
-    package func allocateAnswer(_ request: SessionHostAllocationRequest) async throws(TitleClientError) -> Answer<SessionHostAllocation> {
+    package func allocateAnswer(_ request: SessionHostAllocationRequest) async throws(TitleClientError) -> Answer<
+        SessionHostAllocation
+    > {
         let body = try encode(request)
         let raw = try await send(.POST, titlePath + "/sessionhosts", body: body, contractVersion: false)
         return try decode(raw, as: SessionHostAllocation.self)
     }
 
     package func sessionHostAnswer(sessionId: String) async throws(TitleClientError) -> Answer<SessionHostAllocation>? {
-        let raw = try await send(.GET, titlePath + "/sessionhosts/" + Self.percentEncoded(sessionId), body: nil, contractVersion: false)
-        if raw.status == 404, let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(raw.body)), TitleClientError.Code(rawValue: error.code) == .sessionNotFound {
+        let raw = try await send(
+            .GET, titlePath + "/sessionhosts/" + Self.percentEncoded(sessionId), body: nil, contractVersion: false)
+        if raw.status == 404, let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(raw.body)),
+            TitleClientError.Code(rawValue: error.code) == .sessionNotFound
+        {
             return nil
         }
         return try decode(raw, as: SessionHostAllocation.self)
     }
 
-    package func clusterAnswer(sessionId: String, abortIfQueued: Bool) async throws(TitleClientError) -> Answer<ClusterResponse> {
+    package func clusterAnswer(sessionId: String, abortIfQueued: Bool) async throws(TitleClientError) -> Answer<
+        ClusterResponse
+    > {
         let body = try encode(ClusterRequest(sessionId: sessionId, abortIfQueued: abortIfQueued))
         let raw = try await send(.POST, titlePath + "/clusters", body: body, contractVersion: true)
         return try decode(raw, as: ClusterResponse.self)
     }
 
-    package func waitForClusterAnswer(sessionId: String, abortIfQueued: Bool, timeout: Duration) async throws(TitleClientError) -> Answer<ClusterResponse> {
+    package func waitForClusterAnswer(sessionId: String, abortIfQueued: Bool, timeout: Duration)
+        async throws(TitleClientError) -> Answer<ClusterResponse>
+    {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
@@ -180,12 +195,15 @@ public struct TitleClient: Sendable {
 
     /// Sends one call, retrying transient failures; throws only when nothing answered (or the
     /// call could not be made).
-    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contractVersion: Bool) async throws(TitleClientError) -> RawAnswer {
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contractVersion: Bool)
+        async throws(TitleClientError) -> RawAnswer
+    {
         let correlationId = UUID().uuidString.lowercased()
         guard baseURL.lowercased().hasPrefix("http://") || baseURL.lowercased().hasPrefix("https://") else {
             throw TitleClientError(
                 status: nil, code: .invalidRequest,
-                message: "the service URL must start with http:// or https://, got '\(baseURL.prefix(200))'", correlationId: correlationId)
+                message: "the service URL must start with http:// or https://, got '\(baseURL.prefix(200))'",
+                correlationId: correlationId)
         }
         let timeout = TimeAmount.nanoseconds(Int64(min(requestTimeout.seconds, 86_400) * 1e9))
         var attempt = 0
@@ -220,15 +238,19 @@ public struct TitleClient: Sendable {
                     status: status, body: Array(bytes.readableBytesView),
                     correlationId: response.headers.first(name: "X-XblCorrelationId") ?? correlationId)
                 guard RetryPolicy.isRetryable(status: status), attempt < retry.maximumAttempts else { return answer }
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.filter { !$0.isWhitespace }) }
-                try await Self.sleep(retry.delay(afterAttempt: attempt, retryAfterSeconds: retryAfter), correlationId: correlationId)
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap {
+                    Int($0.filter { !$0.isWhitespace })
+                }
+                try await Self.sleep(
+                    retry.delay(afterAttempt: attempt, retryAfterSeconds: retryAfter), correlationId: correlationId)
                 continue
             } catch let error as TitleClientError {
                 throw error
             } catch is NIOTooManyBytesError {
                 throw TitleClientError(
                     status: nil, code: .invalidAnswer,
-                    message: "the answer of \(baseURL) to \(method) \(path) is larger than \(Self.maximumAnswerSize) bytes",
+                    message:
+                        "the answer of \(baseURL) to \(method) \(path) is larger than \(Self.maximumAnswerSize) bytes",
                     correlationId: correlationId)
             } catch {
                 failure = error
@@ -237,10 +259,12 @@ public struct TitleClient: Sendable {
             guard attempt < retry.maximumAttempts else {
                 throw TitleClientError(
                     status: nil, code: .unreachable,
-                    message: "cannot reach gsmsd at \(baseURL) (\(attempt) attempt\(attempt == 1 ? "" : "s")): \(failure)",
+                    message:
+                        "cannot reach gsmsd at \(baseURL) (\(attempt) attempt\(attempt == 1 ? "" : "s")): \(failure)",
                     correlationId: correlationId)
             }
-            try await Self.sleep(retry.delay(afterAttempt: attempt, retryAfterSeconds: nil), correlationId: correlationId)
+            try await Self.sleep(
+                retry.delay(afterAttempt: attempt, retryAfterSeconds: nil), correlationId: correlationId)
         }
     }
 
@@ -267,19 +291,26 @@ public struct TitleClient: Sendable {
     }
 
     /// The value of a 200 answer; any other status becomes the service's error.
-    private func decode<Value: Decodable & Sendable>(_ raw: RawAnswer, as type: Value.Type) throws(TitleClientError) -> Answer<Value> {
+    private func decode<Value: Decodable & Sendable>(_ raw: RawAnswer, as type: Value.Type) throws(TitleClientError)
+        -> Answer<Value>
+    {
         let data = Data(raw.body)
         guard raw.status == 200 else {
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw TitleClientError(status: raw.status, code: TitleClientError.Code(rawValue: error.code), message: error.message, correlationId: raw.correlationId)
+                throw TitleClientError(
+                    status: raw.status, code: TitleClientError.Code(rawValue: error.code), message: error.message,
+                    correlationId: raw.correlationId)
             }
             throw TitleClientError(
                 status: raw.status, code: .invalidAnswer,
-                message: "\(baseURL) answered HTTP \(raw.status) without a gsmsd error body: \(String(decoding: raw.body.prefix(200), as: UTF8.self))",
+                message:
+                    "\(baseURL) answered HTTP \(raw.status) without a gsmsd error body: \(String(decoding: raw.body.prefix(200), as: UTF8.self))",
                 correlationId: raw.correlationId)
         }
         do {
-            return Answer(value: try JSONDecoder().decode(Value.self, from: data), body: raw.body, correlationId: raw.correlationId)
+            return Answer(
+                value: try JSONDecoder().decode(Value.self, from: data), body: raw.body,
+                correlationId: raw.correlationId)
         } catch {
             throw TitleClientError(
                 status: raw.status, code: .invalidAnswer,
@@ -293,7 +324,8 @@ public struct TitleClient: Sendable {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             default:

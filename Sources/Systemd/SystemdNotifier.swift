@@ -112,7 +112,7 @@ private struct NotifySocket: Sendable {
     /// `nil` when the address does not fit a `sockaddr_un` or no socket can be made.
     init?(address text: String) {
         var path = Array(text.utf8)
-        if path.first == UInt8(ascii: "@") { path[0] = 0 }  // the abstract namespace
+        if path.first == UInt8(ascii: "@") { path[0] = 0 } // the abstract namespace
         guard path.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else { return nil }
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let descriptor = socket(AF_UNIX, type, 0)
@@ -136,11 +136,13 @@ private struct NotifySocket: Sendable {
         withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: address) }
         // A path ends with its NUL; an abstract name is exactly its bytes.
         let pathLength = address.first == 0 ? address.count : address.count + 1
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathLength)  // sun_path follows sun_family
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathLength) // sun_path follows sun_family
         let sent = withUnsafePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
                 message.withUnsafeBytes { bytes in
-                    sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), address, length)
+                    sendto(
+                        descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), address,
+                        length)
                 }
             }
         }

@@ -57,11 +57,14 @@ public struct TitleTokenAuthority: Sendable {
         guard fraction == 0, Self.ttlRange.contains(seconds) else {
             throw TitleTokenError(
                 code: .invalidTTL,
-                message: "the token lifetime must be a whole number of seconds from \(Self.ttlRange.lowerBound) to \(Self.ttlRange.upperBound) (365 days)")
+                message:
+                    "the token lifetime must be a whole number of seconds from \(Self.ttlRange.lowerBound) to \(Self.ttlRange.upperBound) (365 days)"
+            )
         }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = TitleTokenClaims(
-            subject: subject, titles: unique, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(Double(seconds)))
+            subject: subject, titles: unique, issuedAt: issuedAt,
+            expiresAt: issuedAt.addingTimeInterval(Double(seconds)))
         let token: String
         do {
             token = try await keys.sign(claims)
@@ -71,7 +74,9 @@ public struct TitleTokenAuthority: Sendable {
         guard token.utf8.count <= Self.maximumTokenLength else {
             throw TitleTokenError(
                 code: .tokenTooLarge,
-                message: "a token for \(unique.count) titles would be \(token.utf8.count) bytes; at most \(Self.maximumTokenLength) are accepted")
+                message:
+                    "a token for \(unique.count) titles would be \(token.utf8.count) bytes; at most \(Self.maximumTokenLength) are accepted"
+            )
         }
         return token
     }
@@ -82,7 +87,8 @@ public struct TitleTokenAuthority: Sendable {
     /// Every failure is a ``TitleTokenError`` with code `InvalidToken` or `TokenExpired`.
     public func verify(_ token: String) async throws(TitleTokenError) -> TitleTokenClaims {
         guard !token.isEmpty, token.utf8.count <= Self.maximumTokenLength else {
-            throw Self.invalid(token.isEmpty ? "the token is empty" : "the token is longer than \(Self.maximumTokenLength) bytes")
+            throw Self.invalid(
+                token.isEmpty ? "the token is empty" : "the token is longer than \(Self.maximumTokenLength) bytes")
         }
         // jwt-kit verifies with the configured key whatever the header's `alg` says; insist on
         // HS256 so that no token can choose its own algorithm.

@@ -28,7 +28,9 @@ public struct TitleTokenKey: Sendable, CustomStringConvertible {
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it exists but cannot be read (is it a directory, or not readable by this user?)" : "no such file"
+            let reason =
+                FileManager.default.fileExists(atPath: path)
+                ? "it exists but cannot be read (is it a directory, or not readable by this user?)" : "no such file"
             throw TitleTokenError(
                 code: .keyUnreadable,
                 message: "cannot read the token key file \(path): \(reason)")

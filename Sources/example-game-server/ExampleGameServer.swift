@@ -47,13 +47,16 @@ struct ExampleGameServer: AsyncParsableCommand {
         let agent = AgentClient(socketPath: socket)
         let host = try await agent.host()
         guard let mapping = host.portMappings.first(where: { $0.name == portName }) else {
-            throw ValidationError("the agent has no port mapping named '\(portName)'; start sessionhostd with --port \(portName):udp:7777:30000")
+            throw ValidationError(
+                "the agent has no port mapping named '\(portName)'; start sessionhostd with --port \(portName):udp:7777:30000"
+            )
         }
         let game = GameState()
         let server = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "0.0.0.0", port: mapping.ports.internal) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         say("serving players on udp port \(mapping.ports.internal) (public \(host.hostName):\(mapping.ports.external))")
@@ -70,7 +73,9 @@ struct ExampleGameServer: AsyncParsableCommand {
                 group.addTask {
                     for try await datagram in inbound {
                         let reply = game.handle(String(buffer: datagram.data), from: "\(datagram.remoteAddress)")
-                        try await outbound.write(AddressedEnvelope(remoteAddress: datagram.remoteAddress, data: ByteBuffer(string: reply + "\n")))
+                        try await outbound.write(
+                            AddressedEnvelope(
+                                remoteAddress: datagram.remoteAddress, data: ByteBuffer(string: reply + "\n")))
                     }
                 }
                 try await playMatches(agent: agent, game: game)
@@ -105,7 +110,7 @@ struct ExampleGameServer: AsyncParsableCommand {
 final class GameState: Sendable {
     private struct State {
         var sessionId: String?
-        var players: [String: String] = [:]  // address -> name
+        var players: [String: String] = [:] // address -> name
         var endRequested = false
     }
 

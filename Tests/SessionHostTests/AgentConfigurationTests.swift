@@ -15,7 +15,9 @@ struct AgentConfigurationTests {
         let options = try AgentOptions.parse([])
         let configuration = try AgentConfiguration.resolve(
             options: options, file: AgentConfigFile(),
-            environment: ["RUNTIME_DIRECTORY": "/run/sessionhost:/run/other", "STATE_DIRECTORY": "/var/lib/sessionhost"])
+            environment: [
+                "RUNTIME_DIRECTORY": "/run/sessionhost:/run/other", "STATE_DIRECTORY": "/var/lib/sessionhost",
+            ])
         #expect(configuration.socketPath == "/run/sessionhost/agent.sock")
         #expect(configuration.stateDirectory == "/var/lib/sessionhost")
         #expect(configuration.healthTimeout == .seconds(30))
@@ -29,15 +31,21 @@ struct AgentConfigurationTests {
 
     @Test("a flag wins over the file, and the file over the default")
     func precedence() throws {
-        let file = try decodeFile("""
+        let file = try decodeFile(
+            """
             {"region": "EastUS", "title-id": "1234ABCD", "port": ["game:udp:7777:30000"], "health-timeout": 5,
              "secure-context": "AQID", "game-mode-id": "mode", "idle-timeout": 20}
             """)
-        let options = try AgentOptions.parse(["--region", "WestUS", "--port", "query:tcp:27015:40000", "--health-timeout", "0"])
+        let options = try AgentOptions.parse([
+            "--region", "WestUS", "--port", "query:tcp:27015:40000", "--health-timeout", "0",
+        ])
         let configuration = try AgentConfiguration.resolve(options: options, file: file, environment: [:])
         #expect(configuration.region == "WestUS")
         #expect(configuration.titleId == "1234ABCD")
-        #expect(configuration.ports == [PortSpecification(name: "query", transport: .tcp, internalPort: 27015, externalPort: 40000)])
+        #expect(
+            configuration.ports == [
+                PortSpecification(name: "query", transport: .tcp, internalPort: 27015, externalPort: 40000)
+            ])
         #expect(configuration.healthTimeout == nil, "0 turns the check off")
         #expect(configuration.secureContext == "AQID")
         #expect(configuration.gameModeId == "mode")

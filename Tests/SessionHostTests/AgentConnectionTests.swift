@@ -13,14 +13,18 @@ struct AgentConnectionTests {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
             do {
-                return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(unixDomainSocketPath: path).get()
+                return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
+                    unixDomainSocketPath: path
+                ).get()
             } catch let error as IOError where error.errnoCode == EAGAIN && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
     }
 
-    @Test("1,000 idle connections and 100 half-sent requests on the socket: the game is still served, and after they go too")
+    @Test(
+        "1,000 idle connections and 100 half-sent requests on the socket: the game is still served, and after they go too"
+    )
     func manyIdleConnections() async throws {
         let agent = try await AgentProcess.started()
         let game = AgentClient(socketPath: agent.socketPath)
@@ -29,7 +33,8 @@ struct AgentConnectionTests {
         for index in 0..<1100 {
             let channel = try await Self.connect(agent.socketPath)
             if index >= 1000 {
-                try await channel.writeAndFlush(ByteBuffer(string: "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"he"))
+                try await channel.writeAndFlush(
+                    ByteBuffer(string: "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"he"))
             }
             connections.append(channel)
         }
@@ -50,7 +55,8 @@ struct AgentConnectionTests {
         let slowHead = try await Self.connect(agent.socketPath)
         try await slowHead.writeAndFlush(ByteBuffer(string: "GET /v1/session HTTP/1.1\r\nHost: x\r\nX-Slow: "))
         let slowBody = try await Self.connect(agent.socketPath)
-        try await slowBody.writeAndFlush(ByteBuffer(string: "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"he"))
+        try await slowBody.writeAndFlush(
+            ByteBuffer(string: "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"he"))
         let keptAlive = try await Self.connect(agent.socketPath)
         try await keptAlive.writeAndFlush(ByteBuffer(string: "GET /v1/session HTTP/1.1\r\nHost: x\r\n\r\n"))
 
@@ -59,7 +65,9 @@ struct AgentConnectionTests {
         #expect(held.state == .standingBy)
 
         // The agent closed the four others (their close futures complete when it does).
-        for (name, channel) in [("silent", silent), ("slow head", slowHead), ("slow body", slowBody), ("idle keep-alive", keptAlive)] {
+        for (name, channel) in [
+            ("silent", silent), ("slow head", slowHead), ("slow body", slowBody), ("idle keep-alive", keptAlive),
+        ] {
             try await Deadline.within(.seconds(30), "the agent to close the \(name) connection") {
                 try await channel.closeFuture.get()
             }

@@ -42,7 +42,7 @@ struct AgentProcessTests {
         let agent = try await AgentProcess.started(arguments: ["--title-id", "1234ABCD"])
         let client = AgentClient(socketPath: agent.socketPath)
         try await client.ready()
-        let cookie = String(repeating: "é", count: 2048)  // 4096 bytes of UTF-8
+        let cookie = String(repeating: "é", count: 2048) // 4096 bytes of UTF-8
         try await client.allocateLocally(sessionId: Self.sessionId, sessionCookie: cookie)
         let hostId = try await client.host().sessionHostId
 
@@ -67,7 +67,8 @@ struct AgentProcessTests {
         let waiter = Task { try await client.session(wait: .seconds(600)) }
         // Hand over from another process, as an operator would.
         let allocated = try await ProcessRun.run(
-            Binaries.sessionhostctl, ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId, "--cookie", "map=dust2"],
+            Binaries.sessionhostctl,
+            ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId, "--cookie", "map=dust2"],
             in: agent.directory)
         #expect(allocated.status == 0)
         let session = try await waiter.value
@@ -110,11 +111,14 @@ struct AgentProcessTests {
         try await agent.stop()
     }
 
-    @Test("a setting that cannot be used stops the start with exit 1 and the reason; an unknown flag is a usage error (64)")
+    @Test(
+        "a setting that cannot be used stops the start with exit 1 and the reason; an unknown flag is a usage error (64)"
+    )
     func startupRefusals() async throws {
         let directory = try TemporaryDirectory()
         let base = ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s")]
-        let badPort = try await ProcessRun.run(Binaries.sessionhostd, base + ["--port", "game:udp:notaport:30000"], in: directory)
+        let badPort = try await ProcessRun.run(
+            Binaries.sessionhostd, base + ["--port", "game:udp:notaport:30000"], in: directory)
         #expect(badPort.status == 1, "\(badPort.stderr)")
         #expect(badPort.stderr.contains("sessionhostd: error: "), "\(badPort.stderr)")
         let unknownFlag = try await ProcessRun.run(Binaries.sessionhostd, base + ["--no-such-flag"], in: directory)
@@ -128,12 +132,18 @@ struct AgentProcessTests {
         let hostId = try await client.host().sessionHostId
 
         let sameState = try await ProcessRun.run(
-            Binaries.sessionhostd, ["--socket", first.directory.file("other.sock"), "--state-dir", first.stateDirectory], in: first.directory)
+            Binaries.sessionhostd,
+            ["--socket", first.directory.file("other.sock"), "--state-dir", first.stateDirectory], in: first.directory)
         #expect(sameState.status == 1, "\(sameState.stderr)")
-        #expect(sameState.stderr.contains("StateDirectoryInUse") || sameState.stderr.contains("another sessionhostd (pid \(first.process.processIdentifier)) is using the state directory"), "\(sameState.stderr)")
+        #expect(
+            sameState.stderr.contains("StateDirectoryInUse")
+                || sameState.stderr.contains(
+                    "another sessionhostd (pid \(first.process.processIdentifier)) is using the state directory"),
+            "\(sameState.stderr)")
 
         let sameSocket = try await ProcessRun.run(
-            Binaries.sessionhostd, ["--socket", first.socketPath, "--state-dir", first.directory.file("other-state")], in: first.directory)
+            Binaries.sessionhostd, ["--socket", first.socketPath, "--state-dir", first.directory.file("other-state")],
+            in: first.directory)
         #expect(sameSocket.status == 1, "\(sameSocket.stderr)")
         #expect(sameSocket.stderr.contains("another process serves \(first.socketPath)"), "\(sameSocket.stderr)")
 
@@ -165,7 +175,10 @@ struct AgentProcessTests {
         let unused = directory.file("agent.sock")
         let agent = try AgentProcess(
             wrapping: "/usr/bin/systemd-socket-activate",
-            arguments: ["-l", activated, "-E", "NOTIFY_SOCKET", Binaries.sessionhostd, "--socket", unused, "--state-dir", directory.file("state")],
+            arguments: [
+                "-l", activated, "-E", "NOTIFY_SOCKET", Binaries.sessionhostd, "--socket", unused, "--state-dir",
+                directory.file("state"),
+            ],
             directory: directory)
         // systemd-socket-activate starts the agent on the first connection.
         try await agent.waitForFile(activated)
@@ -182,15 +195,19 @@ struct AgentProcessTests {
         let agent = try await AgentProcess.started(arguments: ["--allow-group", "4242"])
         // Let anyone reach the socket file, so that only the credential check stands in the way.
         chmod(agent.socketPath, 0o666)
-        let stranger = try await runAs(agent.directory, uid: 65534, groups: [], ["host", "--socket", agent.socketPath, "--json"])
+        let stranger = try await runAs(
+            agent.directory, uid: 65534, groups: [], ["host", "--socket", agent.socketPath, "--json"])
         #expect(stranger.status == 1)
         #expect(stranger.stderr.contains("PeerNotAllowed"))
 
-        let member = try await runAs(agent.directory, uid: 65534, groups: [4242], ["ready", "--socket", agent.socketPath, "--json"])
+        let member = try await runAs(
+            agent.directory, uid: 65534, groups: [4242], ["ready", "--socket", agent.socketPath, "--json"])
         #expect(member.status == 0, "\(member.stderr)")
         #expect(member.stdout.contains("StandingBy"))
 
-        let handOff = try await runAs(agent.directory, uid: 65534, groups: [4242], ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId])
+        let handOff = try await runAs(
+            agent.directory, uid: 65534, groups: [4242],
+            ["allocate", "--socket", agent.socketPath, "--session-id", Self.sessionId])
         #expect(handOff.status == 1, "only root or the agent's user may hand over a session")
         #expect(handOff.stderr.contains("PeerNotAllowed"))
         #expect(try await AgentClient(socketPath: agent.socketPath).session().state == .standingBy)
@@ -206,25 +223,33 @@ struct AgentProcessTests {
         let big = String(repeating: "x", count: 70_000)
         let oversized = try RawHTTP.exchange(
             socketPath: agent.socketPath,
-            request: Array("POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: \(big.utf8.count)\r\n\r\n\(big)".utf8))
+            request: Array(
+                "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: \(big.utf8.count)\r\n\r\n\(big)".utf8))
         #expect(RawHTTP.statusCode(of: oversized) == 413)
 
         let chunked = try RawHTTP.exchange(
             socketPath: agent.socketPath,
-            request: Array("POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n11170\r\n\(big)\r\n0\r\n\r\n".utf8))
+            request: Array(
+                "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n11170\r\n\(big)\r\n0\r\n\r\n"
+                    .utf8))
         #expect(RawHTTP.statusCode(of: chunked) == 413)
 
-        let garbage = try RawHTTP.exchange(socketPath: agent.socketPath, request: Array("\u{01}\u{02} not http at all\r\n\r\n".utf8))
+        let garbage = try RawHTTP.exchange(
+            socketPath: agent.socketPath, request: Array("\u{01}\u{02} not http at all\r\n\r\n".utf8))
         #expect(RawHTTP.statusCode(of: garbage) == 400)
 
         let badJSON = try RawHTTP.exchange(
             socketPath: agent.socketPath,
-            request: Array("POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{\"a\":".utf8))
+            request: Array(
+                "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{\"a\":".utf8))
         #expect(RawHTTP.statusCode(of: badJSON) == 400)
 
         let invalidUTF8 = try RawHTTP.exchange(
             socketPath: agent.socketPath,
-            request: Array("POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n".utf8) + [0x7B, 0xFF, 0xFE, 0x7D])
+            request: Array(
+                "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n".utf8) + [
+                    0x7B, 0xFF, 0xFE, 0x7D,
+                ])
         #expect(RawHTTP.statusCode(of: invalidUTF8) == 400)
 
         // A half-finished request on one connection does not hold up another.
@@ -236,8 +261,11 @@ struct AgentProcessTests {
     }
 
     /// Runs sessionhostctl as another user with `setpriv`.
-    func runAs(_ directory: TemporaryDirectory, uid: UInt32, groups: [UInt32], _ arguments: [String]) async throws -> ProcessRun.Result {
-        let groupArguments = groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")]
+    func runAs(_ directory: TemporaryDirectory, uid: UInt32, groups: [UInt32], _ arguments: [String]) async throws
+        -> ProcessRun.Result
+    {
+        let groupArguments =
+            groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")]
         return try await ProcessRun.run(
             "/usr/bin/setpriv",
             ["--reuid", String(uid), "--regid", String(uid)] + groupArguments + [Binaries.sessionhostctl] + arguments,

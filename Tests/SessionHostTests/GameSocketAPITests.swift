@@ -17,8 +17,11 @@ struct GameSocketAPITests {
             localMode: localMode)
     }
 
-    func call(_ api: GameSocketAPI, _ method: String, _ target: String, body: String = "", peer: PeerCredentials = root) async -> (Int, [String: Any]) {
-        let response = await api.handle(AgentRequest(method: method, target: target, body: Array(body.utf8), peer: peer))
+    func call(_ api: GameSocketAPI, _ method: String, _ target: String, body: String = "", peer: PeerCredentials = root)
+        async -> (Int, [String: Any])
+    {
+        let response = await api.handle(
+            AgentRequest(method: method, target: target, body: Array(body.utf8), peer: peer))
         guard case .json(let status, let bytes, _) = response else { return (response.status, [:]) }
         let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
         return (status, object)
@@ -37,12 +40,15 @@ struct GameSocketAPITests {
         (status, body) = await call(api, "POST", "/v1/ready", peer: Self.game)
         #expect(status == 200)
         #expect(body["state"] as? String == "StandingBy")
-        (status, body) = await call(api, "POST", "/v1/local/allocate", body: #"{"sessionId":"\#(AgentFixture.sessionId)","sessionCookie":"hi"}"#)
+        (status, body) = await call(
+            api, "POST", "/v1/local/allocate", body: #"{"sessionId":"\#(AgentFixture.sessionId)","sessionCookie":"hi"}"#
+        )
         #expect(status == 200)
         (status, body) = await call(api, "GET", "/v1/session?wait=5", peer: Self.game)
         #expect(body["sessionCookie"] as? String == "hi")
         #expect(body["allocatedAt"] as? String != nil)
-        (status, body) = await call(api, "POST", "/v1/heartbeat", body: #"{"players":[{"playerId":"p1"}]}"#, peer: Self.game)
+        (status, body) = await call(
+            api, "POST", "/v1/heartbeat", body: #"{"players":[{"playerId":"p1"}]}"#, peer: Self.game)
         #expect(status == 200)
         #expect((body["players"] as? [[String: String]])?.first?["playerId"] == "p1")
         (status, body) = await call(api, "POST", "/v1/session/end", peer: Self.game)
@@ -113,7 +119,9 @@ struct GameSocketAPITests {
         #expect(status == 400)
         #expect(body["code"] as? String == "InvalidSessionId")
         let cookie = String(repeating: "x", count: 4097)
-        (status, body) = await call(api, "POST", "/v1/local/allocate", body: #"{"sessionId":"\#(AgentFixture.sessionId)","sessionCookie":"\#(cookie)"}"#)
+        (status, body) = await call(
+            api, "POST", "/v1/local/allocate",
+            body: #"{"sessionId":"\#(AgentFixture.sessionId)","sessionCookie":"\#(cookie)"}"#)
         #expect(status == 400)
         #expect(body["code"] as? String == "SessionCookieTooLarge")
         (status, _) = await call(api, "POST", "/v1/local/allocate", body: "")
@@ -130,7 +138,9 @@ struct GameSocketAPITests {
         let fixture = try AgentFixture()
         let api = api(fixture)
         _ = await call(api, "POST", "/v1/ready")
-        for body in ["{", #"{"health":"Sick"}"#, #"{"players":5}"#, "\u{FF}\u{FE}", String(repeating: "[", count: 10_000)] {
+        for body in [
+            "{", #"{"health":"Sick"}"#, #"{"players":5}"#, "\u{FF}\u{FE}", String(repeating: "[", count: 10_000),
+        ] {
             let (status, answer) = await call(api, "POST", "/v1/heartbeat", body: body)
             #expect(status == 400, "\(body.prefix(20))")
             #expect(answer["message"] as? String != nil)
@@ -146,14 +156,19 @@ struct GameSocketAPITests {
         let fixture = try AgentFixture()
         let api = api(fixture)
         _ = await call(api, "POST", "/v1/ready")
-        guard case .stream(_, let lines) = await api.handle(AgentRequest(method: "GET", target: "/v1/events", body: [], peer: Self.root)) else {
+        guard
+            case .stream(_, let lines) = await api.handle(
+                AgentRequest(method: "GET", target: "/v1/events", body: [], peer: Self.root))
+        else {
             Issue.record("GET /v1/events is not a stream")
             return
         }
         var events = lines.makeAsyncIterator()
         #expect(await events.next() != nil, "the current state comes first")
         let started = ContinuousClock.now
-        let waiter = Task { await api.handle(AgentRequest(method: "GET", target: "/v1/session?wait=3600", body: [], peer: Self.root)) }
+        let waiter = Task {
+            await api.handle(AgentRequest(method: "GET", target: "/v1/session?wait=3600", body: [], peer: Self.root))
+        }
         api.stopping.fire()
         guard case .json(let status, let bytes, _) = await waiter.value else {
             Issue.record("GET /v1/session is not JSON")

@@ -26,7 +26,7 @@ struct HandoffConfirmationTests {
         #expect(host.session == nil)
         #expect(host.state == .standingBy)
         #expect(host.record.unconfirmedHandoff?.sessionId == sessionId)
-        try host.reserve(handoff(sessionId))  // the same hand-off again changes nothing
+        try host.reserve(handoff(sessionId)) // the same hand-off again changes nothing
         let confirmedOnce = host.confirm(sessionId: sessionId, revision: 101)
         #expect(confirmedOnce)
         #expect(host.state == .active)
@@ -68,7 +68,7 @@ struct HandoffConfirmationTests {
         let confirmedFirst = busy.confirm(sessionId: "first", revision: nil)
         #expect(confirmedFirst)
         #expect(throws: AgentError.self) { try busy.reserve(handoff("second")) }
-        try busy.reserve(handoff("first"))  // the held session handed over again: nothing to do
+        try busy.reserve(handoff("first")) // the held session handed over again: nothing to do
     }
 
     @Test("adopting gsmsd's session replaces a waiting hand-off")
@@ -120,7 +120,7 @@ struct HandoffConfirmationTests {
         let waiter = Task { await signal.wait(since: seen) }
         await signal.fire()
         await waiter.value
-        await signal.wait(since: seen)  // fired after `seen`: returns at once
+        await signal.wait(since: seen) // fired after `seen`: returns at once
         let later = await signal.count
         let cancelled = Task { await signal.wait(since: later) }
         cancelled.cancel()

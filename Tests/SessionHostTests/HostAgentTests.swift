@@ -9,7 +9,8 @@ struct HostAgentTests {
     func persistence() async throws {
         let fixture = try AgentFixture()
         _ = try await fixture.agent.ready()
-        let session = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "cookie"))
+        let session = try await fixture.agent.allocate(
+            AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "cookie"))
         #expect(session.state == .active)
         let (saved, warning) = try fixture.store.load()
         #expect(warning == nil)
@@ -39,7 +40,8 @@ struct HostAgentTests {
         // A directory where the state file should be makes the rename fail even for root.
         try FileManager.default.removeItem(atPath: fixture.store.path)
         try FileManager.default.createDirectory(atPath: fixture.store.path, withIntermediateDirectories: false)
-        try FileManager.default.createDirectory(atPath: fixture.store.path + "/keep", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: fixture.store.path + "/keep", withIntermediateDirectories: false)
         let error = await #expect(throws: AgentError.self) {
             try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
         }
@@ -99,7 +101,9 @@ struct HostAgentTests {
         #expect((standing?.sequence ?? 0) < (active?.sequence ?? 0))
     }
 
-    @Test("a game that stops heartbeating makes the host Unhealthy at the health timeout, not before; a heartbeat brings it back")
+    @Test(
+        "a game that stops heartbeating makes the host Unhealthy at the health timeout, not before; a heartbeat brings it back"
+    )
     func healthTimeout() async throws {
         let clock = ManualClock()
         let fixture = try AgentFixture(healthTimeout: .seconds(10), clock: clock)
@@ -156,7 +160,8 @@ struct HostAgentTests {
         _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy, players: [Player(playerId: "alice")]))
         #expect(fixture.agent.sessionInfo().players == [Player(playerId: "alice")])
         _ = try await fixture.agent.endSession()
-        _ = try await fixture.agent.heartbeat(HeartbeatRequest(health: .healthy, players: [Player(playerId: "lingering")]))
+        _ = try await fixture.agent.heartbeat(
+            HeartbeatRequest(health: .healthy, players: [Player(playerId: "lingering")]))
         _ = try await fixture.agent.ready()
         _ = try await fixture.agent.allocate(AllocationRequest(sessionId: "11111111-2222-3333-4444-555555555555"))
         #expect(fixture.agent.sessionInfo().players == nil, "the previous match's players do not leak into this one")

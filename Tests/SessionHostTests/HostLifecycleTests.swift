@@ -35,7 +35,9 @@ struct HostLifecycleTests {
     @Test("only a StandingBy host takes a session; the same hand-off again is idempotent")
     func allocate() throws {
         var initializing = lifecycle()
-        let error = #expect(throws: AgentError.self) { try initializing.allocate(sessionId: sessionId, cookie: nil, at: "t") }
+        let error = #expect(throws: AgentError.self) {
+            try initializing.allocate(sessionId: sessionId, cookie: nil, at: "t")
+        }
         #expect(error?.status == 409)
         #expect(initializing.state == .initializing)
 
@@ -54,7 +56,9 @@ struct HostLifecycleTests {
     @Test("bad hand-offs are 400 and change nothing")
     func invalidAllocation() {
         var host = lifecycle(.standingBy)
-        let badId = #expect(throws: AgentError.self) { try host.allocate(sessionId: "not-a-guid", cookie: nil, at: "t") }
+        let badId = #expect(throws: AgentError.self) {
+            try host.allocate(sessionId: "not-a-guid", cookie: nil, at: "t")
+        }
         #expect(badId?.status == 400)
         #expect(badId?.code == "InvalidSessionId")
         let bigCookie = #expect(throws: AgentError.self) {

@@ -14,10 +14,13 @@ struct NotifySocketBackpressureTests {
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 512
     }
 
-    @Test("with the notify queue full the agent keeps answering and feeding the watchdog; the newest STATUS arrives once it is read")
+    @Test(
+        "with the notify queue full the agent keeps answering and feeding the watchdog; the newest STATUS arrives once it is read"
+    )
     func unreadNotifySocket() async throws {
         // A watchdog ping every 50 ms fills the queue by itself; nothing is read after READY=1.
-        let agent = try await AgentProcess.started(arguments: ["--title-id", "1234ABCD"], environment: ["WATCHDOG_USEC": "100000"])
+        let agent = try await AgentProcess.started(
+            arguments: ["--title-id", "1234ABCD"], environment: ["WATCHDOG_USEC": "100000"])
         let client = AgentClient(socketPath: agent.socketPath)
         _ = try await Deadline.within(.seconds(30), "POST /v1/ready") { try await client.ready() }
         // Each change is a STATUS= message: several queues' worth of them.

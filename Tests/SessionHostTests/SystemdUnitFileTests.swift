@@ -66,12 +66,15 @@ struct SystemdUnitFileTests {
         let agent = try agentBinary ?? binaryDirectory().appendingPathComponent("sessionhostd").path
         let service = try serviceBinary ?? binaryDirectory().appendingPathComponent("gsmsd").path
         let script = dir.appendingPathComponent("example-game-server.sh").path
-        try rewriteExecStart(in: dir.appendingPathComponent("sessionhostd.service"),
-                             from: "/usr/bin/sessionhostd", to: agent)
-        try rewriteExecStart(in: dir.appendingPathComponent("gsmsd.service"),
-                             from: "/usr/bin/gsmsd", to: service)
-        try rewriteExecStart(in: dir.appendingPathComponent("example-game-server.service"),
-                             from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
+        try rewriteExecStart(
+            in: dir.appendingPathComponent("sessionhostd.service"),
+            from: "/usr/bin/sessionhostd", to: agent)
+        try rewriteExecStart(
+            in: dir.appendingPathComponent("gsmsd.service"),
+            from: "/usr/bin/gsmsd", to: service)
+        try rewriteExecStart(
+            in: dir.appendingPathComponent("example-game-server.service"),
+            from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
         return dir
     }
 
@@ -87,8 +90,9 @@ struct SystemdUnitFileTests {
     }
 
     static func verify(_ dir: URL) throws -> Output {
-        try run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=no"]
-            + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service", "gsmsd.service"]
+        try run(
+            ["systemd-analyze", "verify", "--man=no", "--recursive-errors=no"]
+                + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service", "gsmsd.service"]
                 .map { dir.appendingPathComponent($0).path })
     }
 
@@ -97,8 +101,9 @@ struct SystemdUnitFileTests {
         let out = try run(["systemd-analyze", "security", "--offline=true", "--no-pager", unitFile.path])
         #expect(out.status == 0, "systemd-analyze security failed:\n\(out.text)")
         let marker = "Overall exposure level for "
-        let line = try #require(out.text.split(separator: "\n").first { $0.contains(marker) },
-                                "no overall exposure in:\n\(out.text)")
+        let line = try #require(
+            out.text.split(separator: "\n").first { $0.contains(marker) },
+            "no overall exposure in:\n\(out.text)")
         let afterColon = try #require(line.split(separator: ":").last)
         let number = try #require(afterColon.split(separator: " ").first)
         return (try #require(Double(number), "cannot parse \(line)"), out.text)
@@ -124,8 +129,9 @@ struct SystemdUnitFileTests {
     func verifyAcceptsUnits() throws {
         for name in ["sessionhostd", "gsmsd"] {
             let binary = try Self.binaryDirectory().appendingPathComponent(name)
-            #expect(FileManager.default.isExecutableFile(atPath: binary.path),
-                    "the built \(name) is expected next to the test executable: \(binary.path)")
+            #expect(
+                FileManager.default.isExecutableFile(atPath: binary.path),
+                "the built \(name) is expected next to the test executable: \(binary.path)")
         }
         let dir = try Self.stagedUnits()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -137,11 +143,13 @@ struct SystemdUnitFileTests {
         #expect(diagnostics.isEmpty, "systemd-analyze verify complained:\n\(out.text)")
     }
 
-    @Test("systemd-analyze verify rejects a unit whose ExecStart binary is missing",
-          arguments: ["sessionhostd", "gsmsd"])
+    @Test(
+        "systemd-analyze verify rejects a unit whose ExecStart binary is missing",
+        arguments: ["sessionhostd", "gsmsd"])
     func verifyDetectsMissingBinary(name: String) throws {
         let missing = "/nonexistent/sessionhost/\(name)"
-        let dir = name == "gsmsd"
+        let dir =
+            name == "gsmsd"
             ? try Self.stagedUnits(serviceBinary: missing) : try Self.stagedUnits(agentBinary: missing)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = try Self.verify(dir)
@@ -153,12 +161,15 @@ struct SystemdUnitFileTests {
 
     @Test("sessionhostd.service has a low exposure score")
     func agentExposure() throws {
-        let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("sessionhostd.service"))
+        let (score, output) = try Self.exposure(
+            of: Self.systemdDirectory.appendingPathComponent("sessionhostd.service"))
         #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
         // The directives that matter most are in effect.
-        for check in ["✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
-                      "✓ PrivateDevices=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
-                      "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser="] {
+        for check in [
+            "✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
+            "✓ PrivateDevices=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
+            "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser=",
+        ] {
             #expect(output.contains(check), "missing \(check) in:\n\(output)")
         }
     }
@@ -167,17 +178,20 @@ struct SystemdUnitFileTests {
     func serviceExposure() throws {
         let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("gsmsd.service"))
         #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
-        for check in ["✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
-                      "✓ PrivateDevices=", "✓ PrivateUsers=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
-                      "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser=",
-                      "✓ CapabilityBoundingSet=~CAP_SYS_ADMIN", "✓ AmbientCapabilities="] {
+        for check in [
+            "✓ NoNewPrivileges=", "✓ ProtectSystem=", "✓ ProtectHome=", "✓ PrivateTmp=",
+            "✓ PrivateDevices=", "✓ PrivateUsers=", "✓ SystemCallFilter=", "✓ SystemCallArchitectures=",
+            "✓ MemoryDenyWriteExecute=", "✓ RestrictNamespaces=", "✓ User=/DynamicUser=",
+            "✓ CapabilityBoundingSet=~CAP_SYS_ADMIN", "✓ AmbientCapabilities=",
+        ] {
             #expect(output.contains(check), "missing \(check) in:\n\(output)")
         }
     }
 
     @Test("example-game-server.service has a low exposure score")
     func gameServerExposure() throws {
-        let (score, output) = try Self.exposure(of: Self.systemdDirectory.appendingPathComponent("example-game-server.service"))
+        let (score, output) = try Self.exposure(
+            of: Self.systemdDirectory.appendingPathComponent("example-game-server.service"))
         #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
     }
 
@@ -188,7 +202,10 @@ struct SystemdUnitFileTests {
         let service = try Self.assignments("sessionhostd.service")
         #expect(Self.value("Type", in: service) == ["notify"])
         #expect(Self.value("NotifyAccess", in: service) == ["main"])
-        #expect(Self.value("ExecStart", in: service) == ["/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json"])
+        #expect(
+            Self.value("ExecStart", in: service) == [
+                "/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json"
+            ])
         #expect(Self.value("User", in: service) == ["sessionhost"])
         #expect(Self.value("Group", in: service) == ["sessionhost"])
         #expect(Self.value("Requires", in: service) == ["sessionhostd.socket"])
@@ -279,8 +296,10 @@ struct SystemdUnitFileTests {
         #expect(syntax.status == 0, "sh -n: \(syntax.text)")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("#!/bin/sh\n"))
-        for needle in ["/v1/ready", "/v1/heartbeat", "/v1/session?wait=", "/v1/session/end",
-                       "--unix-socket", "\"health\":\"Healthy\""] {
+        for needle in [
+            "/v1/ready", "/v1/heartbeat", "/v1/session?wait=", "/v1/session/end",
+            "--unix-socket", "\"health\":\"Healthy\"",
+        ] {
             #expect(text.contains(needle), "script does not use \(needle)")
         }
         #expect(!text.contains("jq "))
@@ -288,15 +307,20 @@ struct SystemdUnitFileTests {
 
     @Test("the sysusers entry creates user and group sessionhost")
     func sysusers() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sessionhost-sysusers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sessionhost-sysusers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = try Self.run(["systemd-sysusers", "--dry-run", "--root=\(root.path)",
-                                Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers").path])
+        let out = try Self.run([
+            "systemd-sysusers", "--dry-run", "--root=\(root.path)",
+            Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers").path,
+        ])
         #expect(out.status == 0, "\(out.text)")
         #expect(out.text.contains("Creating group 'sessionhost'"), "\(out.text)")
         #expect(out.text.contains("Creating user 'sessionhost'"), "\(out.text)")
-        let text = try String(contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhost.sysusers"), encoding: .utf8)
         #expect(text.contains("/var/lib/sessionhost"))
         #expect(text.contains("nologin"))
     }
@@ -304,14 +328,18 @@ struct SystemdUnitFileTests {
     @Test("the sysusers entry creates user and group gsms")
     func serviceSysusers() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("gsms-sysusers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = try Self.run(["systemd-sysusers", "--dry-run", "--root=\(root.path)",
-                                Self.systemdDirectory.appendingPathComponent("gsms.sysusers").path])
+        let out = try Self.run([
+            "systemd-sysusers", "--dry-run", "--root=\(root.path)",
+            Self.systemdDirectory.appendingPathComponent("gsms.sysusers").path,
+        ])
         #expect(out.status == 0, "\(out.text)")
         #expect(out.text.contains("Creating group 'gsms'"), "\(out.text)")
         #expect(out.text.contains("Creating user 'gsms'"), "\(out.text)")
-        let text = try String(contentsOf: Self.systemdDirectory.appendingPathComponent("gsms.sysusers"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Self.systemdDirectory.appendingPathComponent("gsms.sysusers"), encoding: .utf8)
         #expect(text.contains("/var/lib/gsms"))
         #expect(text.contains("nologin"))
     }
@@ -349,10 +377,12 @@ struct SystemdUnitFileTests {
         #expect(object["region"] as? String == "WestUS")
         #expect(object["port"] as? [String] == ["game:udp:7777:30000"])
         #expect((object["health-timeout"] as? NSNumber)?.intValue == 30)
-        let known: Set<String> = ["config", "socket", "state-dir", "title-id", "host-id", "region", "hostname", "port",
-                                  "secure-context", "sandbox-id", "cloud-game-id", "game-mode-id",
-                                  "health-timeout", "allow-user", "allow-group", "log-level",
-                                  "control-plane", "agent-token-file"]
+        let known: Set<String> = [
+            "config", "socket", "state-dir", "title-id", "host-id", "region", "hostname", "port",
+            "secure-context", "sandbox-id", "cloud-game-id", "game-mode-id",
+            "health-timeout", "allow-user", "allow-group", "log-level",
+            "control-plane", "agent-token-file",
+        ]
         #expect(Set(object.keys).isSubset(of: known), "unknown keys: \(Set(object.keys).subtracting(known))")
     }
 }

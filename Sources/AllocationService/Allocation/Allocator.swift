@@ -56,7 +56,10 @@ struct Allocator: Sendable {
                 }
                 logger.warning(
                     "session host did not acknowledge the hand-off in time; trying the next one",
-                    metadata: ["session_host_id": "\(allocation.sessionHostId)", "session_id": "\(sessionId)", "title_id": "\(titleId)"])
+                    metadata: [
+                        "session_host_id": "\(allocation.sessionHostId)", "session_id": "\(sessionId)",
+                        "title_id": "\(titleId)",
+                    ])
                 outcome = try await store.reassignHandoff(claim(), failedHostId: allocation.sessionHostId)
             }
         }
@@ -73,7 +76,8 @@ struct Allocator: Sendable {
         let settled = try await notifier.waitForValue(
             of: .session(titleId: allocation.titleId, sessionId: allocation.sessionId), until: deadline
         ) { () async throws -> Allocation?? in
-            guard let current = try await store.allocation(titleId: allocation.titleId, sessionId: allocation.sessionId),
+            guard
+                let current = try await store.allocation(titleId: allocation.titleId, sessionId: allocation.sessionId),
                 current.sessionHostId == allocation.sessionHostId
             else { return .some(nil) }
             return current.state == .active ? .some(current) : nil

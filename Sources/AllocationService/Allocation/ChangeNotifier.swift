@@ -122,7 +122,7 @@ actor ChangeNotifier {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             switch waiters[topic]?[id] {
             case .idle?: waiters[topic]?[id] = .waiting(continuation)
-            default: continuation.resume()  // already notified, timed out or cancelled
+            default: continuation.resume() // already notified, timed out or cancelled
             }
         }
     }

@@ -77,7 +77,7 @@ actor ClusterQueue: Service {
         if let allocation = try await store.allocation(titleId: titleId, sessionId: sessionId) {
             return allocation.state == .active
                 ? response(titleId, .fulfilled, position: 1, allocation: allocation)
-                : response(titleId, .queued, position: 1)  // being handed off right now
+                : response(titleId, .queued, position: 1) // being handed off right now
         }
         if let ticket = try await store.ticket(titleId: titleId, sessionId: sessionId, polledAt: timings.now) {
             return response(titleId, .queued, position: ticket.position)
@@ -157,7 +157,8 @@ actor ClusterQueue: Service {
                     maybeQueued.insert(titleId)
                 }
             } catch {
-                logger.error("cannot serve the cluster queue", metadata: ["title_id": "\(titleId)", "error": "\(error)"])
+                logger.error(
+                    "cannot serve the cluster queue", metadata: ["title_id": "\(titleId)", "error": "\(error)"])
             }
         } while dispatchAgain.contains(titleId) && !Task.isCancelled
         dispatching.remove(titleId)
@@ -177,8 +178,10 @@ actor ClusterQueue: Service {
                 if Task.isCancelled { return }
                 let now = timings.now
                 let claim = AllocationClaim(
-                    titleId: allocation.titleId, sessionId: allocation.sessionId, kind: .cluster, criteria: HostCriteria(),
-                    sessionCookie: nil, now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now))
+                    titleId: allocation.titleId, sessionId: allocation.sessionId, kind: .cluster,
+                    criteria: HostCriteria(),
+                    sessionCookie: nil, now: now, liveSince: timings.liveSince(now),
+                    acknowledgeBy: timings.acknowledgeBy(now))
                 switch try await store.reassignHandoff(claim, failedHostId: allocation.sessionHostId) {
                 case .claimed(let next):
                     allocation = next
@@ -196,7 +199,9 @@ actor ClusterQueue: Service {
         } catch {
             logger.error(
                 "cannot finish a queued hand-off; the sweep will retry",
-                metadata: ["title_id": "\(allocation.titleId)", "session_id": "\(allocation.sessionId)", "error": "\(error)"])
+                metadata: [
+                    "title_id": "\(allocation.titleId)", "session_id": "\(allocation.sessionId)", "error": "\(error)",
+                ])
         }
     }
 

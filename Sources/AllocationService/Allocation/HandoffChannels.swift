@@ -49,7 +49,7 @@ final class HandoffChannels: Sendable {
             state.held[hostId] = remaining > 0 ? remaining : nil
             guard remaining <= 0 else { return }
             switch outcome {
-            case .handedOff, .looked: break  // the agent acknowledges, then polls again once StandingBy
+            case .handedOff, .looked: break // the agent acknowledges, then polls again once StandingBy
             case .answeredEmpty: state.answeredEmptyAt[hostId] = now
             case .connectionLost: state.down.insert(hostId)
             }

@@ -31,7 +31,9 @@ struct PostgresChangeRelay: ChangeRelay {
     func publish(_ topic: ChangeTopic) async {
         let payload = Self.payload(topic, from: instance)
         guard payload.utf8.count <= Self.maximumPayloadBytes else {
-            logger.warning("change too long to relay; other instances see it at their next re-read", metadata: ["topic": "\(topic)"])
+            logger.warning(
+                "change too long to relay; other instances see it at their next re-read",
+                metadata: ["topic": "\(topic)"])
             return
         }
         do {
@@ -60,7 +62,8 @@ struct PostgresChangeRelay: ChangeRelay {
         let separator = String(Self.separator)
         switch topic {
         case .host(let hostId): return [instance, "h", hostId].joined(separator: separator)
-        case .session(let titleId, let sessionId): return [instance, "s", titleId, sessionId].joined(separator: separator)
+        case .session(let titleId, let sessionId):
+            return [instance, "s", titleId, sessionId].joined(separator: separator)
         }
     }
 

@@ -35,7 +35,8 @@ public struct ServiceConfiguration: Sendable {
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = 8080, database: Database, titles: Set<String>,
         tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
-        hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(75),
+        hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(75),
         logLevel: Logger.Level = .info
     ) {
         self.listenHost = listenHost
@@ -69,20 +70,26 @@ public struct ServiceConfiguration: Sendable {
         guard let tokenKeyFile = options.tokenKeyFile ?? file.tokenKeyFile else {
             throw InvalidInput(
                 code: .missingTokenKey,
-                message: "--token-key-file is required: title tokens are always verified (create one with: head -c 32 /dev/urandom | base64 > token.key)"
+                message:
+                    "--token-key-file is required: title tokens are always verified (create one with: head -c 32 /dev/urandom | base64 > token.key)"
             )
         }
         guard let agentTokenFile = options.agentTokenFile ?? file.agentTokenFile else {
             throw InvalidInput(
                 code: .missingAgentToken,
-                message: "--agent-token-file is required: agents always authenticate (create one with: head -c 32 /dev/urandom | base64 > agent.token)"
+                message:
+                    "--agent-token-file is required: agents always authenticate (create one with: head -c 32 /dev/urandom | base64 > agent.token)"
             )
         }
 
-        let handoff = try seconds(options.handoffTimeout ?? file.handoffTimeout ?? 5, flag: "handoff-timeout", range: 0.05...300)
-        let hostTimeout = try seconds(options.hostTimeout ?? file.hostTimeout ?? 15, flag: "host-timeout", range: 0.3...86_400)
-        let queueTimeout = try seconds(options.queueTimeout ?? file.queueTimeout ?? 30, flag: "queue-timeout", range: 1...86_400)
-        let idleTimeout = try seconds(options.idleTimeout ?? file.idleTimeout ?? 75, flag: "idle-timeout", range: 0.1...3_600)
+        let handoff = try seconds(
+            options.handoffTimeout ?? file.handoffTimeout ?? 5, flag: "handoff-timeout", range: 0.05...300)
+        let hostTimeout = try seconds(
+            options.hostTimeout ?? file.hostTimeout ?? 15, flag: "host-timeout", range: 0.3...86_400)
+        let queueTimeout = try seconds(
+            options.queueTimeout ?? file.queueTimeout ?? 30, flag: "queue-timeout", range: 1...86_400)
+        let idleTimeout = try seconds(
+            options.idleTimeout ?? file.idleTimeout ?? 75, flag: "idle-timeout", range: 0.1...3_600)
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
@@ -99,7 +106,8 @@ public struct ServiceConfiguration: Sendable {
 
     /// `HOST:PORT`, `[IPv6]:PORT`.
     static func parseListen(_ text: String) throws(InvalidInput) -> (String, Int) {
-        let invalid = InvalidInput(code: .invalidListen, message: "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, got '\(text)'")
+        let invalid = InvalidInput(
+            code: .invalidListen, message: "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, got '\(text)'")
         guard let colon = text.lastIndex(of: ":") else { throw invalid }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -124,14 +132,21 @@ public struct ServiceConfiguration: Sendable {
             break
         }
         guard !path.isEmpty, !path.contains("://") else {
-            throw InvalidInput(code: .invalidDatabase, message: "--database must be a SQLite file path, sqlite://PATH or postgres://USER@HOST/DATABASE, got '\(text)'")
+            throw InvalidInput(
+                code: .invalidDatabase,
+                message:
+                    "--database must be a SQLite file path, sqlite://PATH or postgres://USER@HOST/DATABASE, got '\(text)'"
+            )
         }
         return .sqlite(path: path)
     }
 
-    private static func seconds(_ value: Double, flag: String, range: ClosedRange<Double>) throws(InvalidInput) -> Duration {
+    private static func seconds(_ value: Double, flag: String, range: ClosedRange<Double>) throws(InvalidInput)
+        -> Duration
+    {
         guard value.isFinite, range.contains(value) else {
-            throw InvalidInput(code: .invalidTimeout, message: "--\(flag) must be \(range.lowerBound) to \(range.upperBound) seconds")
+            throw InvalidInput(
+                code: .invalidTimeout, message: "--\(flag) must be \(range.lowerBound) to \(range.upperBound) seconds")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
     }

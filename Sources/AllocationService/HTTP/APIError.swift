@@ -77,7 +77,8 @@ public struct APIError: Error, Sendable, Equatable {
 
     static func methodNotAllowed(_ allowed: [HTTPRequest.Method]) -> APIError {
         let list = allowed.map(\.rawValue).joined(separator: ", ")
-        return APIError(.methodNotAllowed, code: .methodNotAllowed, "this path allows \(list)", headers: ["Allow": list])
+        return APIError(
+            .methodNotAllowed, code: .methodNotAllowed, "this path allows \(list)", headers: ["Allow": list])
     }
 
     static func noHost(retryAfterSeconds: Int) -> APIError {
@@ -129,7 +130,8 @@ extension APIError {
         case .storeUnavailable:
             self = .unavailable("the inventory database is unavailable; retry shortly")
         case .schemaTooNew:
-            self = APIError(.internalServerError, code: .internalError, "the inventory database is not usable by this version")
+            self = APIError(
+                .internalServerError, code: .internalError, "the inventory database is not usable by this version")
         default:
             self = .conflict(code: Code(error.code), error.message)
         }

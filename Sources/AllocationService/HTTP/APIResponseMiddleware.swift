@@ -25,7 +25,9 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         self.refusals = RefusalLog(logger: logger, metrics: metrics)
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let correlationId = Self.correlationId(from: request)
         var response: Response
         /// The error answered, unless it was logged where it was caught.
@@ -35,7 +37,9 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             if let answer = APIError.answer(for: error) {
                 if let error = error as? StoreError, error.code == .storeUnavailable {
-                    logger.error("the inventory store failed", metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
+                    logger.error(
+                        "the inventory store failed",
+                        metadata: ["error": "\(error.message)", "correlation_id": "\(correlationId)"])
                 } else {
                     refusal = answer
                 }
@@ -43,14 +47,19 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             } else {
                 logger.error(
                     "unexpected error",
-                    metadata: ["error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)"])
+                    metadata: [
+                        "error": "\(error)", "path": "\(request.uri.path)", "correlation_id": "\(correlationId)",
+                    ])
                 response = Self.errorResponse(
-                    APIError(.internalServerError, code: .internalError, "unexpected error; quote correlation id \(correlationId)"))
+                    APIError(
+                        .internalServerError, code: .internalError,
+                        "unexpected error; quote correlation id \(correlationId)"))
             }
         }
         if let refusal {
             refusals.answered(
-                method: request.method.rawValue, path: request.uri.path, status: Int(refusal.status.code), code: refusal.code.rawValue,
+                method: request.method.rawValue, path: request.uri.path, status: Int(refusal.status.code),
+                code: refusal.code.rawValue,
                 message: refusal.message, correlationId: correlationId)
         }
         if response.headers[.contentType] == nil {
@@ -80,7 +89,7 @@ struct APIResponseMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func errorResponse(_ error: APIError) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]  // members in the documented, stable order
+        encoder.outputFormatting = [.sortedKeys] // members in the documented, stable order
         let data = (try? encoder.encode(ErrorBody(code: error.code.rawValue, message: error.message))) ?? Data()
         var response = Response(
             status: error.status, headers: [.contentType: "application/json"],

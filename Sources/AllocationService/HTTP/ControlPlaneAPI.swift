@@ -54,7 +54,8 @@ struct ControlPlaneAPI: Sendable {
             try await heartbeat(request, hostId: await authenticated(request, context))
         }
         router.get(RouterPath(host + "/handoff")) { request, context in
-            try await waitForHandoff(request, hostId: await authenticated(request, context), connection: context.channel)
+            try await waitForHandoff(
+                request, hostId: await authenticated(request, context), connection: context.channel)
         }
         router.post(RouterPath(host + "/ack")) { request, context in
             try await acknowledge(request, hostId: await authenticated(request, context))
@@ -63,7 +64,9 @@ struct ControlPlaneAPI: Sendable {
             try await endSession(request, hostId: await authenticated(request, context))
         }
         MethodNotAllowed.register(on: router, path: RouterPath(host), allowed: [.get, .put, .delete])
-        for (suffix, method) in [("/heartbeat", HTTPRequest.Method.post), ("/handoff", .get), ("/ack", .post), ("/end", .post)] {
+        for (suffix, method) in [
+            ("/heartbeat", HTTPRequest.Method.post), ("/handoff", .get), ("/ack", .post), ("/end", .post),
+        ] {
             MethodNotAllowed.register(on: router, path: RouterPath(host + suffix), allowed: [method])
         }
     }
@@ -75,7 +78,8 @@ struct ControlPlaneAPI: Sendable {
         guard !hostId.isEmpty, hostId.utf8.count <= 128,
             hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
         else {
-            throw APIError.badRequest(code: .invalidHostId, "the session host id must be 1 to 128 visible ASCII characters without '/'")
+            throw APIError.badRequest(
+                code: .invalidHostId, "the session host id must be 1 to 128 visible ASCII characters without '/'")
         }
         try await hostKeys.authenticate(request, hostId: hostId, registering: request.method == .put)
         return hostId
@@ -89,13 +93,15 @@ struct ControlPlaneAPI: Sendable {
             throw APIError(error)
         }
         guard subscribedTitles.contains(registration.titleId) else {
-            throw APIError.notFound(code: .titleNotSubscribed, "title \(registration.titleId) has no subscription on this service")
+            throw APIError.notFound(
+                code: .titleNotSubscribed, "title \(registration.titleId) has no subscription on this service")
         }
         let record = try await store.registerHost(id: hostId, registration, at: timings.now)
         logger.info(
             "session host registered",
             metadata: [
-                "session_host_id": "\(hostId)", "title_id": "\(registration.titleId)", "region": "\(registration.region)",
+                "session_host_id": "\(hostId)", "title_id": "\(registration.titleId)",
+                "region": "\(registration.region)",
                 "state": "\(record.state.rawValue)",
             ])
         await hostMayBeStandingBy(record)
@@ -146,7 +152,9 @@ struct ControlPlaneAPI: Sendable {
             try await HandoffConnection.run(on: connection) {
                 try await notifier.waitForValue(of: .host(hostId), until: deadline) {
                     () async throws -> Handoff? in
-                    try await store.pendingHandoff(hostId: hostId).map { Self.handoff($0.allocation, revision: $0.hostRevision) }
+                    try await store.pendingHandoff(hostId: hostId).map {
+                        Self.handoff($0.allocation, revision: $0.hostRevision)
+                    }
                 }
             }
         }
@@ -156,12 +164,15 @@ struct ControlPlaneAPI: Sendable {
 
     func acknowledge(_ request: Request, hostId: String) async throws -> Response {
         let reference = try await JSONBody.decode(HostSessionReference.self, from: request)
-        guard let confirmed = try await store.confirmHandoff(hostId: hostId, sessionId: reference.sessionId, at: timings.now),
+        guard
+            let confirmed = try await store.confirmHandoff(
+                hostId: hostId, sessionId: reference.sessionId, at: timings.now),
             let allocation = confirmed.session
         else {
             throw APIError.conflict(
                 code: .handoffExpired,
-                "session \(reference.sessionId) is not waiting for this host's acknowledgement (it timed out or moved on); drop it")
+                "session \(reference.sessionId) is not waiting for this host's acknowledgement (it timed out or moved on); drop it"
+            )
         }
         await notifier.notify(.session(titleId: allocation.titleId, sessionId: allocation.sessionId))
         return try JSONBody.response(status(confirmed.host, session: allocation))

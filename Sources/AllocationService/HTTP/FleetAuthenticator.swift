@@ -33,7 +33,9 @@ struct FleetAuthenticator: Sendable {
         guard bytes.count >= minimumSecretBytes else {
             throw InvalidInput(
                 code: .agentTokenTooShort,
-                message: "the agent token file \(path) holds \(bytes.count) bytes; at least \(minimumSecretBytes) are needed")
+                message:
+                    "the agent token file \(path) holds \(bytes.count) bytes; at least \(minimumSecretBytes) are needed"
+            )
         }
         return FleetAuthenticator(secret: bytes)
     }
@@ -41,11 +43,14 @@ struct FleetAuthenticator: Sendable {
     /// Throws 401 unless the request carries the fleet secret.
     func authenticate(_ request: Request) throws(APIError) {
         guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized(code: .missingAgentToken, "agents authenticate with 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
+            throw APIError.unauthorized(
+                code: .missingAgentToken, "agents authenticate with 'Authorization: Bearer <fleet secret>'",
+                scheme: "Bearer")
         }
         let prefix = "bearer "
         guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else {
-            throw APIError.unauthorized(code: .malformedAuthorization, "expected 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
+            throw APIError.unauthorized(
+                code: .malformedAuthorization, "expected 'Authorization: Bearer <fleet secret>'", scheme: "Bearer")
         }
         let given = Array(SHA256.hash(data: Array(header.dropFirst(prefix.count).utf8)))
         var difference: UInt8 = 0

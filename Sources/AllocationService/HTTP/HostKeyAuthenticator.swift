@@ -52,11 +52,12 @@ final class HostKeyAuthenticator: Sendable {
         case .bound, .matched:
             matched.withLock { $0[hostId] = (digest, now + Self.cacheLifetime) }
         case .absent:
-            return  // an unregistered host: the handler answers UnknownHost
+            return // an unregistered host: the handler answers UnknownHost
         case .mismatched:
             throw APIError(
                 .forbidden, code: .hostKeyMismatch,
-                "session host \(hostId) belongs to the agent that registered it with another key; an agent acts only for its own host")
+                "session host \(hostId) belongs to the agent that registered it with another key; an agent acts only for its own host"
+            )
         }
     }
 
@@ -69,12 +70,14 @@ final class HostKeyAuthenticator: Sendable {
     static func digest(of request: Request) throws(APIError) -> String {
         guard let key = request.headers[headerName] else {
             throw APIError.unauthorized(
-                code: .missingHostKey, "agents present their host key as 'SessionHost-Key: <key>' next to the fleet secret",
+                code: .missingHostKey,
+                "agents present their host key as 'SessionHost-Key: <key>' next to the fleet secret",
                 scheme: "Bearer")
         }
         guard keyLengths.contains(key.utf8.count), key.utf8.allSatisfy(isKeyCharacter) else {
             throw APIError.unauthorized(
-                code: .malformedHostKey, "a host key is \(keyLengths.lowerBound) to \(keyLengths.upperBound) characters of A-Z, a-z, 0-9, '-' and '_'",
+                code: .malformedHostKey,
+                "a host key is \(keyLengths.lowerBound) to \(keyLengths.upperBound) characters of A-Z, a-z, 0-9, '-' and '_'",
                 scheme: "Bearer")
         }
         return SHA256.hash(data: Array(key.utf8)).map { byte in
@@ -85,7 +88,8 @@ final class HostKeyAuthenticator: Sendable {
 
     private static func isKeyCharacter(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "-"), UInt8(ascii: "_"):
             return true
         default:

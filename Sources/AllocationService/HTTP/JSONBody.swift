@@ -21,7 +21,8 @@ enum JSONBody {
         do {
             buffer = try await request.collectBody(upTo: maximumRequestBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: .bodyTooLarge, "the request body is larger than \(maximumRequestBytes) bytes")
+            throw APIError(
+                .contentTooLarge, code: .bodyTooLarge, "the request body is larger than \(maximumRequestBytes) bytes")
         }
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))

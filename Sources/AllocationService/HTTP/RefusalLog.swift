@@ -73,7 +73,9 @@ final class RefusalLog: Sendable {
             }
             if seen.count >= Self.capacity {
                 // Forget the agent logged longest ago; a refusal logged twice is better than memory without bound.
-                if let oldest = seen.min(by: { $0.value.lastLogged < $1.value.lastLogged })?.key { seen.removeValue(forKey: oldest) }
+                if let oldest = seen.min(by: { $0.value.lastLogged < $1.value.lastLogged })?.key {
+                    seen.removeValue(forKey: oldest)
+                }
             }
             seen[key] = Seen(lastLogged: now, suppressed: 0)
             return 0

@@ -27,7 +27,8 @@ struct TitleAPI: Sendable {
             let started = ContinuousClock.now
             do {
                 let response = try await allocateSessionHost(request, titleId: titleId)
-                metrics.allocationAnswered(titleId: titleId, status: response.status.code, duration: ContinuousClock.now - started)
+                metrics.allocationAnswered(
+                    titleId: titleId, status: response.status.code, duration: ContinuousClock.now - started)
                 return response
             } catch {
                 let status = APIResponseMiddleware<Context>.status(for: error)
@@ -37,7 +38,8 @@ struct TitleAPI: Sendable {
         }
         router.get("titles/:titleId/sessionhosts/:sessionId") { request, context in
             try await lookUpSessionHost(
-                request, titleId: context.parameters.require("titleId"), sessionId: context.parameters.require("sessionId"))
+                request, titleId: context.parameters.require("titleId"),
+                sessionId: context.parameters.require("sessionId"))
         }
         router.post("titles/:titleId/clusters") { request, context in
             let titleId = try context.parameters.require("titleId")
@@ -46,7 +48,8 @@ struct TitleAPI: Sendable {
                 metrics.clusterRequestAnswered(titleId: titleId, result: state.rawValue)
                 return response
             } catch {
-                metrics.clusterRequestAnswered(titleId: titleId, result: String(APIResponseMiddleware<Context>.status(for: error)))
+                metrics.clusterRequestAnswered(
+                    titleId: titleId, result: String(APIResponseMiddleware<Context>.status(for: error)))
                 throw error
             }
         }
@@ -81,7 +84,8 @@ struct TitleAPI: Sendable {
         case .inFlight:
             throw APIError.conflict(
                 code: .allocationInProgress,
-                "session \(body.sessionId) is being allocated right now by another request, which will get the answer; do not retry: look it up with GET /titles/\(titleId)/sessionhosts/\(body.sessionId) once that request is done")
+                "session \(body.sessionId) is being allocated right now by another request, which will get the answer; do not retry: look it up with GET /titles/\(titleId)/sessionhosts/\(body.sessionId) once that request is done"
+            )
         case .noHost:
             throw APIError.noHost(retryAfterSeconds: Self.retryAfterSeconds)
         }
@@ -95,7 +99,8 @@ struct TitleAPI: Sendable {
         } catch {
             throw APIError(error)
         }
-        guard let allocation = try await store.allocation(titleId: titleId, sessionId: key), allocation.state == .active else {
+        guard let allocation = try await store.allocation(titleId: titleId, sessionId: key), allocation.state == .active
+        else {
             throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
         }
         return try JSONBody.response(allocation.publicBody)
@@ -143,11 +148,15 @@ struct TitleAPI: Sendable {
 enum MethodNotAllowed {
     static let commonMethods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
 
-    static func register<Context: RequestContext>(on router: Router<Context>, path: RouterPath, allowed: [HTTPRequest.Method]) {
+    static func register<Context: RequestContext>(
+        on router: Router<Context>, path: RouterPath, allowed: [HTTPRequest.Method]
+    ) {
         for method in commonMethods where !allowed.contains(method) {
-            router.on(path, method: method, use: { @Sendable _, _ -> Response in
-                throw APIError.methodNotAllowed(allowed)
-            })
+            router.on(
+                path, method: method,
+                use: { @Sendable _, _ -> Response in
+                    throw APIError.methodNotAllowed(allowed)
+                })
         }
     }
 }

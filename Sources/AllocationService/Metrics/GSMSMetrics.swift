@@ -52,7 +52,8 @@ final class GSMSMetrics: Sendable {
     /// `POST /titles/{titleId}/clusters` answered: `result` is the fulfilment state, or the
     /// HTTP status of a refusal.
     func clusterRequestAnswered(titleId: String, result: String) {
-        metrics.counter("gsms_cluster_requests_total", [("title_id", titleLabel(titleId)), ("result", result)]).increment()
+        metrics.counter("gsms_cluster_requests_total", [("title_id", titleLabel(titleId)), ("result", result)])
+            .increment()
     }
 
     /// How a hand-off this instance waited for ended.
@@ -91,7 +92,9 @@ final class GSMSMetrics: Sendable {
     /// `gsms_inventory_up` is 0.
     /// `channels` are the hand-off channels this instance knows: hosts holding a poll (up), and
     /// hosts whose channel it saw die (down).
-    func scrape(store: any InventoryStore, channels: (up: Int, down: Int), logger: Logger, now: Date = Date()) async -> [UInt8] {
+    func scrape(store: any InventoryStore, channels: (up: Int, down: Int), logger: Logger, now: Date = Date()) async
+        -> [UInt8]
+    {
         metrics.gauge("gsms_handoff_channels_up").record(channels.up)
         metrics.gauge("gsms_handoff_channels_down").record(channels.down)
         do {
@@ -110,7 +113,8 @@ final class GSMSMetrics: Sendable {
     private func recordHosts(_ counts: [HostCount]) {
         var current: [HostGroup: [HostState: Int]] = [:]
         for count in counts {
-            current[HostGroup(titleId: count.titleId, region: count.region), default: [:]][count.state, default: 0] += count.count
+            current[HostGroup(titleId: count.titleId, region: count.region), default: [:]][count.state, default: 0] +=
+                count.count
         }
         let groups = hostGroups.withLock { known in
             known.formUnion(current.keys)

@@ -55,7 +55,8 @@ public enum GSMSApplication {
     /// of allocations, hand-offs, the cluster queue and the sweeper; `wallClock` dates what they
     /// store.
     static func build(
-        configuration: ServiceConfiguration, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in },
+        configuration: ServiceConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (String) -> Void = { _ in },
         clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
     ) async throws -> Assembly {
         let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
@@ -74,13 +75,16 @@ public enum GSMSApplication {
             let relayed = ChangeNotifier(relay: relay)
             store = shared
             notifier = relayed
-            relayServices.append(.init(service: PostgresChangeListener(
-                configuration: database, channel: PostgresChangeRelay.channel, logger: logger,
-                receive: { payload in
-                    if let topic = relay.topic(of: payload) { await relayed.receive(topic) }
-                },
-                gap: { await relayed.wakeAll() })))
-            logger.info("inventory opened", metadata: ["database": "postgres", "url": "\(database.redactedDescription)"])
+            relayServices.append(
+                .init(
+                    service: PostgresChangeListener(
+                        configuration: database, channel: PostgresChangeRelay.channel, logger: logger,
+                        receive: { payload in
+                            if let topic = relay.topic(of: payload) { await relayed.receive(topic) }
+                        },
+                        gap: { await relayed.wakeAll() })))
+            logger.info(
+                "inventory opened", metadata: ["database": "postgres", "url": "\(database.redactedDescription)"])
         }
         let timings = AllocationTimings(
             handoffTimeout: configuration.handoffTimeout, hostTimeout: configuration.hostTimeout,
@@ -98,19 +102,24 @@ public enum GSMSApplication {
             subscribedTitles: configuration.titles, logger: logger, metrics: metrics
         ).register(on: router)
         ControlPlaneAPI(
-            store: store, notifier: notifier, clusters: clusters, fleet: fleet, hostKeys: HostKeyAuthenticator(store: store), channels: channels,
+            store: store, notifier: notifier, clusters: clusters, fleet: fleet,
+            hostKeys: HostKeyAuthenticator(store: store), channels: channels,
             subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
         MetricsAPI(metrics: metrics, store: store, channels: channels, logger: logger).register(on: router)
 
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.timeInterval * 1e9)))),
-            configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
+            server: .http1(
+                configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.timeInterval * 1e9)))),
+            configuration: .init(
+                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.listenPort
                 let address = "\(configuration.listenHost):\(port)"
-                logger.info("gsmsd listening", metadata: ["address": "\(address)", "titles": "\(configuration.titles.sorted())"])
+                logger.info(
+                    "gsmsd listening",
+                    metadata: ["address": "\(address)", "titles": "\(configuration.titles.sorted())"])
                 onListening(address)
             },
             logger: logger)
@@ -118,7 +127,7 @@ public enum GSMSApplication {
             application: app,
             backgroundServices: relayServices + [
                 .init(service: clusters),
-                .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger))
+                .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger)),
             ],
             store: store)
     }

@@ -66,9 +66,12 @@ public struct GameSocketAPI: Sendable {
     private func respond(to request: AgentRequest) async -> AgentResponse {
         let peer = request.peer ?? .nobody
         guard policy.allows(peer) else {
-            return Self.error(AgentError(
-                status: 403, code: "PeerNotAllowed",
-                message: "uid \(peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"))
+            return Self.error(
+                AgentError(
+                    status: 403, code: "PeerNotAllowed",
+                    message:
+                        "uid \(peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"
+                ))
         }
         switch Self.table.match(method: request.method, path: request.path) {
         case .notFound:
@@ -87,13 +90,17 @@ public struct GameSocketAPI: Sendable {
         }
     }
 
-    private func route(_ endpoint: Endpoint, _ request: AgentRequest, peer: PeerCredentials) async throws(AgentError) -> AgentResponse {
+    private func route(_ endpoint: Endpoint, _ request: AgentRequest, peer: PeerCredentials) async throws(AgentError)
+        -> AgentResponse
+    {
         switch endpoint {
         case .host:
             let agent = self.agent
-            return .json(status: 200, body: hostInfoCache.body(
-                for: HostInfoCache.Key(state: agent.currentState, controlPlane: agent.controlPlaneStanding)
-            ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane)) })
+            return .json(
+                status: 200,
+                body: hostInfoCache.body(
+                    for: HostInfoCache.Key(state: agent.currentState, controlPlane: agent.controlPlaneStanding)
+                ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane)) })
         case .ready:
             return Self.ok(try await agent.ready())
         case .session:
@@ -113,7 +120,9 @@ public struct GameSocketAPI: Sendable {
             guard localMode else {
                 throw AgentError(
                     status: 409, code: "NotLocalMode",
-                    message: "this agent takes its sessions from the control plane; local hand-offs work only without --control-plane")
+                    message:
+                        "this agent takes its sessions from the control plane; local hand-offs work only without --control-plane"
+                )
             }
             guard policy.isPrivileged(peer) else {
                 throw AgentError(
@@ -177,7 +186,8 @@ public struct GameSocketAPI: Sendable {
     static func waitSeconds(_ text: String?) throws(AgentError) -> Double {
         guard let text else { return 0 }
         guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= maximumWaitSeconds else {
-            throw .malformed("wait must be a number of seconds from 0 to \(Int(maximumWaitSeconds)), got '\(text.prefix(40))'")
+            throw .malformed(
+                "wait must be a number of seconds from 0 to \(Int(maximumWaitSeconds)), got '\(text.prefix(40))'")
         }
         return seconds
     }

@@ -113,8 +113,12 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
 
         let hostId = options.hostId ?? file.hostId
-        if let hostId, hostId.isEmpty || hostId.count > 128 || !hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" }) {
-            throw InvalidInput(code: .invalidHostId, message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
+        if let hostId,
+            hostId.isEmpty || hostId.count > 128
+                || !hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
+        {
+            throw InvalidInput(
+                code: .invalidHostId, message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
         }
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
@@ -190,7 +194,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     /// `--control-plane` with `--agent-token-file` (and a title id), or neither (local mode).
-    static func resolveControlPlane(url: String?, tokenFile: String?, titleId: String?) throws(InvalidInput) -> ControlPlaneSettings? {
+    static func resolveControlPlane(url: String?, tokenFile: String?, titleId: String?) throws(InvalidInput)
+        -> ControlPlaneSettings?
+    {
         guard let url else {
             if tokenFile != nil {
                 throw InvalidInput(code: .missingControlPlane, message: "--agent-token-file needs --control-plane URL")
@@ -199,20 +205,27 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         _ = try ControlPlaneEndpoint(url: url)
         guard let tokenFile else {
-            throw InvalidInput(code: .missingAgentToken, message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
+            throw InvalidInput(
+                code: .missingAgentToken,
+                message: "--control-plane needs --agent-token-file FILE holding the fleet secret")
         }
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw InvalidInput(
                 code: .agentTokenUnreadable,
-                message: "cannot read the agent token file \(tokenFile): \(FileErrorDescription.describe(path: tokenFile))")
+                message:
+                    "cannot read the agent token file \(tokenFile): \(FileErrorDescription.describe(path: tokenFile))")
         }
         var secret = String(decoding: data, as: UTF8.self)
         if secret.hasSuffix("\r\n") || secret.hasSuffix("\n") { secret.removeLast() }
         guard secret.utf8.count >= 32 else {
-            throw InvalidInput(code: .agentTokenTooShort, message: "the agent token file \(tokenFile) holds \(secret.utf8.count) bytes; at least 32 are needed")
+            throw InvalidInput(
+                code: .agentTokenTooShort,
+                message: "the agent token file \(tokenFile) holds \(secret.utf8.count) bytes; at least 32 are needed")
         }
         guard let titleId, !titleId.isEmpty else {
-            throw InvalidInput(code: .missingTitleId, message: "--control-plane needs --title-id: the title whose pool this host joins")
+            throw InvalidInput(
+                code: .missingTitleId, message: "--control-plane needs --title-id: the title whose pool this host joins"
+            )
         }
         _ = try TitleRules.validatedTitleID(titleId)
         return ControlPlaneSettings(baseURL: url, fleetSecret: secret)

@@ -15,7 +15,8 @@ public struct MetricsListenAddress: Sendable, Equatable {
 
     public init(parsing text: String) throws(InvalidInput) {
         let invalid = InvalidInput(
-            code: .invalidMetricsListen, message: "--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464, got '\(text.prefix(80))'")
+            code: .invalidMetricsListen,
+            message: "--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464, got '\(text.prefix(80))'")
         guard let colon = text.lastIndex(of: ":") else { throw invalid }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") {

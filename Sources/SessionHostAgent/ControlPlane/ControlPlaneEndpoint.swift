@@ -32,7 +32,9 @@ public struct ControlPlaneEndpoint: Sendable, Equatable, CustomStringConvertible
     public init(url: String) throws(InvalidInput) {
         let invalid = InvalidInput(
             code: .invalidControlPlane,
-            message: "--control-plane must be an http:// or https:// URL such as http://gsms.internal:8080, got '\(url.prefix(300))'")
+            message:
+                "--control-plane must be an http:// or https:// URL such as http://gsms.internal:8080, got '\(url.prefix(300))'"
+        )
         let rest: Substring
         if url.lowercased().hasPrefix("http://") {
             usesTLS = false

@@ -111,7 +111,9 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     failureLogged = kind
                     let metadata: Logger.Metadata = ["error": "\(error)", "retry_in": "\(wait)"]
                     if standing.status == .refused {
-                        logger.error("gsmsd refused this host, which is not in the pool: \(standing.message ?? "")", metadata: metadata)
+                        logger.error(
+                            "gsmsd refused this host, which is not in the pool: \(standing.message ?? "")",
+                            metadata: metadata)
                     } else {
                         logger.warning("not in gsmsd's pool: \(standing.message ?? ""); retrying", metadata: metadata)
                     }
@@ -123,24 +125,30 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
 
     /// What a failed registration or heartbeat says about the host's standing, in words that
     /// say what to do.
-    static func standing(after error: ControlPlaneError, endpoint: ControlPlaneEndpoint, titleId: String) -> ControlPlaneStanding {
+    static func standing(after error: ControlPlaneError, endpoint: ControlPlaneEndpoint, titleId: String)
+        -> ControlPlaneStanding
+    {
         guard let status = error.status else {
             return ControlPlaneStanding(
                 status: .unreachable,
-                message: "cannot reach gsmsd at \(endpoint) (\(error.message)); check --control-plane and that gsmsd runs")
+                message:
+                    "cannot reach gsmsd at \(endpoint) (\(error.message)); check --control-plane and that gsmsd runs")
         }
         guard error.isRefusal else {
             return ControlPlaneStanding(
-                status: .unreachable, message: "gsmsd at \(endpoint) answered \(status) \(error.code): \(error.message)")
+                status: .unreachable, message: "gsmsd at \(endpoint) answered \(status) \(error.code): \(error.message)"
+            )
         }
         let advice: String
         switch error.code {
         case .invalidAgentToken, .missingAgentToken, .malformedAuthorization:
-            advice = "the fleet secret was refused: --agent-token-file must hold the same secret as gsmsd's --agent-token-file"
+            advice =
+                "the fleet secret was refused: --agent-token-file must hold the same secret as gsmsd's --agent-token-file"
         case .titleNotSubscribed:
             advice = "gsmsd has no subscription for title \(titleId): add it to gsmsd's --title list, or fix --title-id"
         case .hostKeyMismatch:
-            advice = "gsmsd has this host id bound to another agent's host key: another machine may use this host id (give each its own --host-id), or the host-key file was lost (docs/control-plane-api.md, Host keys)"
+            advice =
+                "gsmsd has this host id bound to another agent's host key: another machine may use this host id (give each its own --host-id), or the host-key file was lost (docs/control-plane-api.md, Host keys)"
         default:
             advice = error.message
         }
@@ -182,12 +190,13 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     /// nothing.
     private func reconcile(with status: HostStatus) async {
         guard await fence.admit(status.revision) else {
-            logger.debug("ignoring an answer older than one already seen", metadata: ["revision": "\(status.revision ?? 0)"])
+            logger.debug(
+                "ignoring an answer older than one already seen", metadata: ["revision": "\(status.revision ?? 0)"])
             return
         }
         let local = await agent.session
         let waiting = await agent.unconfirmedHandoff
-        if let ended = await agent.unreportedEnd, ended == status.sessionId { return }  // told at the next beat
+        if let ended = await agent.unreportedEnd, ended == status.sessionId { return } // told at the next beat
         let assigned = status.sessionId
         do {
             // A waiting hand-off gsmsd no longer has for this host: the game never saw it. Only
@@ -202,7 +211,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 logger.warning(
                     "gsmsd does not assign this host's session; dropping it",
                     metadata: ["session_id": "\(held.sessionId)", "gsmsd_session_id": "\(assigned ?? "-")"])
-                try await agent.drop(sessionId: held.sessionId, reason: "gsmsd does not assign this session to the host")
+                try await agent.drop(
+                    sessionId: held.sessionId, reason: "gsmsd does not assign this session to the host")
             }
             // A session gsmsd has confirmed for this host that the game does not see yet: the
             // acknowledgement's answer was lost, or the agent restarted, or lost its state.
@@ -210,10 +220,13 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 if await agent.confirm(sessionId: assigned, revision: status.revision) {
                     logger.info("gsmsd confirmed the hand-off", metadata: ["session_id": "\(assigned)"])
                 } else {
-                    logger.warning("gsmsd says this host holds a session the agent lost; taking it back", metadata: ["session_id": "\(assigned)"])
+                    logger.warning(
+                        "gsmsd says this host holds a session the agent lost; taking it back",
+                        metadata: ["session_id": "\(assigned)"])
                     try await agent.adopt(
                         SessionRecord(
-                            sessionId: assigned, sessionCookie: status.sessionCookie, allocatedAt: status.allocatedAt ?? "",
+                            sessionId: assigned, sessionCookie: status.sessionCookie,
+                            allocatedAt: status.allocatedAt ?? "",
                             revision: status.revision))
                 }
             }
@@ -228,9 +241,11 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         do {
             let status = try await client.endSession(sessionId: sessionId)
             _ = await fence.admit(status.revision)
-        } catch where error.isRefusal {
+        } catch  where error.isRefusal {
             // gsmsd no longer has it on this host: nothing left to report.
-            logger.notice("gsmsd did not have the ended session on this host", metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
+            logger.notice(
+                "gsmsd did not have the ended session on this host",
+                metadata: ["session_id": "\(sessionId)", "error": "\(error)"])
         }
         do {
             try await agent.endReported(sessionId: sessionId)
@@ -273,7 +288,9 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     /// and shows it to the game only once gsmsd has confirmed it.
     private func take(_ handoff: Handoff) async {
         guard await fence.admit(handoff.revision) else {
-            logger.notice("ignoring a hand-off older than an answer already seen", metadata: ["session_id": "\(handoff.sessionId)"])
+            logger.notice(
+                "ignoring a hand-off older than an answer already seen",
+                metadata: ["session_id": "\(handoff.sessionId)"])
             return
         }
         logger.info(
@@ -282,9 +299,10 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         do {
             try await agent.reserve(handoff)
         } catch {
-            logger.error("cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
+            logger.error(
+                "cannot take the hand-off", metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
             metrics.handoffEnded(.notSaved)
-            return  // not acknowledged: gsmsd moves on to another host
+            return // not acknowledged: gsmsd moves on to another host
         }
         let deadline = ContinuousClock.now + handoff.acknowledgementWindow
         var backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
@@ -300,11 +318,13 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
                 } else {
                     // Given up meanwhile by a reconciliation: gsmsd's record decides (heartbeat).
-                    logger.notice("hand-off confirmed after it was forgotten; reconciling", metadata: ["session_id": "\(handoff.sessionId)"])
+                    logger.notice(
+                        "hand-off confirmed after it was forgotten; reconciling",
+                        metadata: ["session_id": "\(handoff.sessionId)"])
                 }
                 metrics.handoffEnded(.acknowledged)
                 return
-            } catch where error.isRefusal {
+            } catch  where error.isRefusal {
                 logger.warning(
                     "gsmsd refused the acknowledgement; the game never saw the session",
                     metadata: ["session_id": "\(handoff.sessionId)", "error": "\(error)"])
@@ -320,7 +340,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         logger.warning(
             "gsmsd did not answer the acknowledgement before the hand-off's deadline; giving the hand-off up (the game never saw it). If gsmsd did confirm it, the next heartbeat's answer gives it back",
             metadata: [
-                "session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)", "attempts": "\(attempts)",
+                "session_id": "\(handoff.sessionId)", "acknowledge_by": "\(handoff.acknowledgeBy)",
+                "attempts": "\(attempts)",
             ])
         await agent.forgetUnconfirmed(sessionId: handoff.sessionId)
         metrics.handoffEnded(.abandoned)

@@ -22,11 +22,13 @@ public struct GSDKAPI: Sendable {
     }
 
     /// The routes; their names ignore case, as PlayFab's agent does (the host id is compared exactly).
-    static let table = RouteTable<Endpoint>(ignoringCase: true, [
-        Route("PATCH", "/v1/sessionHosts/{id}", .heartbeat),
-        Route("POST", "/v1/sessionHosts/{id}/heartbeats", .heartbeat),
-        Route("POST", "/v1/metrics/{id}/gsdkinfo", .gsdkInfo),
-    ])
+    static let table = RouteTable<Endpoint>(
+        ignoringCase: true,
+        [
+            Route("PATCH", "/v1/sessionHosts/{id}", .heartbeat),
+            Route("POST", "/v1/sessionHosts/{id}/heartbeats", .heartbeat),
+            Route("POST", "/v1/metrics/{id}/gsdkinfo", .gsdkInfo),
+        ])
 
     public func handle(method: String, target: String, body: [UInt8]) async -> AgentResponse {
         await handle(AgentRequest(method: method, target: target, body: body))
@@ -36,7 +38,8 @@ public struct GSDKAPI: Sendable {
         let path = request.path
         switch Self.table.match(method: request.method, path: path) {
         case .notFound:
-            return GameSocketAPI.error(AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
+            return GameSocketAPI.error(
+                AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
         case .methodNotAllowed(let methods):
             let allowed = RouteMatch<Endpoint>.allowHeader(methods)
             return GameSocketAPI.error(
@@ -45,9 +48,12 @@ public struct GSDKAPI: Sendable {
         case .found(let endpoint, let parameters):
             let hostId = parameters["id"] ?? ""
             guard hostId == frontEnd.sessionHostId else {
-                return GameSocketAPI.error(AgentError(
-                    status: 404, code: "UnknownSessionHost",
-                    message: "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"))
+                return GameSocketAPI.error(
+                    AgentError(
+                        status: 404, code: "UnknownSessionHost",
+                        message:
+                            "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"
+                    ))
             }
             do {
                 return try await answer(endpoint, body: request.body)

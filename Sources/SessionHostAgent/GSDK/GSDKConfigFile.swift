@@ -68,7 +68,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         certificateFolder = ""
         gameCertificates = [:]
         buildMetadata = [:]
-        gamePorts = Dictionary(identity.ports.map { ($0.name, String($0.internalPort)) }, uniquingKeysWith: { first, _ in first })
+        gamePorts = Dictionary(
+            identity.ports.map { ($0.name, String($0.internalPort)) }, uniquingKeysWith: { first, _ in first })
         publicIpV4Address = address
         ipV4Address = address
         fullyQualifiedDomainName = identity.hostName
@@ -102,7 +103,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
     /// bit: the agent's unit forbids setting it (`RestrictSUIDSGID=yes`).
     public static func prepareLogFolder(_ path: String) throws(AgentError) {
         func failure(_ what: String) -> AgentError {
-            AgentError(status: 500, code: "GSDKLogFolder", message: "cannot prepare the GSDK log folder \(path): \(what)")
+            AgentError(
+                status: 500, code: "GSDKLogFolder", message: "cannot prepare the GSDK log folder \(path): \(what)")
         }
         var info = stat()
         if stat(path, &info) != 0 {
@@ -124,7 +126,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         do {
             try AtomicFile.write(encoded(), to: path, mode: 0o644, exactMode: true)
         } catch {
-            throw AgentError(status: 500, code: "GSDKConfigNotWritten", message: "cannot write the GSDK config file: \(error)")
+            throw AgentError(
+                status: 500, code: "GSDKConfigNotWritten", message: "cannot write the GSDK config file: \(error)")
         }
     }
 }

@@ -89,7 +89,9 @@ public actor GSDKFrontEnd {
             saveFailing = false
         } catch {
             if !saveFailing {
-                logger.error("the GSDK game server's session could not be saved; kept in memory", metadata: ["error": "\(error.message)"])
+                logger.error(
+                    "the GSDK game server's session could not be saved; kept in memory",
+                    metadata: ["error": "\(error.message)"])
             }
             saveFailing = true
         }
@@ -112,12 +114,15 @@ public actor GSDKFrontEnd {
                 case .endSession:
                     logger.info(
                         "the GSDK game server ended its session",
-                        metadata: ["session_id": "\(held ?? "-")", "game_state": "\(request.currentGameState.rawValue)"])
+                        metadata: [
+                            "session_id": "\(held ?? "-")", "game_state": "\(request.currentGameState.rawValue)",
+                        ])
                     _ = try await agent.endSession()
                     taken = nil
                 }
-            } catch where error.status == 409 {
-                logger.debug("GSDK heartbeat step skipped", metadata: ["step": "\(step)", "reason": "\(error.message)"])
+            } catch  where error.status == 409 {
+                logger.debug(
+                    "GSDK heartbeat step skipped", metadata: ["step": "\(step)", "reason": "\(error.message)"])
             }
         }
         let session = agent.sessionInfo()
@@ -127,7 +132,8 @@ public actor GSDKFrontEnd {
         // Saved before the answer: a game server that reported Active is known to have taken its
         // session even if the agent is killed right after.
         saveTaken()
-        let operation = GSDKHeartbeatTranslation.operation(gameState: request.currentGameState, session: session.sessionId)
+        let operation = GSDKHeartbeatTranslation.operation(
+            gameState: request.currentGameState, session: session.sessionId)
         if operation == .terminate, !toldToTerminate {
             logger.info("the GSDK game server is Active without a session on this host: told to terminate")
         }
@@ -170,7 +176,8 @@ public actor GSDKFrontEnd {
         }
         if reportedSDK != info {
             reportedSDK = info
-            logger.info("GSDK game server connected", metadata: ["flavor": "\(info.flavor)", "version": "\(info.version)"])
+            logger.info(
+                "GSDK game server connected", metadata: ["flavor": "\(info.flavor)", "version": "\(info.version)"])
         }
     }
 

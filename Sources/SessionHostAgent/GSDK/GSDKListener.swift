@@ -25,7 +25,8 @@ public struct GSDKListener: Service {
     public let onListening: @Sendable (Int) async -> Void
 
     public init(
-        settings: GSDKSettings, api: GSDKAPI, identity: HostIdentity, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        settings: GSDKSettings, api: GSDKAPI, identity: HostIdentity, eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
         drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -44,7 +45,9 @@ public struct GSDKListener: Service {
         var kept: Int?
         if let store {
             let saved = try await api.frontEnd.open(store)
-            if settings.port == 0, saved.listenHost == settings.host, let port = saved.listenPort, (1...65535).contains(port) {
+            if settings.port == 0, saved.listenHost == settings.host, let port = saved.listenPort,
+                (1...65535).contains(port)
+            {
                 let endpoint = GSDKSettings.endpoint(host: settings.host, port: port)
                 if GSDKConfigFile.endpoint(inFileAt: settings.configFilePath) == endpoint {
                     kept = port
@@ -66,7 +69,8 @@ public struct GSDKListener: Service {
         let keptPort = kept
         let server = HTTPServer(
             configuration: .init(
-                address: .tcp(host: settings.host, port: kept ?? settings.port), bodyLimit: GameSocketAPI.maximumBodyBytes,
+                address: .tcp(host: settings.host, port: kept ?? settings.port),
+                bodyLimit: GameSocketAPI.maximumBodyBytes,
                 idleTimeout: idleTimeout, drainTimeout: drainTimeout, backlog: 64,
                 jsonContentType: "application/json; charset=utf-8"),
             eventLoopGroup: eventLoopGroup, logger: logger,
@@ -78,9 +82,14 @@ public struct GSDKListener: Service {
                 if settings.port == 0, keptPort != port {
                     try await api.frontEnd.keepListenPort(host: settings.host, port: port)
                 }
-                try GSDKConfigFile(sessionHostId: api.frontEnd.sessionHostId, identity: identity, endpoint: endpoint, settings: settings)
-                    .write(to: settings.configFilePath)
-                logger.info("serving GSDK game servers", metadata: ["endpoint": "\(endpoint)", "config_file": "\(settings.configFilePath)"])
+                try GSDKConfigFile(
+                    sessionHostId: api.frontEnd.sessionHostId, identity: identity, endpoint: endpoint,
+                    settings: settings
+                )
+                .write(to: settings.configFilePath)
+                logger.info(
+                    "serving GSDK game servers",
+                    metadata: ["endpoint": "\(endpoint)", "config_file": "\(settings.configFilePath)"])
                 await onListening(port)
             },
             handler: { await api.handle($0) })
@@ -99,7 +108,9 @@ public struct GSDKListener: Service {
             }
             throw AgentError(
                 status: 500, code: "GSDKListenFailed",
-                message: "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(error.reason)")
+                message:
+                    "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(error.reason)"
+            )
         }
     }
 }

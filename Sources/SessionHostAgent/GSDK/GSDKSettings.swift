@@ -42,7 +42,8 @@ public struct GSDKSettings: Sendable, Equatable {
     /// refuses any address that is not loopback: the protocol has no authentication, so only
     /// processes on this machine may speak it.
     public static func parseListen(_ text: String) throws(InvalidInput) -> (host: String, port: Int) {
-        let usage = "--gsdk-listen must be HOST:PORT with a loopback host, e.g. 127.0.0.1:56001 or [::1]:56001; got '\(text.prefix(100))'"
+        let usage =
+            "--gsdk-listen must be HOST:PORT with a loopback host, e.g. 127.0.0.1:56001 or [::1]:56001; got '\(text.prefix(100))'"
         var host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -52,7 +53,9 @@ public struct GSDKSettings: Sendable, Equatable {
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
-            guard let colon = text.lastIndex(of: ":") else { throw InvalidInput(code: .invalidGSDKListen, message: usage) }
+            guard let colon = text.lastIndex(of: ":") else {
+                throw InvalidInput(code: .invalidGSDKListen, message: usage)
+            }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
@@ -63,7 +66,9 @@ public struct GSDKSettings: Sendable, Equatable {
         guard isLoopback(String(host)) else {
             throw InvalidInput(
                 code: .gsdkListenNotLoopback,
-                message: "--gsdk-listen must be a loopback address (127.0.0.1 or ::1): the GSDK protocol has no authentication; got '\(host.prefix(100))'")
+                message:
+                    "--gsdk-listen must be a loopback address (127.0.0.1 or ::1): the GSDK protocol has no authentication; got '\(host.prefix(100))'"
+            )
         }
         return (String(host), port)
     }
@@ -77,7 +82,8 @@ public struct GSDKSettings: Sendable, Equatable {
     /// Whether `text` is a dotted-decimal IPv4 address.
     static func isIPv4(_ text: String) -> Bool {
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+        return octets.count == 4
+            && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
     }
 
     /// `heartbeatEndpoint` for the config file: `HOST:PORT`, which the SDKs put after `http://`.

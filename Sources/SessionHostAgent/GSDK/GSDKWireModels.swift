@@ -20,7 +20,9 @@ public enum GSDKGameState: String, Sendable, CaseIterable {
 
     /// The state named `text`, ignoring case.
     public init?(named text: String) {
-        guard let state = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else { return nil }
+        guard let state = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+            return nil
+        }
         self = state
     }
 }
@@ -58,9 +60,12 @@ public struct GSDKHeartbeatRequest: Decodable, Sendable, Equatable {
             state = GSDKGameState(named: try container.requireIgnoringCase(String.self, "CurrentGameState"))
         }
         guard let state else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: [AnyCodingKey("CurrentGameState")],
-                debugDescription: "CurrentGameState must be one of \(GSDKGameState.allCases.map(\.rawValue).joined(separator: ", "))"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [AnyCodingKey("CurrentGameState")],
+                    debugDescription:
+                        "CurrentGameState must be one of \(GSDKGameState.allCases.map(\.rawValue).joined(separator: ", "))"
+                ))
         }
         currentGameState = state
         currentGameHealth = try container.decodeIgnoringCase(String.self, "CurrentGameHealth")
@@ -81,7 +86,9 @@ public struct GSDKSessionConfig: Encodable, Sendable, Equatable {
     /// session's own id, when it is not a GUID (a session from `/clusters`).
     public var metadata: [String: String]?
 
-    public init(sessionId: String?, sessionCookie: String?, initialPlayers: [String]? = nil, metadata: [String: String]? = nil) {
+    public init(
+        sessionId: String?, sessionCookie: String?, initialPlayers: [String]? = nil, metadata: [String: String]? = nil
+    ) {
         self.sessionId = sessionId
         self.sessionCookie = sessionCookie
         self.initialPlayers = initialPlayers
@@ -97,7 +104,10 @@ public struct GSDKHeartbeatResponse: Encodable, Sendable, Equatable {
     public var nextHeartbeatIntervalMs: Int
     public var sessionConfig: GSDKSessionConfig?
 
-    public init(currentGameState: String, operation: GSDKOperation, nextHeartbeatIntervalMs: Int, sessionConfig: GSDKSessionConfig?) {
+    public init(
+        currentGameState: String, operation: GSDKOperation, nextHeartbeatIntervalMs: Int,
+        sessionConfig: GSDKSessionConfig?
+    ) {
         self.currentGameState = currentGameState
         self.operation = operation
         self.nextHeartbeatIntervalMs = nextHeartbeatIntervalMs

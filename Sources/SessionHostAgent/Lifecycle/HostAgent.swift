@@ -18,7 +18,7 @@ public actor HostAgent {
         didSet {
             if lifecycle.state != oldValue.state { stateSnapshot.withLock { $0 = lifecycle.state } }
             if lifecycle.session?.sessionId != oldValue.session?.sessionId, players != nil {
-                players = nil  // players belong to one session; the next starts with none
+                players = nil // players belong to one session; the next starts with none
             }
             if lifecycle.state != oldValue.state || lifecycle.session != oldValue.session { updateSessionSnapshot() }
         }
@@ -87,7 +87,8 @@ public actor HostAgent {
         self.lastSignOfLife = clock.instant()
         self.latestEvent = HostEvent(
             sequence: 0, state: record.state, sessionId: record.session?.sessionId,
-            at: Self.timestamp(wallClock.now), reason: saved == nil ? "agent started" : "agent restarted with saved state")
+            at: Self.timestamp(wallClock.now),
+            reason: saved == nil ? "agent started" : "agent restarted with saved state")
     }
 
     // MARK: Reading
@@ -368,7 +369,7 @@ public actor HostAgent {
         transition(&next)
         guard next != lifecycle else { return }
         unsaved = true
-        Task { self.saveIfUnsaved() }  // a later turn of this actor, after the waiting requests it woke
+        Task { self.saveIfUnsaved() } // a later turn of this actor, after the waiting requests it woke
         apply(next, reason: reason)
     }
 
@@ -395,7 +396,8 @@ public actor HostAgent {
 
     /// A stream of state changes that starts with the current state.
     public func events(bufferingNewest limit: Int = 64) -> AsyncStream<HostEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: HostEvent.self, bufferingPolicy: .bufferingNewest(limit))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: HostEvent.self, bufferingPolicy: .bufferingNewest(limit))
         let id = nextSubscriberID
         nextSubscriberID += 1
         subscribers[id] = continuation

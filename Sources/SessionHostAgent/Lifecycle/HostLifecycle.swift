@@ -79,7 +79,9 @@ public struct HostLifecycle: Sendable, Equatable {
     /// `revision` is that of gsmsd's confirming answer.
     public mutating func confirm(sessionId: String, revision: Int64?) -> Bool {
         if record.session?.sessionId == sessionId { return true }
-        guard var waiting = record.unconfirmedHandoff, waiting.sessionId == sessionId, record.session == nil else { return false }
+        guard var waiting = record.unconfirmedHandoff, waiting.sessionId == sessionId, record.session == nil else {
+            return false
+        }
         if let revision { waiting.revision = max(waiting.revision ?? revision, revision) }
         record.unconfirmedHandoff = nil
         record.session = waiting

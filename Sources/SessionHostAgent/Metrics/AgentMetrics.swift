@@ -27,7 +27,8 @@ public final class AgentMetrics: Sendable {
     /// A request on the socket was answered with `status`.
     func socketRequestAnswered(path: String, status: Int) {
         let route = GameSocketAPI.routes[path] == nil ? "other" : path
-        metrics.counter("sessionhost_agent_socket_requests_total", [("path", route), ("status", String(status))]).increment()
+        metrics.counter("sessionhost_agent_socket_requests_total", [("path", route), ("status", String(status))])
+            .increment()
         guard status == 200 else { return }
         switch path {
         case "/v1/heartbeat": metrics.counter("sessionhost_agent_game_heartbeats_total").increment()

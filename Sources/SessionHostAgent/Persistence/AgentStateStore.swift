@@ -25,7 +25,9 @@ public struct AgentStateStore: Sendable {
                 try FileManager.default.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             } catch {
-                throw .stateNotSaved("cannot create state directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))")
+                throw .stateNotSaved(
+                    "cannot create state directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))"
+                )
             }
         } else if info.st_mode & S_IFMT != S_IFDIR {
             throw .stateNotSaved("state directory \(directory) is not a directory")
@@ -57,7 +59,10 @@ public struct AgentStateStore: Sendable {
         } catch {
             let aside = path + ".corrupt-\(Int(Date().timeIntervalSince1970))"
             rename(path, aside)
-            return (nil, "\(path) could not be read (\(DecodingErrorDescription.describe(error))); moved it to \(aside) and started afresh")
+            return (
+                nil,
+                "\(path) could not be read (\(DecodingErrorDescription.describe(error))); moved it to \(aside) and started afresh"
+            )
         }
     }
 

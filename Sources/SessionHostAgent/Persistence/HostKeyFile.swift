@@ -27,7 +27,8 @@ public struct HostKeyFile: Sendable {
             let key = String(decoding: text, as: UTF8.self)
             guard Self.isWellFormed(key) else {
                 throw .stateNotSaved(
-                    "the host key \(path) is not 43 base64url characters; restore it from a backup, or deregister the host and delete the file")
+                    "the host key \(path) is not 43 base64url characters; restore it from a backup, or deregister the host and delete the file"
+                )
             }
             return key
         }
@@ -48,9 +49,10 @@ public struct HostKeyFile: Sendable {
     }
 
     static func isWellFormed(_ key: String) -> Bool {
-        key.utf8.count == 43 && key.utf8.allSatisfy { byte in
-            alphabet.contains(byte)
-        }
+        key.utf8.count == 43
+            && key.utf8.allSatisfy { byte in
+                alphabet.contains(byte)
+            }
     }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)

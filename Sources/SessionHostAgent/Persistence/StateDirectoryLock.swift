@@ -24,7 +24,8 @@ public final class StateDirectoryLock: Sendable {
             if reason == EWOULDBLOCK {
                 throw AgentError(
                     status: 500, code: "StateDirectoryInUse",
-                    message: "another sessionhostd\(owner.map { " (pid \($0))" } ?? "") is using the state directory \(directory); "
+                    message:
+                        "another sessionhostd\(owner.map { " (pid \($0))" } ?? "") is using the state directory \(directory); "
                         + "each agent on a machine needs its own --state-dir, --socket and --host-id")
             }
             throw .stateNotSaved("cannot lock \(path): \(String(cString: strerror(reason)))")
@@ -46,6 +47,9 @@ public final class StateDirectoryLock: Sendable {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }
-        return Int(String(decoding: buffer[..<count].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self))
+        return Int(
+            String(
+                decoding: buffer[..<count].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self)
+        )
     }
 }

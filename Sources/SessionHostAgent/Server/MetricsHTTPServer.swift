@@ -33,7 +33,9 @@ struct MetricsHTTPServer: Service {
                 keepAlive: false),
             eventLoopGroup: eventLoopGroup, logger: logger,
             onListening: { listening in
-                logger.info("serving metrics", metadata: ["address": "\(address.host):\(listening.port ?? address.port)", "path": "/metrics"])
+                logger.info(
+                    "serving metrics",
+                    metadata: ["address": "\(address.host):\(listening.port ?? address.port)", "path": "/metrics"])
             },
             handler: { request in await Self.respond(to: request, render: render) })
         do {
@@ -47,7 +49,9 @@ struct MetricsHTTPServer: Service {
         }
     }
 
-    static func respond(to request: HTTPServerRequest, render: @Sendable () async -> [UInt8]) async -> HTTPServerResponse {
+    static func respond(to request: HTTPServerRequest, render: @Sendable () async -> [UInt8]) async
+        -> HTTPServerResponse
+    {
         let text = "text/plain; charset=utf-8"
         switch table.match(method: request.method, path: request.path) {
         case .notFound:

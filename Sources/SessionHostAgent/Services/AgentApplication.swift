@@ -37,7 +37,8 @@ public enum AgentApplication {
             controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
             store: store,
             logger: baseLogger)
-        let logger = HostAgent.identified(baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
+        let logger = HostAgent.identified(
+            baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
         let loadedState = await agent.state
         logger.info(
             "agent state loaded",
@@ -53,7 +54,9 @@ public enum AgentApplication {
             target = .inheritedDescriptor(descriptor)
         } else {
             if !inherited.isEmpty {
-                logger.warning("systemd passed sockets, but none is a listening Unix stream socket; binding the socket path instead")
+                logger.warning(
+                    "systemd passed sockets, but none is a listening Unix stream socket; binding the socket path instead"
+                )
             }
             try prepareSocketDirectory(for: configuration.socketPath)
             try refuseIfServed(configuration.socketPath)
@@ -68,7 +71,8 @@ public enum AgentApplication {
             allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
         let server = AgentSocketServer(
             address: target,
-            api: GameSocketAPI(agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
+            api: GameSocketAPI(
+                agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             idleTimeout: configuration.idleTimeout,
@@ -86,32 +90,39 @@ public enum AgentApplication {
             } catch {
                 throw AgentError(status: 500, code: error.code.rawValue, message: error.message)
             }
-            services.append(.init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
+            services.append(
+                .init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
         }
         if let address = configuration.metricsListen {
             let identity = (configuration.titleId, configuration.region)
-            services.append(.init(service: MetricsHTTPServer(
-                address: address, eventLoopGroup: eventLoopGroup, logger: logger,
-                render: {
-                    metrics.scrape(
-                        state: agent.currentState, sessionHostId: agent.sessionHostId, titleId: identity.0, region: identity.1)
-                })))
+            services.append(
+                .init(
+                    service: MetricsHTTPServer(
+                        address: address, eventLoopGroup: eventLoopGroup, logger: logger,
+                        render: {
+                            metrics.scrape(
+                                state: agent.currentState, sessionHostId: agent.sessionHostId, titleId: identity.0,
+                                region: identity.1)
+                        })))
         }
         if let gsdk = configuration.gsdk {
             let frontEnd = GSDKFrontEnd(agent: agent, logger: logger)
-            services.append(.init(service: GSDKListener(
-                settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
-                identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
-                idleTimeout: configuration.idleTimeout, onListening: { _ in listeners.listenerReady() })))
+            services.append(
+                .init(
+                    service: GSDKListener(
+                        settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
+                        identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
+                        idleTimeout: configuration.idleTimeout, onListening: { _ in listeners.listenerReady() })))
             services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [
                     .init(service: HealthMonitor(agent: agent)),
-                    .init(service: WatchdogService(
-                        interval: SystemdWatchdog.pingInterval(), agent: agent,
-                        eventLoop: eventLoopGroup.next(), notifier: notifier, logger: logger)),
+                    .init(
+                        service: WatchdogService(
+                            interval: SystemdWatchdog.pingInterval(), agent: agent,
+                            eventLoop: eventLoopGroup.next(), notifier: notifier, logger: logger)),
                     // Last, so that it is the first told of shutdown and says STOPPING=1 at once.
                     .init(service: SystemdStatusService(agent: agent, notifier: notifier, listening: listeners.stream)),
                 ],
@@ -134,7 +145,9 @@ public enum AgentApplication {
     /// directory, so that agents on one machine with their own state directories get their own
     /// ids. The default state directory keeps the id agents always derived there.
     static func derivedHostId(stateDirectory: String) -> String? {
-        let normalized = stateDirectory.count > 1 && stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory
+        let normalized =
+            stateDirectory.count > 1 && stateDirectory.hasSuffix("/")
+            ? String(stateDirectory.dropLast()) : stateDirectory
         guard normalized != defaultStateDirectory else {
             return MachineID.applicationSpecificGUID(application: machineIDApplication)
         }
@@ -159,7 +172,9 @@ public enum AgentApplication {
         for position in 0..<32 {
             let hash = hashes[position / 16]
             let nibble = UInt8((hash >> UInt64((position % 16) * 4)) & 0xF)
-            let baseNibble = base[position] <= UInt8(ascii: "9") ? base[position] - UInt8(ascii: "0") : base[position] - UInt8(ascii: "a") + 10
+            let baseNibble =
+                base[position] <= UInt8(ascii: "9")
+                ? base[position] - UInt8(ascii: "0") : base[position] - UInt8(ascii: "a") + 10
             digits.append(hex[Int(nibble ^ baseNibble)])
         }
         return String(decoding: digits, as: UTF8.self)
@@ -170,7 +185,8 @@ public enum AgentApplication {
     static func refuseIfServed(_ socketPath: String) throws(AgentError) {
         var info = stat()
         guard lstat(socketPath, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let probe = socket(
+            AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard probe >= 0 else { return }
         defer { close(probe) }
         var address = sockaddr_un()
@@ -189,7 +205,9 @@ public enum AgentApplication {
         if connected {
             throw AgentError(
                 status: 500, code: "SocketInUse",
-                message: "another process serves \(socketPath) (another sessionhostd?); give each agent its own --socket and --state-dir")
+                message:
+                    "another process serves \(socketPath) (another sessionhostd?); give each agent its own --socket and --state-dir"
+            )
         }
     }
 
@@ -202,7 +220,9 @@ public enum AgentApplication {
         } catch {
             throw AgentError(
                 status: 500, code: "SocketDirectory",
-                message: "cannot create the socket's directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))")
+                message:
+                    "cannot create the socket's directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))"
+            )
         }
     }
 }

@@ -33,7 +33,8 @@ public struct SystemdStatusService: Service {
                 notifier.ready(status: sent)
                 while !Task.isCancelled {
                     let owed = notifier.hasUndelivered
-                    await waitForChange(since: seen, statusSince: seenStatus, timeout: owed ? Self.retryInterval : .seconds(3600))
+                    await waitForChange(
+                        since: seen, statusSince: seenStatus, timeout: owed ? Self.retryInterval : .seconds(3600))
                     let count = await agent.changeCount
                     let statusCount = await agent.statusChanged.count
                     if count != seen || statusCount != seenStatus {

@@ -41,7 +41,8 @@ public struct AgentScenario: Sendable {
             let floorSocket = workspace.file("floor.sock")
             let floor = try await FloorServer.start(path: floorSocket, body: host.body)
             floorServer = floor
-            let report = try await measure(agent: agent, socket: socket, floorSocket: floorSocket, bodyBytes: host.body.count, context: context)
+            let report = try await measure(
+                agent: agent, socket: socket, floorSocket: floorSocket, bodyBytes: host.body.count, context: context)
             await floor.stop()
             await agent.stop()
             return report
@@ -58,17 +59,22 @@ public struct AgentScenario: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let c = options.concurrency
         log("agent: warm-up, \(options.warmup) requests to each")
-        _ = try await UnixSocketLoad.run(socketPath: floorSocket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
-        _ = try await UnixSocketLoad.run(socketPath: socket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
+        _ = try await UnixSocketLoad.run(
+            socketPath: floorSocket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
+        _ = try await UnixSocketLoad.run(
+            socketPath: socket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
 
         var agentResult = UnixSocketLoad.Result()
         var floorResult = UnixSocketLoad.Result()
         for round in 0..<max(1, options.rounds) {
-            log("agent: round \(round + 1) of \(options.rounds), \(options.requests) requests to each at concurrency \(c)")
+            log(
+                "agent: round \(round + 1) of \(options.rounds), \(options.requests) requests to each at concurrency \(c)"
+            )
             // Alternate which goes first, so that neither always runs on a warmer or cooler machine.
             for target in round % 2 == 0 ? ["floor", "agent"] : ["agent", "floor"] {
                 let path = target == "agent" ? socket : floorSocket
-                let part = try await UnixSocketLoad.run(socketPath: path, path: "/v1/host", total: options.requests, concurrency: c, group: group)
+                let part = try await UnixSocketLoad.run(
+                    socketPath: path, path: "/v1/host", total: options.requests, concurrency: c, group: group)
                 if target == "agent" {
                     agentResult.latencies.merge(part.latencies)
                     agentResult.errors += part.errors
@@ -83,7 +89,7 @@ public struct AgentScenario: Sendable {
 
         let memory = ProcFS.memory(pid: agent.pid)
         log("agent: \(memory.vmRssMib) MiB resident; measuring \(options.idleSeconds) idle seconds")
-        try await Task.sleep(for: .seconds(1))  // let the last connections close
+        try await Task.sleep(for: .seconds(1)) // let the last connections close
         let ticksBefore = ProcFS.cpuTicks(pid: agent.pid) ?? 0
         let nanosecondsBefore = ProcFS.cpuNanoseconds(pid: agent.pid) ?? 0
         let idleStarted = ContinuousClock.now
@@ -117,14 +123,16 @@ public struct AgentScenario: Sendable {
             targets: [
                 TargetCheck(
                     "agent API p50 against the floor", target: "within 2×",
-                    measured: "\(ratioP50)× (\(agentSummary.p50Ms) ms against \(floorSummary.p50Ms) ms at concurrency \(c))",
+                    measured:
+                        "\(ratioP50)× (\(agentSummary.p50Ms) ms against \(floorSummary.p50Ms) ms at concurrency \(c))",
                     met: ratioP50 > 0 && ratioP50 <= 2),
                 TargetCheck(
                     "agent resident memory", target: "≤ 20 MiB", measured: "\(memory.vmRssMib) MiB VmRSS after the run",
                     met: memory.vmRssMib <= 20),
                 TargetCheck(
                     "agent idle CPU", target: "< 0.1% of a core",
-                    measured: "\(idle.percentOfCoreFromCpuClock)% over \(idle.seconds) s (process CPU clock; \(ticks) ticks in /proc/PID/stat)",
+                    measured:
+                        "\(idle.percentOfCoreFromCpuClock)% over \(idle.seconds) s (process CPU clock; \(ticks) ticks in /proc/PID/stat)",
                     met: idle.percentOfCoreFromCpuClock < 0.1),
             ])
     }

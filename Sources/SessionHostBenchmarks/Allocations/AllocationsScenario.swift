@@ -59,9 +59,10 @@ public struct AllocationsScenario: Sendable {
         do {
             for instance in 1...max(1, options.instances) {
                 log("allocations: starting gsmsd \(instance) of \(options.instances) (\(workspace.path))")
-                gsmsds.append(try await GSMSDaemon.start(
-                    binaries: binaries, workspace: workspace, hostTimeoutSeconds: options.hostTimeoutSeconds,
-                    logLevel: options.gsmsdLogLevel, database: scratch?.url, instance: instance))
+                gsmsds.append(
+                    try await GSMSDaemon.start(
+                        binaries: binaries, workspace: workspace, hostTimeoutSeconds: options.hostTimeoutSeconds,
+                        logLevel: options.gsmsdLogLevel, database: scratch?.url, instance: instance))
             }
         } catch {
             for gsmsd in gsmsds { await gsmsd.daemon.stop() }
@@ -73,10 +74,14 @@ public struct AllocationsScenario: Sendable {
         let fleet = SimulatedFleet(
             hosts: options.hosts, region: Self.simulatedRegion, gsmsd: gsmsd,
             sessionLength: .milliseconds(options.sessionMs), group: group)
-        let titles = gsmsds.map { ServiceHTTP.make(baseURL: $0.baseURL, connections: options.clients + 2, group: group) }
+        let titles = gsmsds.map {
+            ServiceHTTP.make(baseURL: $0.baseURL, connections: options.clients + 2, group: group)
+        }
         var realAgents: RealAgents?
         do {
-            let report = try await measure(gsmsds: gsmsds, fleet: fleet, titles: titles, workspace: workspace, context: context) {
+            let report = try await measure(
+                gsmsds: gsmsds, fleet: fleet, titles: titles, workspace: workspace, context: context
+            ) {
                 realAgents = $0
             }
             log("allocations: stopping the real agents")
@@ -109,8 +114,11 @@ public struct AllocationsScenario: Sendable {
         let gsmsd = gsmsds[0]
         log("allocations: registering \(options.hosts) simulated hosts")
         let (registration, heartbeatInterval) = try await fleet.register(concurrency: 32)
-        log("allocations: \(registration.hosts) hosts in \(registration.seconds) s; starting \(options.realAgents) sessionhostd")
-        let agents = try await RealAgents.start(count: options.realAgents, binaries: binaries, workspace: workspace, gsmsd: gsmsd)
+        log(
+            "allocations: \(registration.hosts) hosts in \(registration.seconds) s; starting \(options.realAgents) sessionhostd"
+        )
+        let agents = try await RealAgents.start(
+            count: options.realAgents, binaries: binaries, workspace: workspace, gsmsd: gsmsd)
         onAgentsStarted(agents)
 
         let token = try await TitleTokenAuthority(key: TitleTokenKey(bytes: gsmsd.tokenKey))
@@ -132,7 +140,9 @@ public struct AllocationsScenario: Sendable {
             if warmup.errors.total > 0 { log("allocations: warm-up errors: \(warmup.errors.sorted)") }
         }
 
-        log("allocations: \(options.requests) allocations from \(options.clients) clients, with the floor request in between")
+        log(
+            "allocations: \(options.requests) allocations from \(options.clients) clients, with the floor request in between"
+        )
         let gsmsdBefore = gsmsds.reduce(0) { $0 + (ProcFS.cpuNanoseconds(pid: $1.daemon.pid) ?? 0) }
         let selfBefore = ProcFS.cpuNanoseconds(pid: getpid()) ?? 0
         let postgresBefore = ProcFS.cpuNanoseconds(command: "postgres")
@@ -143,13 +153,16 @@ public struct AllocationsScenario: Sendable {
         let loadSeconds = (ContinuousClock.now - started).seconds
         loadDone.set()
         let underLoad = await probeUnderLoad
-        let gsmsdCPU = Double(gsmsds.reduce(0) { $0 + (ProcFS.cpuNanoseconds(pid: $1.daemon.pid) ?? 0) } - gsmsdBefore) / 1e9
+        let gsmsdCPU =
+            Double(gsmsds.reduce(0) { $0 + (ProcFS.cpuNanoseconds(pid: $1.daemon.pid) ?? 0) } - gsmsdBefore) / 1e9
         let selfCPU = Double((ProcFS.cpuNanoseconds(pid: getpid()) ?? 0) - selfBefore) / 1e9
         let postgresCPU = Double(ProcFS.cpuNanoseconds(command: "postgres") - postgresBefore) / 1e9
         let gsmsdRSS = Double(gsmsds.map { ProcFS.statusKiB(pid: $0.daemon.pid, "VmRSS") ?? 0 }.max() ?? 0) / 1024
 
         // Idle: the simulated fleet stops, so gsmsd serves only the hand-offs and the real agents.
-        log("allocations: stopping the simulated agents; \(options.handoffs) hand-offs to the real agents with gsmsd otherwise idle")
+        log(
+            "allocations: stopping the simulated agents; \(options.handoffs) hand-offs to the real agents with gsmsd otherwise idle"
+        )
         fleetTask.cancel()
         await fleetTask.value
         let idle = await load.handoffs(count: options.handoffs, board: board, until: nil, agents: options.realAgents)
@@ -177,14 +190,17 @@ public struct AllocationsScenario: Sendable {
                 "every allocation durable", target: "each 200 follows a committed, fsynced acknowledgement",
                 measured: everyAllocationOK
                     ? "\(measured.allocations.count) of \(options.requests) answered 200; "
-                        + (options.postgresURL == nil ? "SQLite WAL with synchronous=FULL" : "PostgreSQL, committed before answering")
+                        + (options.postgresURL == nil
+                            ? "SQLite WAL with synchronous=FULL" : "PostgreSQL, committed before answering")
                     : "\(measured.errors.total) of \(options.requests) not answered 200",
                 met: everyAllocationOK),
         ]
         let handoffP50 = idle.toGame.p50Ms
-        targets.append(TargetCheck(
-            "hand-off to the game p50", target: "≤ 2 ms",
-            measured: "\(handoffP50) ms idle, \(underLoad.toGame.p50Ms) ms under load", met: idle.toGame.count > 0 && handoffP50 <= 2))
+        targets.append(
+            TargetCheck(
+                "hand-off to the game p50", target: "≤ 2 ms",
+                measured: "\(handoffP50) ms idle, \(underLoad.toGame.p50Ms) ms under load",
+                met: idle.toGame.count > 0 && handoffP50 <= 2))
 
         return AllocationsReport(
             context: context, hosts: options.hosts, realAgents: options.realAgents, clients: options.clients,
@@ -198,7 +214,8 @@ public struct AllocationsScenario: Sendable {
             errors: measured.errors.sorted,
             floor: EndpointResult(
                 request: "GET \(Self.floorPath) (404, no store access)", latency: floor,
-                requestsPerSecond: Report.rounded(Double(measured.floor.count) / loadSeconds), errors: measured.floorErrors),
+                requestsPerSecond: Report.rounded(Double(measured.floor.count) / loadSeconds),
+                errors: measured.floorErrors),
             ratioP50: ratio(allocations.p50Ms, floor.p50Ms), ratioP99: ratio(allocations.p99Ms, floor.p99Ms),
             handoffUnderLoad: underLoad, handoffIdle: idle,
             simulatedAgents: fleet.result,
@@ -252,11 +269,13 @@ struct TitleLoad: Sendable {
                 group.addTask {
                     var measured = Measured()
                     while ticket.take() < total {
-                        let body = allocationBody(sessionId: UUID().uuidString.lowercased(), region: AllocationsScenario.simulatedRegion)
+                        let body = allocationBody(
+                            sessionId: UUID().uuidString.lowercased(), region: AllocationsScenario.simulatedRegion)
                         let started = ContinuousClock.now
                         do {
                             let answer = try await http.send(
-                                .POST, "/titles/\(GSMSDaemon.titleId)/sessionhosts", headers: [("Authorization", authorization)],
+                                .POST, "/titles/\(GSMSDaemon.titleId)/sessionhosts",
+                                headers: [("Authorization", authorization)],
                                 body: body)
                             if answer.status == 200 {
                                 measured.allocations.record(ContinuousClock.now - started)
@@ -314,7 +333,7 @@ struct TitleLoad: Sendable {
             let answeredAt = ContinuousClock.now
             guard answer.status == 200 else {
                 if answer.status == 503 {
-                    retried += 1  // both real agents between sessions
+                    retried += 1 // both real agents between sessions
                 } else {
                     errors += 1
                 }
@@ -330,6 +349,7 @@ struct TitleLoad: Sendable {
             }
             await board.release(sessionId)
         }
-        return HandoffResult(toGame: toGame.summary, titleResponse: titleResponse.summary, retriedNoHost: retried, errors: errors)
+        return HandoffResult(
+            toGame: toGame.summary, titleResponse: titleResponse.summary, retriedNoHost: retried, errors: errors)
     }
 }

@@ -81,20 +81,23 @@ struct RealAgents: Sendable {
     let daemons: [Daemon]
     let games: [AgentClient]
 
-    static func start(count: Int, binaries: Binaries, workspace: Workspace, gsmsd: GSMSDaemon) async throws -> RealAgents {
+    static func start(count: Int, binaries: Binaries, workspace: Workspace, gsmsd: GSMSDaemon) async throws
+        -> RealAgents
+    {
         var daemons: [Daemon] = []
         do {
             for index in 0..<count {
                 let name = "real-\(index)"
-                daemons.append(try await Daemon.start(
-                    binaries.sessionhostd,
-                    arguments: [
-                        "--socket", workspace.file(name + ".sock"), "--state-dir", workspace.file(name),
-                        "--control-plane", gsmsd.baseURL, "--agent-token-file", gsmsd.fleetSecretFile,
-                        "--title-id", GSMSDaemon.titleId, "--host-id", name, "--region", region,
-                        "--hostname", name + ".bench.invalid", "--port", "game:udp:7777:30000",
-                    ],
-                    notifyPath: workspace.file(name + ".notify"), logPath: workspace.file(name + ".log")))
+                daemons.append(
+                    try await Daemon.start(
+                        binaries.sessionhostd,
+                        arguments: [
+                            "--socket", workspace.file(name + ".sock"), "--state-dir", workspace.file(name),
+                            "--control-plane", gsmsd.baseURL, "--agent-token-file", gsmsd.fleetSecretFile,
+                            "--title-id", GSMSDaemon.titleId, "--host-id", name, "--region", region,
+                            "--hostname", name + ".bench.invalid", "--port", "game:udp:7777:30000",
+                        ],
+                        notifyPath: workspace.file(name + ".notify"), logPath: workspace.file(name + ".log")))
             }
         } catch {
             for daemon in daemons { await daemon.stop() }

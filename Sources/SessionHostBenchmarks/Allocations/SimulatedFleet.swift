@@ -81,13 +81,15 @@ final class SimulatedFleet: Sendable {
                         let index = ticket.take()
                         guard index < self.hostIds.count else { break }
                         let registration = HostRegistration(
-                            titleId: GSMSDaemon.titleId, region: self.region, hostName: self.hostIds[index] + ".bench.invalid",
+                            titleId: GSMSDaemon.titleId, region: self.region,
+                            hostName: self.hostIds[index] + ".bench.invalid",
                             portMappings: [PortMapping(name: "game", internal: 7777, external: 30000 + index % 30000)],
                             secureContext: "", state: .standingBy, health: .healthy)
                         let answer = try await self.client(index).send(
                             .PUT, self.path(index), headers: self.headers(index), json: registration)
                         guard answer.status == 200 else {
-                            throw BenchError("registering \(self.hostIds[index]) answered \(answer.status) \(answer.errorCode)")
+                            throw BenchError(
+                                "registering \(self.hostIds[index]) answered \(answer.status) \(answer.errorCode)")
                         }
                         interval = try answer.decode(HostStatus.self).heartbeatIntervalMilliseconds
                     }
@@ -100,7 +102,8 @@ final class SimulatedFleet: Sendable {
         }
         let seconds = (ContinuousClock.now - started).seconds
         let result = RegistrationResult(
-            hosts: hostIds.count, seconds: Report.rounded(seconds), perSecond: Report.rounded(Double(hostIds.count) / seconds))
+            hosts: hostIds.count, seconds: Report.rounded(seconds),
+            perSecond: Report.rounded(Double(hostIds.count) / seconds))
         return (result, .milliseconds(intervals.min() ?? 5000))
     }
 
@@ -117,7 +120,11 @@ final class SimulatedFleet: Sendable {
             }
             let heartbeaters = min(16, hostIds.count)
             for first in 0..<heartbeaters {
-                group.addTask { await self.heartbeat(every: heartbeatInterval, hosts: Array(stride(from: first, to: self.hostIds.count, by: heartbeaters))) }
+                group.addTask {
+                    await self.heartbeat(
+                        every: heartbeatInterval,
+                        hosts: Array(stride(from: first, to: self.hostIds.count, by: heartbeaters)))
+                }
             }
         }
     }
@@ -130,14 +137,18 @@ final class SimulatedFleet: Sendable {
         let path = path(index)
         while !Task.isCancelled {
             do {
-                let poll = try await http.send(.GET, path + "/handoff?wait=30", headers: headers(index), timeout: .seconds(45))
-                guard poll.status == 200 else { throw BenchError("handoff poll answered \(poll.status) \(poll.errorCode)") }
+                let poll = try await http.send(
+                    .GET, path + "/handoff?wait=30", headers: headers(index), timeout: .seconds(45))
+                guard poll.status == 200 else {
+                    throw BenchError("handoff poll answered \(poll.status) \(poll.errorCode)")
+                }
                 guard let handoff = try poll.decode(HandoffPoll.self).handoff else { continue }
                 let session = HostSessionReference(sessionId: handoff.sessionId)
                 try await expectOK(http.send(.POST, path + "/ack", headers: headers(index), json: session), "ack")
                 if sessionLength > .zero { try await Task.sleep(for: sessionLength) }
                 try await expectOK(http.send(.POST, path + "/end", headers: headers(index), json: session), "end")
-                try await expectOK(http.send(.POST, path + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
+                try await expectOK(
+                    http.send(.POST, path + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
                 state.withLock { $0.cycles += 1 }
             } catch {
                 if Task.isCancelled { return }
@@ -161,7 +172,8 @@ final class SimulatedFleet: Sendable {
                 next += spacing
                 do {
                     try await expectOK(
-                        client(index).send(.POST, path(index) + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
+                        client(index).send(
+                            .POST, path(index) + "/heartbeat", headers: headers(index), json: standingBy), "heartbeat")
                     state.withLock { $0.heartbeats += 1 }
                 } catch {
                     if Task.isCancelled { return }

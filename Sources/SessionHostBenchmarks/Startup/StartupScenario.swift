@@ -37,7 +37,8 @@ public struct StartupScenario: Sendable {
                 environment: ["NOTIFY_SOCKET": notify.path], logPath: workspace.file("agent.log"))
             do {
                 let ready = try await notify.waitFor(
-                    line: { $0 == "READY=1" }, describedAs: "READY=1 from sessionhostd", timeout: .seconds(30), process: process)
+                    line: { $0 == "READY=1" }, describedAs: "READY=1 from sessionhostd", timeout: .seconds(30),
+                    process: process)
                 let elapsed = ready.at - process.spawnedAt
                 latencies.record(elapsed)
                 samples.append(Report.rounded(Double(elapsed.nanoseconds) / 1e6))

@@ -9,7 +9,9 @@ struct Binaries: Sendable {
         if let directory {
             self.directory = directory
         } else {
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let executable =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
             self.directory = URL(fileURLWithPath: executable).deletingLastPathComponent().path
         }
         for binary in [gsmsd, sessionhostd] where !FileManager.default.isExecutableFile(atPath: binary) {

@@ -72,7 +72,7 @@ struct ChildProcess: Sendable {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         if result == pid { return status }
-        if result < 0 { return -1 }  // already reaped
+        if result < 0 { return -1 } // already reaped
         return nil
     }
 
@@ -107,7 +107,9 @@ struct Workspace: Sendable {
         while base.count > 1, base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/sessionhost-bench.XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        guard created != nil else { throw BenchError("cannot create a temporary directory: \(String(cString: strerror(errno)))") }
+        guard created != nil else {
+            throw BenchError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
+        }
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

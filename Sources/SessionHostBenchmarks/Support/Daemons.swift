@@ -24,7 +24,8 @@ struct Daemon: Sendable {
                 executable, arguments: arguments, environment: ["NOTIFY_SOCKET": notifyPath], logPath: logPath)
             do {
                 let ready = try await notify.waitFor(
-                    line: { $0 == "READY=1" }, describedAs: "READY=1 from \(executable)", timeout: timeout, process: process)
+                    line: { $0 == "READY=1" }, describedAs: "READY=1 from \(executable)", timeout: timeout,
+                    process: process)
                 notify.close()
                 return Daemon(process: process, readyAfter: ready.at - process.spawnedAt, readyMessage: ready.text)
             } catch {
@@ -72,7 +73,10 @@ struct GSMSDaemon: Sendable {
             ],
             notifyPath: workspace.file("\(name).notify"), logPath: workspace.file("\(name).log"))
         // READY=1 comes with STATUS=Listening on HOST:PORT.
-        guard let status = daemon.readyMessage.split(separator: "\n").first(where: { $0.hasPrefix("STATUS=Listening on ") }),
+        guard
+            let status = daemon.readyMessage.split(separator: "\n").first(where: {
+                $0.hasPrefix("STATUS=Listening on ")
+            }),
             let port = status.split(separator: ":").last.flatMap({ Int($0) })
         else {
             await daemon.stop()

@@ -25,7 +25,9 @@ final class NotifyListener: Sendable {
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
@@ -64,7 +66,8 @@ final class NotifyListener: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let process, process.exitStatus() != nil {
-                throw BenchError("\(process.executable) exited before \(description); its log ends:\n\(process.logTail())")
+                throw BenchError(
+                    "\(process.executable) exited before \(description); its log ends:\n\(process.logTail())")
             }
             let left = deadline - ContinuousClock.now
             guard let message = try await receive(timeout: min(left, .milliseconds(200))) else { continue }

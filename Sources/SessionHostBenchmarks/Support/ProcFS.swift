@@ -60,7 +60,8 @@ enum ProcFS {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
         var total: Int64 = 0
         for entry in entries {
-            guard let pid = pid_t(entry), read("/proc/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) == command
+            guard let pid = pid_t(entry),
+                read("/proc/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) == command
             else { continue }
             total += cpuNanoseconds(pid: pid) ?? 0
         }
@@ -98,7 +99,9 @@ enum ProcFS {
             byKind[kind, default: MappingUsage(name: kind, rssKib: 0, privateKib: 0)].rssKib += usage.rssKib
             byKind[kind, default: MappingUsage(name: kind, rssKib: 0, privateKib: 0)].privateKib += usage.privateKib
         }
-        let order: (MappingUsage, MappingUsage) -> Bool = { $0.rssKib != $1.rssKib ? $0.rssKib > $1.rssKib : $0.name < $1.name }
+        let order: (MappingUsage, MappingUsage) -> Bool = {
+            $0.rssKib != $1.rssKib ? $0.rssKib > $1.rssKib : $0.name < $1.name
+        }
         return MemoryReport(
             vmRssMib: Report.rounded(Double(rss) / 1024), vmHwmMib: Report.rounded(Double(hwm) / 1024),
             rssAnonMib: Report.rounded(Double(statusKiB(pid: pid, "RssAnon") ?? 0) / 1024),

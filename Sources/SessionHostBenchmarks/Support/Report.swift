@@ -69,7 +69,8 @@ public struct RunContext: Codable, Sendable, Equatable {
 
     static func current(binDirectory: String) -> RunContext {
         let loadavg = ProcFS.read("/proc/loadavg")?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
-        let kernel = ProcFS.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let kernel =
+            ProcFS.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
         return RunContext(
             startedAt: Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false)),
             command: CommandLine.arguments, binDirectory: binDirectory, onlineCpus: ProcFS.onlineCPUs,

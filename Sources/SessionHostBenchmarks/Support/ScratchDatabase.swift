@@ -34,16 +34,21 @@ struct ScratchDatabase: Sendable {
     /// Drops the database (and disconnects whoever is still connected).
     func drop() async throws {
         try await Self.administer(server) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
         }
     }
 
-    private static func administer(_ server: PostgresStoreConfiguration, _ body: (PostgresConnection) async throws -> Void) async throws {
+    private static func administer(
+        _ server: PostgresStoreConfiguration, _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: try server.connectionConfiguration(), id: 1, logger: logger)
+            connection = try await PostgresConnection.connect(
+                configuration: try server.connectionConfiguration(), id: 1, logger: logger)
         } catch {
-            throw BenchError("cannot connect to \(server.redactedDescription): \(String(reflecting: error).prefix(300))")
+            throw BenchError(
+                "cannot connect to \(server.redactedDescription): \(String(reflecting: error).prefix(300))")
         }
         do {
             try await body(connection)

@@ -28,7 +28,8 @@ struct SessionCommand: AsyncParsableCommand {
 
     @OptionGroup var agent: AgentConnectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Wait up to this many seconds for a session to arrive.", valueName: "SECONDS"))
+    @Option(
+        name: .long, help: ArgumentHelp("Wait up to this many seconds for a session to arrive.", valueName: "SECONDS"))
     var wait: Double?
 
     func validate() throws {
@@ -51,7 +52,9 @@ struct EventsCommand: AsyncParsableCommand {
 
     @OptionGroup var agent: AgentConnectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Stop after this many events (the first is the current state).", valueName: "N"))
+    @Option(
+        name: .long, help: ArgumentHelp("Stop after this many events (the first is the current state).", valueName: "N")
+    )
     var count: Int?
 
     func run() async throws {
@@ -106,7 +109,8 @@ struct HeartbeatCommand: AsyncParsableCommand {
             }
             health = value
         }
-        let request = HeartbeatRequest(health: health, players: players.isEmpty ? nil : players.map(Player.init(playerId:)))
+        let request = HeartbeatRequest(
+            health: health, players: players.isEmpty ? nil : players.map(Player.init(playerId:)))
         try await CommandOutput.run {
             if agent.json {
                 let body = Array(try JSONEncoder().encode(request))
@@ -125,7 +129,9 @@ struct EndCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandOutput.run {
-            if agent.json { return try await CommandOutput.printRaw(agent.client, method: "POST", path: "/v1/session/end") }
+            if agent.json {
+                return try await CommandOutput.printRaw(agent.client, method: "POST", path: "/v1/session/end")
+            }
             print(CommandOutput.describe(try await agent.client.endSession()))
         }
     }
@@ -170,19 +176,28 @@ struct AllocateCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The session cookie: opaque text for the game server.", valueName: "TEXT"))
     var cookie: String?
 
-    @Option(name: .customLong("cookie-file"), help: ArgumentHelp("Read the session cookie from this file (UTF-8).", valueName: "FILE"))
+    @Option(
+        name: .customLong("cookie-file"),
+        help: ArgumentHelp("Read the session cookie from this file (UTF-8).", valueName: "FILE"))
     var cookieFile: String?
 
-    @Option(name: .customLong("location"), help: ArgumentHelp("gsmsd: a preferred location, tried in order. Repeatable.", valueName: "L"))
+    @Option(
+        name: .customLong("location"),
+        help: ArgumentHelp("gsmsd: a preferred location, tried in order. Repeatable.", valueName: "L"))
     var locations: [String] = []
 
-    @Option(name: .customLong("sandbox-id"), help: ArgumentHelp("gsmsd: the sandbox the host must serve.", valueName: "ID"))
+    @Option(
+        name: .customLong("sandbox-id"), help: ArgumentHelp("gsmsd: the sandbox the host must serve.", valueName: "ID"))
     var sandboxId: String?
 
-    @Option(name: .customLong("cloud-game-id"), help: ArgumentHelp("gsmsd: the cloud game the host must serve.", valueName: "ID"))
+    @Option(
+        name: .customLong("cloud-game-id"),
+        help: ArgumentHelp("gsmsd: the cloud game the host must serve.", valueName: "ID"))
     var cloudGameId: String?
 
-    @Option(name: .customLong("game-mode-id"), help: ArgumentHelp("gsmsd: the game mode the host must serve.", valueName: "ID"))
+    @Option(
+        name: .customLong("game-mode-id"),
+        help: ArgumentHelp("gsmsd: the game mode the host must serve.", valueName: "ID"))
     var gameModeId: String?
 
     /// Whether this call goes to gsmsd: `--service` or any option only gsmsd understands.
@@ -197,7 +212,8 @@ struct AllocateCommand: AsyncParsableCommand {
         if usesService {
             if agent.socket != nil {
                 throw ValidationError(
-                    "give either --socket (local mode: hand a session to an agent) or --service and the gsmsd options (allocate through gsmsd), not both")
+                    "give either --socket (local mode: hand a session to an agent) or --service and the gsmsd options (allocate through gsmsd), not both"
+                )
             }
             try service.validateForService()
         }
@@ -210,7 +226,9 @@ struct AllocateCommand: AsyncParsableCommand {
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: cookieFile))
             } catch {
-                throw ValidationError("cannot read --cookie-file \(cookieFile): \(FileErrorDescription.describe(error, path: cookieFile))")
+                throw ValidationError(
+                    "cannot read --cookie-file \(cookieFile): \(FileErrorDescription.describe(error, path: cookieFile))"
+                )
             }
             guard let text = String(validating: data, as: UTF8.self) else {
                 throw ValidationError("--cookie-file \(cookieFile) is not valid UTF-8")
@@ -229,9 +247,12 @@ struct AllocateCommand: AsyncParsableCommand {
                 var object: [String: String] = ["sessionId": sessionId]
                 object["sessionCookie"] = allocation
                 let body = Array(try JSONEncoder().encode(object))
-                return try await CommandOutput.printRaw(agent.client, method: "POST", path: "/v1/local/allocate", body: body)
+                return try await CommandOutput.printRaw(
+                    agent.client, method: "POST", path: "/v1/local/allocate", body: body)
             }
-            print(CommandOutput.describe(try await agent.client.allocateLocally(sessionId: sessionId, sessionCookie: allocation)))
+            print(
+                CommandOutput.describe(
+                    try await agent.client.allocateLocally(sessionId: sessionId, sessionCookie: allocation)))
         }
     }
 }

@@ -35,7 +35,7 @@ enum CommandOutput {
     /// (`events > file`, `| grep`) gets each line as it happens, not when a buffer fills.
     static func printNow(_ text: String) {
         print(text)
-        fflush(nil)  // every output stream: `stdout` itself is not concurrency-safe to name
+        fflush(nil) // every output stream: `stdout` itself is not concurrency-safe to name
     }
 
     static func printError(_ text: String) {

@@ -6,7 +6,8 @@ import SessionHostTitleClient
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Look up the host holding a session, as a title would (gsmsd: GET /titles/{titleId}/sessionhosts/{sessionId}).",
+        abstract:
+            "Look up the host holding a session, as a title would (gsmsd: GET /titles/{titleId}/sessionhosts/{sessionId}).",
         discussion: """
             Prints where the game server is, or exits 1 when the title has no Active session with \
             that id (unknown, still being allocated, or ended).
@@ -50,7 +51,8 @@ struct GetCommand: AsyncParsableCommand {
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Request a server for a multiplayer session, queued if need be (gsmsd: POST /titles/{titleId}/clusters).",
+        abstract:
+            "Request a server for a multiplayer session, queued if need be (gsmsd: POST /titles/{titleId}/clusters).",
         discussion: """
             Without --wait, posts once and prints the state: Fulfilled (with the host), Queued \
             (with the place in the queue; run the same command again to poll) or Aborted. With \
@@ -74,7 +76,10 @@ struct ClusterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("abort-if-queued"), help: "Answer Aborted instead of queueing when no host is free now.")
     var abortIfQueued = false
 
-    @Option(name: .long, help: ArgumentHelp("Poll until Fulfilled or Aborted, for up to this many seconds (0 to 3600).", valueName: "SECONDS"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Poll until Fulfilled or Aborted, for up to this many seconds (0 to 3600).", valueName: "SECONDS"))
     var wait: Double?
 
     @Flag(name: .long, help: "Print gsmsd's JSON answer as it is (the last one, with --wait).")
@@ -106,12 +111,15 @@ struct ClusterCommand: AsyncParsableCommand {
                 return
             case .queued:
                 guard let wait else { return }
-                CommandOutput.printError("error: still Queued after \(wait) s [Queued, correlation id \(answer.correlationId)]")
                 CommandOutput.printError(
-                    "fix: run the same command again to keep polling; the request keeps its place while it is polled (gsmsd --queue-timeout)")
+                    "error: still Queued after \(wait) s [Queued, correlation id \(answer.correlationId)]")
+                CommandOutput.printError(
+                    "fix: run the same command again to keep polling; the request keeps its place while it is polled (gsmsd --queue-timeout)"
+                )
                 throw ExitCode(CommandOutput.refusedExitCode)
             case .aborted:
-                CommandOutput.printError("error: no host of title \(client.titleId) is free now and --abort-if-queued was given [Aborted]")
+                CommandOutput.printError(
+                    "error: no host of title \(client.titleId) is free now and --abort-if-queued was given [Aborted]")
                 CommandOutput.printError("fix: leave out --abort-if-queued to wait in the queue, or try again later")
                 throw ExitCode(CommandOutput.refusedExitCode)
             }

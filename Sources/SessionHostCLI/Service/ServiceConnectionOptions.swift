@@ -11,16 +11,27 @@ import Foundation
 
 /// Options of the commands that call gsmsd's public REST API as a title would.
 struct ServiceConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("gsmsd's base URL, e.g. http://127.0.0.1:8080. Default: $SESSIONHOST_SERVICE.", valueName: "URL"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "gsmsd's base URL, e.g. http://127.0.0.1:8080. Default: $SESSIONHOST_SERVICE.", valueName: "URL"))
     var service: String?
 
     @Option(name: .customLong("title"), help: ArgumentHelp("The title id to call for.", valueName: "ID"))
     var title: String?
 
-    @Option(name: .long, help: ArgumentHelp("A title token (the part after ';' in the XBL3.0 header), e.g. from 'sessionhostctl token'.", valueName: "TOKEN"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A title token (the part after ';' in the XBL3.0 header), e.g. from 'sessionhostctl token'.",
+            valueName: "TOKEN"))
     var token: String?
 
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("Mint a short-lived token for --title with this key file (the one gsmsd verifies with, --token-key-file).", valueName: "FILE"))
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp(
+            "Mint a short-lived token for --title with this key file (the one gsmsd verifies with, --token-key-file).",
+            valueName: "FILE"))
     var keyFile: String?
 
     /// The environment variable naming gsmsd's base URL when `--service` is not given.
@@ -35,21 +46,26 @@ struct ServiceConnectionOptions: ParsableArguments {
     /// `--service`, else `$SESSIONHOST_SERVICE`.
     var serviceURL: String? {
         if let service { return service }
-        guard let value = ProcessInfo.processInfo.environment[Self.serviceEnvironmentVariable], !value.isEmpty else { return nil }
+        guard let value = ProcessInfo.processInfo.environment[Self.serviceEnvironmentVariable], !value.isEmpty else {
+            return nil
+        }
         return value
     }
 
     /// Checks that the options name a service, a title and one credential.
     func validateForService() throws {
         guard let url = serviceURL else {
-            throw ValidationError("give --service URL (gsmsd's base URL, e.g. http://127.0.0.1:8080) or set \(Self.serviceEnvironmentVariable)")
+            throw ValidationError(
+                "give --service URL (gsmsd's base URL, e.g. http://127.0.0.1:8080) or set \(Self.serviceEnvironmentVariable)"
+            )
         }
         let lower = url.lowercased()
         let host = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), host != nil,
             !url.contains(where: { $0.isWhitespace })
         else {
-            throw ValidationError("the service URL must be http://HOST:PORT or https://HOST[:PORT], got '\(url.prefix(200))'")
+            throw ValidationError(
+                "the service URL must be http://HOST:PORT or https://HOST[:PORT], got '\(url.prefix(200))'")
         }
         guard let title else { throw ValidationError("give --title ID, the title to call for") }
         do throws(InvalidInput) {
@@ -59,12 +75,15 @@ struct ServiceConnectionOptions: ParsableArguments {
         }
         switch (token, keyFile) {
         case (nil, nil):
-            throw ValidationError("give --token TOKEN or --key-file FILE (mint a token with: sessionhostctl token --key-file FILE --title \(title))")
+            throw ValidationError(
+                "give --token TOKEN or --key-file FILE (mint a token with: sessionhostctl token --key-file FILE --title \(title))"
+            )
         case (.some, .some):
             throw ValidationError("give either --token or --key-file, not both")
         case (.some(let token), nil):
             guard !token.isEmpty, !token.contains(where: { $0.isWhitespace || $0 == ";" }) else {
-                throw ValidationError("--token must be the bare token, without white space or ';' (not the whole 'XBL3.0 x=…;' header)")
+                throw ValidationError(
+                    "--token must be the bare token, without white space or ';' (not the whole 'XBL3.0 x=…;' header)")
             }
         case (nil, .some):
             break
@@ -85,7 +104,8 @@ struct ServiceConnectionOptions: ParsableArguments {
                 key = try TitleTokenKey(contentsOfFile: keyFile)
             } catch {
                 CommandOutput.printError("error: \(error.message) [\(error.code)]")
-                CommandOutput.printError("fix: --key-file must name the key file gsmsd verifies tokens with (gsmsd --token-key-file)")
+                CommandOutput.printError(
+                    "fix: --key-file must name the key file gsmsd verifies tokens with (gsmsd --token-key-file)")
                 throw ExitCode(ExitCode.validationFailure.rawValue)
             }
             let authority = await TitleTokenAuthority(key: key)
@@ -130,13 +150,17 @@ enum ServiceOutput {
     static func fix(for error: TitleClientError, title: String, serviceURL: String) -> String? {
         switch error.code {
         case .unreachable:
-            return "is gsmsd running and listening at \(serviceURL)? Check --service (or \(ServiceConnectionOptions.serviceEnvironmentVariable)) against gsmsd --listen"
+            return
+                "is gsmsd running and listening at \(serviceURL)? Check --service (or \(ServiceConnectionOptions.serviceEnvironmentVariable)) against gsmsd --listen"
         case .missingAuthorization, .malformedAuthorization, .invalidToken:
-            return "pass a token minted with the key file gsmsd verifies with: --key-file FILE, or --token \"$(sessionhostctl token --key-file FILE --title \(title))\""
+            return
+                "pass a token minted with the key file gsmsd verifies with: --key-file FILE, or --token \"$(sessionhostctl token --key-file FILE --title \(title))\""
         case .tokenExpired:
-            return "the token has expired; mint a new one (sessionhostctl token --key-file FILE --title \(title)) or use --key-file"
+            return
+                "the token has expired; mint a new one (sessionhostctl token --key-file FILE --title \(title)) or use --key-file"
         case .titleNotAllowed:
-            return "the token does not cover title \(title); mint one that does: sessionhostctl token --key-file FILE --title \(title)"
+            return
+                "the token does not cover title \(title); mint one that does: sessionhostctl token --key-file FILE --title \(title)"
         case .titleNotSubscribed:
             return "gsmsd serves no title \(title); start it with --title \(title), or check --title"
         case .invalidTitleId:
@@ -144,11 +168,14 @@ enum ServiceOutput {
         case .invalidSessionId:
             return "--session-id must be a GUID for allocate and get, and a multiplayer session path for cluster"
         case .noStandingByHost:
-            return "no StandingBy host of title \(title) matches (locations, sandbox, cloud game, game mode); start or free a game server, or try again later"
+            return
+                "no StandingBy host of title \(title) matches (locations, sandbox, cloud game, game mode); start or free a game server, or try again later"
         case .allocationInProgress:
-            return "another call with this session id is being allocated right now; look it up in a moment with: sessionhostctl get --session-id ID …"
+            return
+                "another call with this session id is being allocated right now; look it up in a moment with: sessionhostctl get --session-id ID …"
         case .sessionNotFound:
-            return "the session is unknown, still being allocated, or has ended; cluster sessions are looked up with sessionhostctl cluster"
+            return
+                "the session is unknown, still being allocated, or has ended; cluster sessions are looked up with sessionhostctl cluster"
         case .storeUnavailable, .internalError:
             return "gsmsd could not serve the request; see its log for the correlation id, and try again later"
         case .invalidAnswer:
@@ -159,7 +186,10 @@ enum ServiceOutput {
     }
 
     /// `allocated host-a.example.net (WestUS) game 7777->30000 session 3536… host host-a`.
-    static func describe(_ verb: String, hostName: String, region: String, portMappings: [PortMapping], sessionId: String, sessionHostId: String) -> String {
+    static func describe(
+        _ verb: String, hostName: String, region: String, portMappings: [PortMapping], sessionId: String,
+        sessionHostId: String
+    ) -> String {
         var line = "\(verb) \(hostName) (\(region))"
         for mapping in portMappings {
             line += " \(mapping.name) \(mapping.ports.internal)->\(mapping.ports.external)"

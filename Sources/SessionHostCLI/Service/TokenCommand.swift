@@ -26,13 +26,19 @@ struct TokenCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 the key file is unreadable or too short; 64 a usage error.
             """)
 
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("The HMAC secret: at least 32 bytes; one trailing newline is ignored.", valueName: "FILE"))
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp("The HMAC secret: at least 32 bytes; one trailing newline is ignored.", valueName: "FILE"))
     var keyFile: String
 
-    @Option(name: .customLong("title"), help: ArgumentHelp("A title id the token may use. Repeatable; at least one.", valueName: "ID"))
+    @Option(
+        name: .customLong("title"),
+        help: ArgumentHelp("A title id the token may use. Repeatable; at least one.", valueName: "ID"))
     var titles: [String]
 
-    @Option(name: .long, help: ArgumentHelp("How long the token is valid: 1 to 31536000 seconds (365 days).", valueName: "SECONDS"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("How long the token is valid: 1 to 31536000 seconds (365 days).", valueName: "SECONDS"))
     var ttl: Int64 = TitleTokenAuthority.defaultTTL
 
     @Option(name: .long, help: ArgumentHelp("Who the token is for (the sub claim; for logs).", valueName: "NAME"))
@@ -49,7 +55,8 @@ struct TokenCommand: AsyncParsableCommand {
         }
         guard TitleTokenAuthority.ttlRange.contains(ttl) else {
             throw ValidationError(
-                "--ttl must be \(TitleTokenAuthority.ttlRange.lowerBound) to \(TitleTokenAuthority.ttlRange.upperBound) seconds (365 days), got \(ttl)")
+                "--ttl must be \(TitleTokenAuthority.ttlRange.lowerBound) to \(TitleTokenAuthority.ttlRange.upperBound) seconds (365 days), got \(ttl)"
+            )
         }
         if let subject, subject.isEmpty || subject.utf8.count > TitleTokenAuthority.maximumSubjectLength {
             throw ValidationError("--subject must be 1 to \(TitleTokenAuthority.maximumSubjectLength) bytes")
@@ -69,7 +76,8 @@ struct TokenCommand: AsyncParsableCommand {
             print(try await authority.mint(titles: titles, subject: subject, ttl: .seconds(ttl)))
         } catch {
             CommandOutput.printError("error: \(error.message) [\(error.code)]")
-            throw ExitCode(error.code == .signingFailed ? CommandOutput.refusedExitCode : ExitCode.validationFailure.rawValue)
+            throw ExitCode(
+                error.code == .signingFailed ? CommandOutput.refusedExitCode : ExitCode.validationFailure.rawValue)
         }
     }
 }

@@ -122,7 +122,7 @@ final class ConnectionTracker: Sendable {
             state.entries[id] = entry
             return (entry.channel, entry.generation, previous)
         }
-        guard let moved else { return }  // closed meanwhile
+        guard let moved else { return } // closed meanwhile
         moved.previous?.cancel()
         guard phase != .busy else { return }
         let generation = moved.generation
@@ -141,7 +141,9 @@ final class ConnectionTracker: Sendable {
     /// The timer of one phase ran out: closes the connection if it is still in that phase.
     private func expire(_ id: Int, generation: UInt64) {
         let channel = state.withLock { state -> (any Channel)? in
-            guard let entry = state.entries[id], entry.generation == generation, entry.phase != .busy else { return nil }
+            guard let entry = state.entries[id], entry.generation == generation, entry.phase != .busy else {
+                return nil
+            }
             return entry.channel
         }
         channel?.close(promise: nil)

@@ -20,7 +20,8 @@ public struct HTTPListenError: Error, Sendable, CustomStringConvertible {
     init(address: HTTPListenAddress, error: any Error) {
         if let error = error as? IOError {
             self.init(
-                address: address.description, reason: SocketErrorDescription.words(errno: error.errnoCode), errno: error.errnoCode)
+                address: address.description, reason: SocketErrorDescription.words(errno: error.errnoCode),
+                errno: error.errnoCode)
         } else {
             self.init(address: address.description, reason: "\(error)")
         }

@@ -39,7 +39,8 @@ public struct HTTPServer: Service {
         public var jsonContentType: String
 
         public init(
-            address: HTTPListenAddress, bodyLimit: Int = HTTPLimits.defaultBodyLimit, idleTimeout: Duration = .seconds(75),
+            address: HTTPListenAddress, bodyLimit: Int = HTTPLimits.defaultBodyLimit,
+            idleTimeout: Duration = .seconds(75),
             drainTimeout: Duration = .seconds(5), backlog: Int32 = 256, keepAlive: Bool = true,
             closingStatuses: Set<Int> = [], jsonContentType: String = "application/json"
         ) {
@@ -102,7 +103,8 @@ public struct HTTPServer: Service {
             if case .unixSocket(let path, _) = address { unlink(path) }
         }
         do {
-            try await onListening(HTTPListening(address: address, port: address.isUnix ? nil : server.channel.localAddress?.port))
+            try await onListening(
+                HTTPListening(address: address, port: address.isUnix ? nil : server.channel.localAddress?.port))
         } catch {
             try? await server.channel.close()
             throw error
@@ -155,11 +157,13 @@ public struct HTTPServer: Service {
         }
         switch configuration.address {
         case .unixSocket(let path, _):
-            return try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: unix)
+            return try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: unix)
         case .inheritedDescriptor(let descriptor):
             return try await bootstrap.bind(descriptor, childChannelInitializer: unix)
         case .tcp(let host, let port):
-            return try await bootstrap
+            return
+                try await bootstrap
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -183,29 +187,36 @@ public struct HTTPServer: Service {
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
                     connections.markReading(id)
-                    if !HTTPServerExchange.declaresTooLarge(head, limit: limit), HTTPServerExchange.expectsContinue(head) {
+                    if !HTTPServerExchange.declaresTooLarge(head, limit: limit),
+                        HTTPServerExchange.expectsContinue(head)
+                    {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
-                    guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts, limit: limit) else {
+                    guard let body = try await HTTPServerExchange.readBody(head: head, parts: &parts, limit: limit)
+                    else {
                         try await HTTPServerExchange.write(
                             HTTPErrorEnvelope.bodyTooLarge(limit: limit), for: head, keepAlive: false,
                             jsonContentType: jsonContentType, to: outbound)
                         return
                     }
                     connections.markBusy(id)
-                    let request = HTTPServerRequest(method: head.method.rawValue, target: head.uri, headers: head.headers, body: body, peer: peer)
+                    let request = HTTPServerRequest(
+                        method: head.method.rawValue, target: head.uri, headers: head.headers, body: body, peer: peer)
                     let answer = await handler(request)
                     // While stopping, each connection closes after its answer.
-                    let keepAlive = configuration.keepAlive && head.isKeepAlive
+                    let keepAlive =
+                        configuration.keepAlive && head.isKeepAlive
                         && !configuration.closingStatuses.contains(answer.status) && !stopping.hasFired
-                    try await HTTPServerExchange.write(answer, for: head, keepAlive: keepAlive, jsonContentType: jsonContentType, to: outbound)
+                    try await HTTPServerExchange.write(
+                        answer, for: head, keepAlive: keepAlive, jsonContentType: jsonContentType, to: outbound)
                     if !keepAlive { return }
                     // Idle until the next request; false when the drain has begun meanwhile.
                     if !connections.markIdle(id) { return }
                 }
             }
         } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)", "peer_uid": "\(peer.map { "\($0.uid)" } ?? "-")"])
+            logger.debug(
+                "connection ended", metadata: ["error": "\(error)", "peer_uid": "\(peer.map { "\($0.uid)" } ?? "-")"])
         }
     }
 }

@@ -36,7 +36,8 @@ enum HTTPServerExchange {
 
     /// Writes `answer`; `Connection: close` unless `keepAlive`; no body for `HEAD`.
     static func write(
-        _ answer: HTTPServerResponse, for head: HTTPRequestHead, keepAlive: Bool, jsonContentType: String, to outbound: Outbound
+        _ answer: HTTPServerResponse, for head: HTTPRequestHead, keepAlive: Bool, jsonContentType: String,
+        to outbound: Outbound
     ) async throws {
         var headers = HTTPHeaders()
         headers.add(name: "Cache-Control", value: "no-store")
@@ -61,7 +62,9 @@ enum HTTPServerExchange {
             return
         }
         var parts: [HTTPServerResponsePart] = [
-            .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))
+            .head(
+                HTTPResponseHead(
+                    version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))
         ]
         if head.method != .HEAD { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
         parts.append(.end(nil))

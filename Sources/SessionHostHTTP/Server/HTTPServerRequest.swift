@@ -15,7 +15,9 @@ public struct HTTPServerRequest: Sendable {
     /// The `{name}` segments of the route that matched, decoded (`RouteTable` fills them in).
     public var pathParameters: [String: String] = [:]
 
-    public init(method: String, target: String, headers: HTTPHeaders = [:], body: [UInt8] = [], peer: PeerCredentials? = nil) {
+    public init(
+        method: String, target: String, headers: HTTPHeaders = [:], body: [UInt8] = [], peer: PeerCredentials? = nil
+    ) {
         self.method = method
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = parts.first.map(String.init) ?? "/"

@@ -24,7 +24,9 @@ public enum HTTPServerResponse: Sendable {
     }
 
     /// The JSON error envelope with `code` and `message`.
-    public static func error(status: Int, code: String, message: String, headers: [(String, String)] = []) -> HTTPServerResponse {
+    public static func error(status: Int, code: String, message: String, headers: [(String, String)] = [])
+        -> HTTPServerResponse
+    {
         error(status: status, ErrorBody(code: code, message: message), headers: headers)
     }
 }

@@ -33,7 +33,8 @@ public struct PeerCredentials: Sendable, Equatable {
         let groups: EventLoopFuture<PeerGroupList> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERGROUPS))
         return credentials.and(groups.recover { _ in PeerGroupList() }).map { credentials, groups in
-            PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, supplementaryGroups: groups.ids)
+            PeerCredentials(
+                pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, supplementaryGroups: groups.ids)
         }.recover { _ in .nobody }
     }
 }

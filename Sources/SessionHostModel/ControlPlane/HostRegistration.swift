@@ -44,7 +44,8 @@ public struct HostRegistration: Codable, Sendable, Equatable {
         _ = try TitleRules.validatedTitleID(titleId)
         for (name, value) in [("region", region), ("hostName", hostName)] {
             if value.isEmpty || value.utf8.count > Self.maximumValueLength {
-                throw InvalidInput(code: .invalidRegistration, message: "\(name) must be 1 to \(Self.maximumValueLength) bytes")
+                throw InvalidInput(
+                    code: .invalidRegistration, message: "\(name) must be 1 to \(Self.maximumValueLength) bytes")
             }
         }
         if TitleRules.locationKey(region).isEmpty {
@@ -52,11 +53,14 @@ public struct HostRegistration: Codable, Sendable, Equatable {
         }
         for (name, value) in [("sandboxId", sandboxId), ("cloudGameId", cloudGameId), ("gameModeId", gameModeId)] {
             if let value, value.utf8.count > Self.maximumValueLength {
-                throw InvalidInput(code: .invalidRegistration, message: "\(name) is longer than \(Self.maximumValueLength) bytes")
+                throw InvalidInput(
+                    code: .invalidRegistration, message: "\(name) is longer than \(Self.maximumValueLength) bytes")
             }
         }
         if secureContext.utf8.count > Self.maximumSecureContextBytes {
-            throw InvalidInput(code: .invalidRegistration, message: "secureContext is longer than \(Self.maximumSecureContextBytes) bytes")
+            throw InvalidInput(
+                code: .invalidRegistration,
+                message: "secureContext is longer than \(Self.maximumSecureContextBytes) bytes")
         }
         if portMappings.count > Self.maximumPortMappings {
             throw InvalidInput(code: .invalidRegistration, message: "at most \(Self.maximumPortMappings) port mappings")
@@ -65,11 +69,14 @@ public struct HostRegistration: Codable, Sendable, Equatable {
             guard !mapping.name.isEmpty, mapping.name.utf8.count <= 64,
                 (1...65535).contains(mapping.ports.internal), (1...65535).contains(mapping.ports.external)
             else {
-                throw InvalidInput(code: .invalidRegistration, message: "port mapping '\(mapping.name.prefix(64))' needs a name and ports 1 to 65535")
+                throw InvalidInput(
+                    code: .invalidRegistration,
+                    message: "port mapping '\(mapping.name.prefix(64))' needs a name and ports 1 to 65535")
             }
         }
         guard state == .initializing || state == .standingBy else {
-            throw InvalidInput(code: .invalidRegistration, message: "state must be Initializing or StandingBy when registering")
+            throw InvalidInput(
+                code: .invalidRegistration, message: "state must be Initializing or StandingBy when registering")
         }
     }
 }

@@ -17,7 +17,8 @@ public struct HostStatus: Codable, Sendable, Equatable {
 
     public init(
         sessionHostId: String, titleId: String, state: HostState, sessionId: String? = nil,
-        sessionCookie: String? = nil, allocatedAt: String? = nil, heartbeatIntervalMilliseconds: Int, revision: Int64? = nil
+        sessionCookie: String? = nil, allocatedAt: String? = nil, heartbeatIntervalMilliseconds: Int,
+        revision: Int64? = nil
     ) {
         self.sessionHostId = sessionHostId
         self.titleId = titleId

@@ -28,7 +28,8 @@ public struct ClusterRequest: Codable, Sendable, Equatable {
         else {
             throw InvalidInput(
                 code: .invalidSessionId,
-                message: "sessionId must be the multiplayer session's path (1 to \(Self.maximumSessionIDLength) characters, no control characters)"
+                message:
+                    "sessionId must be the multiplayer session's path (1 to \(Self.maximumSessionIDLength) characters, no control characters)"
             )
         }
         return self
@@ -50,8 +51,12 @@ public struct LenientBool: Codable, Sendable, Equatable {
         }
         if let text = try? container.decode(String.self) {
             switch text.lowercased() {
-            case "true": value = true; return
-            case "false": value = false; return
+            case "true":
+                value = true
+                return
+            case "false":
+                value = false
+                return
             default: break
             }
         }

@@ -49,17 +49,22 @@ public struct SessionHostAllocationRequest: Codable, Sendable, Equatable {
         try SessionRules.validateCookie(sessionCookie)
         for (name, value) in [("sandboxId", sandboxId), ("cloudGameId", cloudGameId), ("gameModeId", gameModeId)] {
             if let value, value.utf8.count > Self.maximumValueLength {
-                throw InvalidInput(code: .valueTooLong, message: "\(name) is longer than \(Self.maximumValueLength) bytes")
+                throw InvalidInput(
+                    code: .valueTooLong, message: "\(name) is longer than \(Self.maximumValueLength) bytes")
             }
         }
         if let locations {
             if locations.count > Self.maximumLocations {
-                throw InvalidInput(code: .tooManyLocations, message: "locations names \(locations.count) entries; the limit is \(Self.maximumLocations)")
+                throw InvalidInput(
+                    code: .tooManyLocations,
+                    message: "locations names \(locations.count) entries; the limit is \(Self.maximumLocations)")
             }
-            for location in locations where location.utf8.count > Self.maximumValueLength || TitleRules.locationKey(location).isEmpty {
+            for location in locations
+            where location.utf8.count > Self.maximumValueLength || TitleRules.locationKey(location).isEmpty {
                 throw InvalidInput(
                     code: .invalidLocation,
-                    message: "each location must be a region name of 1 to \(Self.maximumValueLength) bytes, got '\(location.prefix(80))'"
+                    message:
+                        "each location must be a region name of 1 to \(Self.maximumValueLength) bytes, got '\(location.prefix(80))'"
                 )
             }
         }

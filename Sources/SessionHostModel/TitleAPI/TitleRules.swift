@@ -7,12 +7,16 @@ public enum TitleRules {
     /// (Xbox title ids are decimal or hexadecimal numbers; other fleets use names).
     public static func validatedTitleID(_ titleId: String) throws(InvalidInput) -> String {
         let isAllowed = { (scalar: Unicode.Scalar) -> Bool in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "._-".unicodeScalars.contains(scalar))
         }
-        guard !titleId.isEmpty, titleId.count <= maximumTitleIDLength, titleId.unicodeScalars.allSatisfy(isAllowed) else {
+        guard !titleId.isEmpty, titleId.count <= maximumTitleIDLength, titleId.unicodeScalars.allSatisfy(isAllowed)
+        else {
             throw InvalidInput(
                 code: .invalidTitleId,
-                message: "titleId must be 1 to \(maximumTitleIDLength) letters, digits, '.', '_' or '-', got '\(titleId.prefix(80))'"
+                message:
+                    "titleId must be 1 to \(maximumTitleIDLength) letters, digits, '.', '_' or '-', got '\(titleId.prefix(80))'"
             )
         }
         return titleId

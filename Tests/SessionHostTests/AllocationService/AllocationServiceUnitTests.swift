@@ -34,7 +34,9 @@ struct AllocationServiceUnitTests {
 
         var flooded = busy
         for _ in 0..<500 { flooded.recordRequest(at: now) }
-        #expect(flooded.interval(position: 10, at: now, maximumInterval: .seconds(10)) > busy.interval(position: 10, at: now, maximumInterval: .seconds(10)))
+        #expect(
+            flooded.interval(position: 10, at: now, maximumInterval: .seconds(10))
+                > busy.interval(position: 10, at: now, maximumInterval: .seconds(10)))
     }
 
     @Test("event rates only count the last minute")
@@ -60,7 +62,9 @@ struct AllocationServiceUnitTests {
     static func respond(_ error: any Error, correlationId: String? = nil) async throws -> Response {
         let middleware = APIResponseMiddleware<BasicRequestContext>(logger: Logger(label: "test"))
         let context = BasicRequestContext(source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
-        return try await middleware.handle(Self.request(correlationId: correlationId), context: context) { _, _ in throw error }
+        return try await middleware.handle(Self.request(correlationId: correlationId), context: context) { _, _ in
+            throw error
+        }
     }
 
     static func body(_ response: Response) async throws -> [String: String] {
@@ -97,9 +101,12 @@ struct AllocationServiceUnitTests {
 
     @Test("a correlation id that is not a short visible token is replaced by a GUID")
     func correlationIds() {
-        #expect(APIResponseMiddleware<BasicRequestContext>.correlationId(from: Self.request(correlationId: "req-1")) == "req-1")
+        #expect(
+            APIResponseMiddleware<BasicRequestContext>.correlationId(from: Self.request(correlationId: "req-1"))
+                == "req-1")
         for bad in ["", "has space", String(repeating: "x", count: 129), "é"] {
-            let replaced = APIResponseMiddleware<BasicRequestContext>.correlationId(from: Self.request(correlationId: bad))
+            let replaced = APIResponseMiddleware<BasicRequestContext>.correlationId(
+                from: Self.request(correlationId: bad))
             #expect(replaced != bad)
             #expect(UUID(uuidString: replaced) != nil)
         }
@@ -115,22 +122,29 @@ struct AllocationServiceUnitTests {
         file.listen = "0.0.0.0:9000"
         file.title = ["1234", "5678"]
         file.hostTimeout = 20
-        let fromFile = try ServiceConfiguration.resolve(options: options, file: file, environment: ["STATE_DIRECTORY": "/var/lib/gsms"])
+        let fromFile = try ServiceConfiguration.resolve(
+            options: options, file: file, environment: ["STATE_DIRECTORY": "/var/lib/gsms"])
         #expect(fromFile.listenHost == "0.0.0.0" && fromFile.listenPort == 9000)
         #expect(fromFile.titles == ["1234", "5678"])
         #expect(fromFile.database == .sqlite(path: "/var/lib/gsms/gsms.sqlite"))
         #expect(fromFile.hostTimeout == .seconds(20))
         #expect(fromFile.handoffTimeout == .seconds(5))
 
-        let flags = try ServiceOptions.parse(required + ["--listen", "[::1]:8081", "--title", "42", "--database", "sqlite:///tmp/x.sqlite"])
+        let flags = try ServiceOptions.parse(
+            required + ["--listen", "[::1]:8081", "--title", "42", "--database", "sqlite:///tmp/x.sqlite"])
         let fromFlags = try ServiceConfiguration.resolve(options: flags, file: file, environment: [:])
         #expect(fromFlags.listenHost == "::1" && fromFlags.listenPort == 8081)
         #expect(fromFlags.titles == ["42"])
         #expect(fromFlags.database == .sqlite(path: "/tmp/x.sqlite"))
 
-        let shared = try ServiceOptions.parse(required + ["--database", "postgres://gsms:pw@db.internal:6432/inventory?sslmode=require"])
-        #expect(try ServiceConfiguration.resolve(options: shared, file: file, environment: [:]).database == .postgres(
-            PostgresStoreConfiguration(host: "db.internal", port: 6432, username: "gsms", password: "pw", database: "inventory", tlsMode: .require)))
+        let shared = try ServiceOptions.parse(
+            required + ["--database", "postgres://gsms:pw@db.internal:6432/inventory?sslmode=require"])
+        #expect(
+            try ServiceConfiguration.resolve(options: shared, file: file, environment: [:]).database
+                == .postgres(
+                    PostgresStoreConfiguration(
+                        host: "db.internal", port: 6432, username: "gsms", password: "pw", database: "inventory",
+                        tlsMode: .require)))
 
         let refusals: [[String]] = [
             required + ["--listen", "8080"],
@@ -138,7 +152,7 @@ struct AllocationServiceUnitTests {
             required + ["--title", "bad title"],
             required + ["--handoff-timeout", "0"],
             required + ["--host-timeout", "inf"],
-            required + ["--database", "postgres://db/gsms"],  // no user
+            required + ["--database", "postgres://db/gsms"], // no user
             required + ["--database", "postgres://gsms@db/gsms?sslmode=sometimes"],
             required + ["--log-level", "loud"],
             ["--agent-token-file", "/a"],

@@ -37,7 +37,9 @@ struct ChangeRelayTests {
         let notifier = ChangeNotifier(relay: RecordingRelay())
         let box = Box()
         let waiter = Task {
-            try await notifier.waitForValue(of: .host("vm-1"), until: ContinuousClock().instant(in: .seconds(600))) { box.read() }
+            try await notifier.waitForValue(of: .host("vm-1"), until: ContinuousClock().instant(in: .seconds(600))) {
+                box.read()
+            }
         }
         try await Deadline.waitUntil("the waiter's first read") { box.reads.withLock { $0 } >= 1 }
         box.value.withLock { $0 = "handoff" }
@@ -50,7 +52,9 @@ struct ChangeRelayTests {
         let notifier = ChangeNotifier()
         let box = Box()
         let waiter = Task {
-            try await notifier.waitForValue(of: .session(titleId: "1234", sessionId: "s"), until: ContinuousClock().instant(in: .seconds(600))) { box.read() }
+            try await notifier.waitForValue(
+                of: .session(titleId: "1234", sessionId: "s"), until: ContinuousClock().instant(in: .seconds(600))
+            ) { box.read() }
         }
         try await Deadline.waitUntil("the waiter's first read") { box.reads.withLock { $0 } >= 1 }
         // Nothing new: the waiter reads again and waits again.
@@ -69,7 +73,9 @@ struct ChangeRelayTests {
 
     @Test("payloads carry the topic and the sending instance, which ignores its own")
     func payloads() {
-        let topics: [ChangeTopic] = [.host("vm-1"), .session(titleId: "1234", sessionId: "/serviceconfigs/x/session/a b")]
+        let topics: [ChangeTopic] = [
+            .host("vm-1"), .session(titleId: "1234", sessionId: "/serviceconfigs/x/session/a b"),
+        ]
         for topic in topics {
             let payload = PostgresChangeRelay.payload(topic, from: "instance-a")
             #expect(PostgresChangeRelay.topic(of: payload, receivedBy: "instance-b") == topic)

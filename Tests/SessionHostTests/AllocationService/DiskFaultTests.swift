@@ -12,7 +12,9 @@ struct DiskFaultTests {
 
     /// gsmsd, vm-1 with its state on `filesystem` (StandingBy longest, so offered first) and
     /// vm-2 on the ordinary disk.
-    static func fleet(stateOn filesystem: ScratchFilesystem) async throws -> (GSMSProcess, AgentProcess, AgentClient, AgentProcess) {
+    static func fleet(stateOn filesystem: ScratchFilesystem) async throws -> (
+        GSMSProcess, AgentProcess, AgentClient, AgentProcess
+    ) {
         let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "1"])
         let first = try await EndToEndHandoffTests.agent(gsms, hostId: "vm-1", stateDirectory: filesystem.path)
         let firstGame = AgentClient(socketPath: first.socketPath)
@@ -28,7 +30,8 @@ struct DiskFaultTests {
     /// Once the filesystem is fixed, vm-1 is StandingBy in gsmsd again and takes the next
     /// session; then everything stops.
     static func expectServedAgain(
-        _ gsms: GSMSProcess, _ first: AgentProcess, _ firstGame: AgentClient, _ second: AgentProcess, _ filesystem: ScratchFilesystem
+        _ gsms: GSMSProcess, _ first: AgentProcess, _ firstGame: AgentClient, _ second: AgentProcess,
+        _ filesystem: ScratchFilesystem
     ) async throws {
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
         let again = try await gsms.allocate(["sessionId": Self.nextSessionId])
@@ -48,7 +51,9 @@ struct DiskFaultTests {
         #expect(object["session"] == nil, "\(object)")
     }
 
-    @Test("the agent's state directory full: the hand-off goes to the next host, the state file is intact, and the host serves again once space is freed")
+    @Test(
+        "the agent's state directory full: the hand-off goes to the next host, the state file is intact, and the host serves again once space is freed"
+    )
     func agentDiskFull() async throws {
         let filesystem = try await ScratchFilesystem(kilobytes: 256)
         let (gsms, first, firstGame, second) = try await Self.fleet(stateOn: filesystem)
@@ -66,7 +71,9 @@ struct DiskFaultTests {
         try await Self.expectServedAgain(gsms, first, firstGame, second, filesystem)
     }
 
-    @Test("the agent's state directory read-only: hand-offs go elsewhere, a restart is refused with a clear error, and all is well once writable again")
+    @Test(
+        "the agent's state directory read-only: hand-offs go elsewhere, a restart is refused with a clear error, and all is well once writable again"
+    )
     func agentDiskReadOnly() async throws {
         let filesystem = try await ScratchFilesystem(kilobytes: 256)
         let (gsms, first, firstGame, second) = try await Self.fleet(stateOn: filesystem)
@@ -91,7 +98,9 @@ struct DiskFaultTests {
         try await Self.expectServedAgain(gsms, first, firstGame, second, filesystem)
     }
 
-    @Test("gsmsd's database on a full disk, then a read-only one at start: 503 StoreUnavailable while full, a clear refusal to start while read-only, nothing half-written, service resumes")
+    @Test(
+        "gsmsd's database on a full disk, then a read-only one at start: 503 StoreUnavailable while full, a clear refusal to start while read-only, nothing half-written, service resumes"
+    )
     func gsmsdDiskFullAndReadOnly() async throws {
         let filesystem = try await ScratchFilesystem(kilobytes: 8192)
         let database = filesystem.path + "/gsms.sqlite"
@@ -128,12 +137,17 @@ struct DiskFaultTests {
         try await gsms.stop()
 
         // The file is consistent and holds both sessions.
-        let check = try await ProcessRun.run("/usr/bin/python3", ["-c", """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            print(db.execute("SELECT COUNT(*) FROM sessions WHERE state = 'Active'").fetchone()[0])
-            """, database], in: filesystem.directory)
+        let check = try await ProcessRun.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import sqlite3, sys
+                db = sqlite3.connect(sys.argv[1])
+                assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                print(db.execute("SELECT COUNT(*) FROM sessions WHERE state = 'Active'").fetchone()[0])
+                """, database,
+            ], in: filesystem.directory)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
         try await filesystem.unmount()

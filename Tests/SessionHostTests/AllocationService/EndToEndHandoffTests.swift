@@ -12,27 +12,33 @@ struct EndToEndHandoffTests {
     /// Starts a real agent joined to `gsms` as `hostId`.
     /// `stateDirectory` replaces the agent's own (in its temporary directory).
     static func agent(
-        _ gsms: GSMSProcess, hostId: String, region: String = "WestUS", stateDirectory: String? = nil, extra: [String] = []
+        _ gsms: GSMSProcess, hostId: String, region: String = "WestUS", stateDirectory: String? = nil,
+        extra: [String] = []
     ) async throws -> AgentProcess {
         let secretFile = gsms.directory.file("fleet-\(hostId).token")
         try Data((GSMSProcess.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
-        let agent = try await AgentProcess.started(arguments: [
-            "--control-plane", "http://127.0.0.1:\(gsms.client.port)", "--agent-token-file", secretFile,
-            "--title-id", "1234", "--host-id", hostId, "--region", region, "--hostname", "\(hostId).example.net",
-            "--port", "game:udp:7777:30000", "--health-timeout", "0",
-        ] + (stateDirectory.map { ["--state-dir", $0] } ?? []) + extra)
+        let agent = try await AgentProcess.started(
+            arguments: [
+                "--control-plane", "http://127.0.0.1:\(gsms.client.port)", "--agent-token-file", secretFile,
+                "--title-id", "1234", "--host-id", hostId, "--region", region, "--hostname", "\(hostId).example.net",
+                "--port", "game:udp:7777:30000", "--health-timeout", "0",
+            ] + (stateDirectory.map { ["--state-dir", $0] } ?? []) + extra)
         try gsms.useHostKey(in: stateDirectory ?? agent.stateDirectory, hostId: hostId)
         return agent
     }
 
     /// Waits until gsmsd sees the host in `state`.
-    static func waitForHost(_ gsms: GSMSProcess, _ hostId: String, state: String, timeout: Duration = .seconds(20)) async throws {
+    static func waitForHost(_ gsms: GSMSProcess, _ hostId: String, state: String, timeout: Duration = .seconds(20))
+        async throws
+    {
         try await Deadline.waitUntilAsync("\(hostId) to be \(state) in gsmsd", timeout: timeout) {
             try await gsms.hostStatus(hostId).json["state"] as? String == state
         }
     }
 
-    @Test("the game calls ready, a title allocates, the game's waiting request gets the session and cookie; the end releases the host")
+    @Test(
+        "the game calls ready, a title allocates, the game's waiting request gets the session and cookie; the end releases the host"
+    )
     func fullHandoff() async throws {
         let gsms = try await GSMSProcess()
         let agent = try await Self.agent(gsms, hostId: "vm-1")
@@ -42,7 +48,9 @@ struct EndToEndHandoffTests {
         try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
 
         let waiting = Task { try await game.session(wait: .seconds(60)) }
-        let answer = try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2", "locations": ["West US"]])
+        let answer = try await gsms.allocate([
+            "sessionId": Self.sessionId, "sessionCookie": "map=dust2", "locations": ["West US"],
+        ])
         #expect(answer.status == 200, "\(answer)\n\(agent.log)")
         #expect(answer.json["hostName"] as? String == "vm-1.example.net")
         let session = try await waiting.value
@@ -53,7 +61,9 @@ struct EndToEndHandoffTests {
 
         _ = try await game.endSession()
         try await Self.waitForHost(gsms, "vm-1", state: "Terminating")
-        let lookUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+        let lookUp = try await gsms.client.send(
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)",
+            headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404)
         _ = try await game.ready()
         try await Self.waitForHost(gsms, "vm-1", state: "StandingBy")
@@ -74,7 +84,7 @@ struct EndToEndHandoffTests {
         #expect(try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "c"]).status == 200)
         _ = try await agent.stop(signal: SIGKILL)
         try await agent.restart()
-        let session = try await game.session(wait: .seconds(20))  // from the state file, or from gsmsd's first answer
+        let session = try await game.session(wait: .seconds(20)) // from the state file, or from gsmsd's first answer
         #expect(session.sessionId == Self.sessionId)
         #expect(session.sessionCookie == "c")
         // The agent heartbeats again; the host stays Active with that session.
@@ -107,7 +117,8 @@ struct EndToEndHandoffTests {
         try await gsms.stop()
     }
 
-    @Test("a queued cluster request is fulfilled when an agent's game becomes ready; the game receives the session path")
+    @Test(
+        "a queued cluster request is fulfilled when an agent's game becomes ready; the game receives the session path")
     func clusterFulfilledByReadyAgent() async throws {
         let gsms = try await GSMSProcess()
         let agent = try await Self.agent(gsms, hostId: "vm-1")
@@ -145,7 +156,9 @@ struct EndToEndHandoffTests {
         try await gsms.stop()
     }
 
-    @Test("locations are honoured in order across real agents; a repeated POST is idempotent; an exhausted pool answers 503")
+    @Test(
+        "locations are honoured in order across real agents; a repeated POST is idempotent; an exhausted pool answers 503"
+    )
     func locationsAcrossAgents() async throws {
         let gsms = try await GSMSProcess()
         var agents: [AgentProcess] = []
@@ -160,11 +173,17 @@ struct EndToEndHandoffTests {
         let again = try await gsms.allocate(["sessionId": Self.sessionId, "locations": ["West Europe", "East US"]])
         #expect(again.status == 200)
         #expect(again.text == first.text)
-        let second = try await gsms.allocate(["sessionId": "4536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["West Europe", "East US"]])
+        let second = try await gsms.allocate([
+            "sessionId": "4536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["West Europe", "East US"],
+        ])
         #expect(second.json["sessionHostId"] as? String == "vm-2", "\(second)")
-        let none = try await gsms.allocate(["sessionId": "5536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["westeurope", "EASTUS"]])
+        let none = try await gsms.allocate([
+            "sessionId": "5536d3e6-e85d-4f47-b898-9617d19dabcd", "locations": ["westeurope", "EASTUS"],
+        ])
         #expect(none.status == 503)
-        #expect(try await AgentClient(socketPath: agents[2].socketPath).session(wait: .seconds(10)).sessionId == Self.sessionId)
+        #expect(
+            try await AgentClient(socketPath: agents[2].socketPath).session(wait: .seconds(10)).sessionId
+                == Self.sessionId)
         for agent in agents { try await agent.stop() }
         try await gsms.stop()
     }

@@ -49,7 +49,9 @@ struct FaultInjectionTests {
                 if try await game.session().sessionId != nil { _ = try await game.endSession() }
                 _ = try await game.ready()
             }
-            for host in hosts { try await EndToEndHandoffTests.waitForHost(gsms, host, state: "StandingBy", timeout: .seconds(30)) }
+            for host in hosts {
+                try await EndToEndHandoffTests.waitForHost(gsms, host, state: "StandingBy", timeout: .seconds(30))
+            }
 
             // A burst of allocations (more than there are hosts), and a SIGKILL in the middle of it.
             let ids = (0..<5).map { _ in
@@ -59,7 +61,9 @@ struct FaultInjectionTests {
             let load = Task {
                 await withTaskGroup(of: (String, HTTPTestClient.Answer?).self) { group in
                     for id in ids {
-                        group.addTask { (id, try? await gsms.allocate(["sessionId": id, "sessionCookie": "cookie-\(id)"])) }
+                        group.addTask {
+                            (id, try? await gsms.allocate(["sessionId": id, "sessionCookie": "cookie-\(id)"]))
+                        }
                     }
                     return await group.reduce(into: [(String, HTTPTestClient.Answer?)]()) { $0.append($1) }
                 }
@@ -95,20 +99,28 @@ struct FaultInjectionTests {
             for host in hosts {
                 let held = try await AgentClient(socketPath: agents[host]!.socketPath).session()
                 guard let sessionId = held.sessionId else { continue }
-                #expect(holders[sessionId] == nil, "session \(sessionId) on \(holders[sessionId] ?? "") and \(host); \(context)")
+                #expect(
+                    holders[sessionId] == nil,
+                    "session \(sessionId) on \(holders[sessionId] ?? "") and \(host); \(context)")
                 holders[sessionId] = host
-                #expect(held.sessionCookie == "cookie-\(sessionId)", "\(host) holds \(sessionId) with the wrong cookie; \(context)")
+                #expect(
+                    held.sessionCookie == "cookie-\(sessionId)",
+                    "\(host) holds \(sessionId) with the wrong cookie; \(context)")
             }
             // Every 200 is still true: gsmsd and the host's agent both hold it, Active.
             for (id, host) in given {
                 let lookUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(id)", headers: [auth])
                 #expect(lookUp.status == 200, "\(id): \(lookUp); \(context)")
                 #expect(lookUp.json["sessionHostId"] as? String == host, "\(id) moved; \(context)")
-                #expect(holders[id] == host, "\(id) was answered 200 on \(host) but the agent there holds \(holders); \(context)")
+                #expect(
+                    holders[id] == host,
+                    "\(id) was answered 200 on \(host) but the agent there holds \(holders); \(context)")
                 checked += 1
             }
         }
-        print("fault injection: SIGKILLs \(kills.sorted { $0.key < $1.key }), \(checked) answers of 200 checked; \(replay)")
+        print(
+            "fault injection: SIGKILLs \(kills.sorted { $0.key < $1.key }), \(checked) answers of 200 checked; \(replay)"
+        )
         #expect(kills.values.reduce(0, +) > 0)
         for (host, agent) in agents {
             do {

@@ -13,17 +13,20 @@ struct GSMSClusterTests {
     func contractAndBodyChecks() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             let auth = try await GSMSProcess.authorization(["1234"])
-            let noVersion = try await gsms.client.send(.POST, "/titles/1234/clusters", headers: [auth], json: ["sessionId": Self.session("a")])
+            let noVersion = try await gsms.client.send(
+                .POST, "/titles/1234/clusters", headers: [auth], json: ["sessionId": Self.session("a")])
             #expect(noVersion.status == 400)
             #expect(noVersion.json["code"] as? String == "UnsupportedContractVersion")
             let wrongVersion = try await gsms.client.send(
-                .POST, "/titles/1234/clusters", headers: [auth, ("x-xbl-contract-version", "2")], json: ["sessionId": Self.session("a")])
+                .POST, "/titles/1234/clusters", headers: [auth, ("x-xbl-contract-version", "2")],
+                json: ["sessionId": Self.session("a")])
             #expect(wrongVersion.status == 400)
             #expect(try await gsms.cluster(["sessionId": Self.session("a"), "abortIfQueued": "yes"]).status == 400)
             #expect(try await gsms.cluster(["sessionId": ""]).status == 400)
             #expect(try await gsms.cluster(["abortIfQueued": true]).status == 400)
             let unauthenticated = try await gsms.client.send(
-                .POST, "/titles/1234/clusters", headers: [("x-xbl-contract-version", "1")], json: ["sessionId": Self.session("a")])
+                .POST, "/titles/1234/clusters", headers: [("x-xbl-contract-version", "1")],
+                json: ["sessionId": Self.session("a")])
             #expect(unauthenticated.status == 401)
         }
     }

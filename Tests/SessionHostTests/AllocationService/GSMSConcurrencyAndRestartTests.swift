@@ -15,7 +15,7 @@ struct GSMSConcurrencyAndRestartTests {
                             let polled: Handoff??
                             do { polled = try await gsms.handoff(host: host, wait: 2) } catch { polled = nil }
                             guard let handoff = polled ?? nil else {
-                                if polled == nil { try? await Task.sleep(for: .milliseconds(20)) }  // gsmsd away
+                                if polled == nil { try? await Task.sleep(for: .milliseconds(20)) } // gsmsd away
                                 continue
                             }
                             _ = try? await gsms.acknowledge(host: host, sessionId: handoff.sessionId)
@@ -111,7 +111,9 @@ struct GSMSConcurrencyAndRestartTests {
         try await gsms.stop()
     }
 
-    @Test("gsmsd refuses to start without a title-token key, with a short key, or with an unknown config key: exit 1, the reason on stderr")
+    @Test(
+        "gsmsd refuses to start without a title-token key, with a short key, or with an unknown config key: exit 1, the reason on stderr"
+    )
     func startupRefusals() async throws {
         let directory = try TemporaryDirectory()
         func run(_ arguments: [String]) async throws -> (Int32, String) {
@@ -130,7 +132,8 @@ struct GSMSConcurrencyAndRestartTests {
         let (noKey, noKeyLog) = try await run(database + ["--agent-token-file", secret])
         #expect(noKey == 1, "docs/operations.md: a gsmsd that cannot start exits 1")
         #expect(noKeyLog.contains("gsmsd: error: --token-key-file is required"))
-        let (shortKey, shortKeyLog) = try await run(database + ["--agent-token-file", secret, "--token-key-file", short])
+        let (shortKey, shortKeyLog) = try await run(
+            database + ["--agent-token-file", secret, "--token-key-file", short])
         #expect(shortKey == 1)
         #expect(shortKeyLog.contains("32"))
         let (badConfig, badConfigLog) = try await run(["--config", config])

@@ -29,7 +29,8 @@ struct GSMSConnectionTests {
         let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "1"])
         let slow = try await Self.connect(gsms)
         do {
-            try await slow.channel.writeAndFlush(ByteBuffer(string: "GET /agent/v1/hosts/h1 HTTP/1.1\r\nHost: gsmsd\r\nX-Slow: "))
+            try await slow.channel.writeAndFlush(
+                ByteBuffer(string: "GET /agent/v1/hosts/h1 HTTP/1.1\r\nHost: gsmsd\r\nX-Slow: "))
         } catch ChannelError.ioOnClosedChannel {
             // On a loaded machine the idle timeout may run out before the test writes: cut off already.
         }
@@ -48,7 +49,8 @@ struct GSMSConnectionTests {
         let gsms = try await GSMSProcess(arguments: ["--idle-timeout", "1"])
         #expect(try await gsms.register(host: "h1").status == 200)
         let started = ContinuousClock.now
-        let answer = try await gsms.client.send(.GET, "/agent/v1/hosts/h1/handoff?wait=3", headers: GSMSProcess.simulatedAgentHeaders("h1"))
+        let answer = try await gsms.client.send(
+            .GET, "/agent/v1/hosts/h1/handoff?wait=3", headers: GSMSProcess.simulatedAgentHeaders("h1"))
         // Answered (an empty poll) at the end of its wait, well after the idle timeout.
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json.isEmpty, "\(answer)")

@@ -25,13 +25,16 @@ struct GSMSContractInProcessTests {
     func standardHeaders() async throws {
         let authorization = try await GSMSProcess.authorization(["1234"])
         try await GSMSInProcess().test { client in
-            let missing = try await client.execute(uri: "/nowhere", method: .get, headers: [Self.field("X-XblCorrelationId"): "corr-123"])
+            let missing = try await client.execute(
+                uri: "/nowhere", method: .get, headers: [Self.field("X-XblCorrelationId"): "corr-123"])
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType] == "application/json")
             #expect(missing.headers[.cacheControl] == "no-store")
             #expect(missing.headers[Self.field("X-Content-Type-Options")] == "nosniff")
             #expect(missing.headers[Self.field("X-XblCorrelationId")] == "corr-123")
-            #expect(String(buffer: missing.body).hasPrefix(#"{"code":"NotFound","message":"#), "\(String(buffer: missing.body))")
+            #expect(
+                String(buffer: missing.body).hasPrefix(#"{"code":"NotFound","message":"#),
+                "\(String(buffer: missing.body))")
 
             let busy = try await client.execute(
                 uri: "/titles/1234/sessionhosts", method: .post, headers: [.authorization: authorization.1],
@@ -40,9 +43,11 @@ struct GSMSContractInProcessTests {
             #expect(busy.headers[Self.field("Retry-After")] == "1")
             #expect(Self.json(busy.body)["code"] as? String == "NoStandingByHost")
             let correlation = try #require(busy.headers[Self.field("X-XblCorrelationId")])
-            #expect(correlation.count == 36 && correlation.split(separator: "-").count == 5, "a fresh GUID: \(correlation)")
+            #expect(
+                correlation.count == 36 && correlation.split(separator: "-").count == 5, "a fresh GUID: \(correlation)")
 
-            let wrongMethod = try await client.execute(uri: "/titles/1234/sessionhosts", method: .delete, headers: [.authorization: authorization.1])
+            let wrongMethod = try await client.execute(
+                uri: "/titles/1234/sessionhosts", method: .delete, headers: [.authorization: authorization.1])
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "POST")
         }
@@ -51,7 +56,10 @@ struct GSMSContractInProcessTests {
     @Test("agents: 401 without the fleet secret or host key, 404 for an unsubscribed title, each with its code")
     func agentAuthentication() async throws {
         @Sendable func registration(title: String) -> ByteBuffer {
-            ByteBuffer(string: #"{"titleId": "\#(title)", "region": "WestUS", "hostName": "vm-1.example.net", "secureContext": "", "state": "StandingBy", "health": "Healthy", "portMappings": [{"Key": "game", "Value": {"internal": 7777, "external": 30000}}]}"#)
+            ByteBuffer(
+                string:
+                    #"{"titleId": "\#(title)", "region": "WestUS", "hostName": "vm-1.example.net", "secureContext": "", "state": "StandingBy", "health": "Healthy", "portMappings": [{"Key": "game", "Value": {"internal": 7777, "external": 30000}}]}"#
+            )
         }
         let body = registration(title: "1234")
         let fleet = "Bearer " + GSMSProcess.fleetSecret
@@ -64,33 +72,47 @@ struct GSMSContractInProcessTests {
         ]
         try await GSMSInProcess().test { client in
             for (headers, status, code) in cases {
-                let answer = try await client.execute(uri: "/agent/v1/hosts/vm-1", method: .put, headers: headers, body: body)
+                let answer = try await client.execute(
+                    uri: "/agent/v1/hosts/vm-1", method: .put, headers: headers, body: body)
                 #expect(answer.status == status, "\(code): \(String(buffer: answer.body))")
                 #expect(Self.json(answer.body)["code"] as? String == code)
                 #expect(answer.headers[.wwwAuthenticate] == "Bearer")
             }
             let unsubscribed = try await client.execute(
-                uri: "/agent/v1/hosts/vm-1", method: .put, headers: [.authorization: fleet, Self.field("SessionHost-Key"): key],
+                uri: "/agent/v1/hosts/vm-1", method: .put,
+                headers: [.authorization: fleet, Self.field("SessionHost-Key"): key],
                 body: registration(title: "9999"))
             #expect(unsubscribed.status == .notFound)
             #expect(Self.json(unsubscribed.body)["code"] as? String == "TitleNotSubscribed")
             let registered = try await client.execute(
-                uri: "/agent/v1/hosts/vm-1", method: .put, headers: [.authorization: fleet, Self.field("SessionHost-Key"): key], body: body)
+                uri: "/agent/v1/hosts/vm-1", method: .put,
+                headers: [.authorization: fleet, Self.field("SessionHost-Key"): key], body: body)
             #expect(registered.status == .ok, "\(String(buffer: registered.body))")
             #expect(Self.json(registered.body)["state"] as? String == "StandingBy")
         }
     }
 
-    @Test("the store's, the title tokens' and validation's errors get their HTTP statuses at the edge, codes and messages kept")
+    @Test(
+        "the store's, the title tokens' and validation's errors get their HTTP statuses at the edge, codes and messages kept"
+    )
     func domainErrorStatuses() throws {
         let cases: [(any Error, HTTPResponse.Status, String, String?)] = [
-            (StoreError.unknownHost("vm-1"), .notFound, "UnknownHost", "no session host vm-1 is registered; register it with PUT first"),
+            (
+                StoreError.unknownHost("vm-1"), .notFound, "UnknownHost",
+                "no session host vm-1 is registered; register it with PUT first"
+            ),
             (StoreError.hostHasSession("vm-1", "s"), .conflict, "HostHasSession", "session host vm-1 holds session s"),
             (StoreError.titleMismatch("vm-1"), .conflict, "TitleMismatch", nil),
-            (StoreError.unavailable("disk on fire"), .serviceUnavailable, "StoreUnavailable", "the inventory database is unavailable; retry shortly"),
+            (
+                StoreError.unavailable("disk on fire"), .serviceUnavailable, "StoreUnavailable",
+                "the inventory database is unavailable; retry shortly"
+            ),
             (StoreError.schemaTooNew(found: 9, known: 3), .internalServerError, "InternalError", nil),
             (TitleTokenError(code: .tokenExpired, message: "expired"), .unauthorized, "TokenExpired", "expired"),
-            (InvalidInput(code: .invalidSessionId, message: "not a GUID"), .badRequest, "InvalidSessionId", "not a GUID"),
+            (
+                InvalidInput(code: .invalidSessionId, message: "not a GUID"), .badRequest, "InvalidSessionId",
+                "not a GUID"
+            ),
             (APIError(.forbidden, code: .titleNotAllowed, "no"), .forbidden, "TitleNotAllowed", "no"),
         ]
         for (error, status, code, message) in cases {
@@ -101,7 +123,9 @@ struct GSMSContractInProcessTests {
             #expect(APIResponseMiddleware<GSMSRequestContext>.status(for: error) == Int(status.code))
         }
         #expect(APIError.answer(for: StoreError.unavailable("x"))?.headers["Retry-After"] == "1")
-        #expect(APIError.answer(for: TitleTokenError(code: .invalidToken, message: "x"))?.headers["WWW-Authenticate"] == "XBL3.0")
+        #expect(
+            APIError.answer(for: TitleTokenError(code: .invalidToken, message: "x"))?.headers["WWW-Authenticate"]
+                == "XBL3.0")
         #expect(APIError.answer(for: CancellationError()) == nil, "anything else is unexpected: 500 without details")
         #expect(APIResponseMiddleware<GSMSRequestContext>.status(for: CancellationError()) == 500)
     }

@@ -11,8 +11,11 @@ struct GSMSControlPlaneAPITests {
     func fleetSecretRequired() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             let body: [String: Any] = ["state": "StandingBy", "health": "Healthy"]
-            for header in [nil, ("Authorization", "Bearer wrong-secret"), ("Authorization", "Basic abc")] as [(String, String)?] {
-                let answer = try await gsms.client.send(.POST, "/agent/v1/hosts/h1/heartbeat", headers: header.map { [$0] } ?? [], json: body)
+            for header in [nil, ("Authorization", "Bearer wrong-secret"), ("Authorization", "Basic abc")]
+                as [(String, String)?]
+            {
+                let answer = try await gsms.client.send(
+                    .POST, "/agent/v1/hosts/h1/heartbeat", headers: header.map { [$0] } ?? [], json: body)
                 #expect(answer.status == 401, "\(String(describing: header)): \(answer)")
                 #expect(answer.header("WWW-Authenticate") == "Bearer")
             }
@@ -51,7 +54,8 @@ struct GSMSControlPlaneAPITests {
             let missing = try await gsms.client.send(.GET, "/agent/v1/hosts/h1", headers: [GSMSProcess.fleetHeader])
             #expect(missing.status == 401)
             #expect(missing.json["code"] as? String == "MissingHostKey")
-            let malformed = try await gsms.client.send(.GET, "/agent/v1/hosts/h1", headers: [GSMSProcess.fleetHeader, ("SessionHost-Key", "short")])
+            let malformed = try await gsms.client.send(
+                .GET, "/agent/v1/hosts/h1", headers: [GSMSProcess.fleetHeader, ("SessionHost-Key", "short")])
             #expect(malformed.status == 401)
             #expect(malformed.json["code"] as? String == "MalformedHostKey")
 
@@ -61,7 +65,8 @@ struct GSMSControlPlaneAPITests {
             #expect(own.json["state"] as? String == "StandingBy")
 
             // After h1 deregisters (with its own key), the id is free for another key.
-            let gone = try await gsms.client.send(.DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
+            let gone = try await gsms.client.send(
+                .DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
             #expect(gone.status == 200)
             let taken = try await gsms.client.send(.PUT, "/agent/v1/hosts/h1", headers: stranger, json: registration)
             #expect(taken.status == 200, "\(taken)")
@@ -72,15 +77,18 @@ struct GSMSControlPlaneAPITests {
     @Test("registration is validated; unknown hosts get 404; titles without subscription get 404")
     func registrationChecks() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
-            let badPort = try await gsms.register(host: "h1", extra: ["portMappings": [["Key": "game", "Value": ["internal": 0, "external": 70000]]]])
+            let badPort = try await gsms.register(
+                host: "h1", extra: ["portMappings": [["Key": "game", "Value": ["internal": 0, "external": 70000]]]])
             #expect(badPort.status == 400)
             let badState = try await gsms.register(host: "h1", state: "Active")
             #expect(badState.status == 400)
-            let missing = try await gsms.client.send(.PUT, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["titleId": "1234"])
+            let missing = try await gsms.client.send(
+                .PUT, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["titleId": "1234"])
             #expect(missing.status == 400)
             #expect(try await gsms.register(host: "h1", title: "9999").status == 404)
             let unknown = try await gsms.client.send(
-                .POST, "/agent/v1/hosts/ghost/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("ghost"), json: ["state": "StandingBy", "health": "Healthy"])
+                .POST, "/agent/v1/hosts/ghost/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("ghost"),
+                json: ["state": "StandingBy", "health": "Healthy"])
             #expect(unknown.status == 404)
             #expect(unknown.json["code"] as? String == "UnknownHost")
             #expect(try await gsms.hostStatus("ghost").status == 404)
@@ -100,22 +108,30 @@ struct GSMSControlPlaneAPITests {
             let agent = gsms.acknowledgeNextHandoff(host: "h1")
             #expect(try await gsms.allocate(["sessionId": sessionId]).status == 200)
             _ = try await agent.value
-            let deregisterBusy = try await gsms.client.send(.DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
+            let deregisterBusy = try await gsms.client.send(
+                .DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
             #expect(deregisterBusy.status == 409)
             let wrongEnd = try await gsms.client.send(
-                .POST, "/agent/v1/hosts/h1/end", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["sessionId": "00000000-0000-0000-0000-000000000000"])
+                .POST, "/agent/v1/hosts/h1/end", headers: GSMSProcess.simulatedAgentHeaders("h1"),
+                json: ["sessionId": "00000000-0000-0000-0000-000000000000"])
             #expect(wrongEnd.status == 409)
-            let end = try await gsms.client.send(.POST, "/agent/v1/hosts/h1/end", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["sessionId": sessionId])
+            let end = try await gsms.client.send(
+                .POST, "/agent/v1/hosts/h1/end", headers: GSMSProcess.simulatedAgentHeaders("h1"),
+                json: ["sessionId": sessionId])
             #expect(end.status == 200)
             #expect(end.json["state"] as? String == "Terminating")
-            let lookUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+            let lookUp = try await gsms.client.send(
+                .GET, "/titles/1234/sessionhosts/\(sessionId)", headers: [try await GSMSProcess.authorization(["1234"])]
+            )
             #expect(lookUp.status == 404)
             // Terminating is not allocatable until the agent reports StandingBy again.
             #expect(try await gsms.allocate(["sessionId": "4536d3e6-e85d-4f47-b898-9617d19dabcd"]).status == 503)
             let ready = try await gsms.client.send(
-                .POST, "/agent/v1/hosts/h1/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["state": "StandingBy", "health": "Healthy"])
+                .POST, "/agent/v1/hosts/h1/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("h1"),
+                json: ["state": "StandingBy", "health": "Healthy"])
             #expect(ready.json["state"] as? String == "StandingBy")
-            let deregister = try await gsms.client.send(.DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
+            let deregister = try await gsms.client.send(
+                .DELETE, "/agent/v1/hosts/h1", headers: GSMSProcess.simulatedAgentHeaders("h1"))
             #expect(deregister.status == 200)
             #expect(deregister.json["deregistered"] as? Bool == true)
             #expect(try await gsms.hostStatus("h1").status == 404)
@@ -127,7 +143,8 @@ struct GSMSControlPlaneAPITests {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             try await gsms.register(host: "h1")
             let beat = try await gsms.client.send(
-                .POST, "/agent/v1/hosts/h1/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("h1"), json: ["state": "StandingBy", "health": "Unhealthy"])
+                .POST, "/agent/v1/hosts/h1/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("h1"),
+                json: ["state": "StandingBy", "health": "Unhealthy"])
             #expect(beat.json["state"] as? String == "Unhealthy")
             #expect(try await gsms.allocate(["sessionId": "3536d3e6-e85d-4f47-b898-9617d19dabcd"]).status == 503)
         }

@@ -31,41 +31,57 @@ struct GSMSPublicAPITests {
     @Test("refusals are logged with their correlation id; a refused agent is a warning, once per host and code")
     func refusalsLogged() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
-            let notFound = try await gsms.client.send(.GET, "/nowhere", headers: [("X-XblCorrelationId", "corr-404-quote-me")])
+            let notFound = try await gsms.client.send(
+                .GET, "/nowhere", headers: [("X-XblCorrelationId", "corr-404-quote-me")])
             #expect(notFound.status == 404)
             let busy = try await gsms.client.send(
-                .POST, "/titles/1234/sessionhosts", headers: [try await GSMSProcess.authorization(["1234"]), ("X-XblCorrelationId", "corr-503-quote-me")],
+                .POST, "/titles/1234/sessionhosts",
+                headers: [try await GSMSProcess.authorization(["1234"]), ("X-XblCorrelationId", "corr-503-quote-me")],
                 json: ["sessionId": Self.guid])
             #expect(busy.status == 503)
             // An agent with the wrong fleet secret, three times; another with an unsubscribed title.
             for _ in 0..<3 {
                 let refused = try await gsms.client.send(
-                    .PUT, "/agent/v1/hosts/vm-wrong", headers: [("Authorization", "Bearer not-the-fleet-secret-at-all-0123456789"), ("SessionHost-Key", GSMSProcess.hostKey("vm-wrong"))],
+                    .PUT, "/agent/v1/hosts/vm-wrong",
+                    headers: [
+                        ("Authorization", "Bearer not-the-fleet-secret-at-all-0123456789"),
+                        ("SessionHost-Key", GSMSProcess.hostKey("vm-wrong")),
+                    ],
                     json: ["titleId": "1234"])
                 #expect(refused.status == 401)
             }
             #expect(try await gsms.register(host: "vm-other", title: "9999").status == 404)
             try await Deadline.waitUntil("the refusals logged") {
-                gsms.log.contains("corr-404-quote-me") && gsms.log.contains("corr-503-quote-me") && gsms.log.contains("TitleNotSubscribed")
+                gsms.log.contains("corr-404-quote-me") && gsms.log.contains("corr-503-quote-me")
+                    && gsms.log.contains("TitleNotSubscribed")
             }
             let log = gsms.log
-            let wrongSecret = log.split(separator: "\n").filter { $0.contains("agent refused") && $0.contains("InvalidAgentToken") }
+            let wrongSecret = log.split(separator: "\n").filter {
+                $0.contains("agent refused") && $0.contains("InvalidAgentToken")
+            }
             #expect(wrongSecret.count == 1, "once per host and code: \(wrongSecret)")
             #expect(wrongSecret.first?.contains("vm-wrong") == true)
-            #expect(log.split(separator: "\n").contains { $0.contains("agent refused") && $0.contains("TitleNotSubscribed") && $0.contains("vm-other") })
+            #expect(
+                log.split(separator: "\n").contains {
+                    $0.contains("agent refused") && $0.contains("TitleNotSubscribed") && $0.contains("vm-other")
+                })
         }
     }
 
-    @Test("401 for a missing, malformed, forged or expired credential; 403 for another title; 404 without subscription; 400 for a bad title id")
+    @Test(
+        "401 for a missing, malformed, forged or expired credential; 403 for another title; 404 without subscription; 400 for a bad title id"
+    )
     func authorization() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             let body = try JSONSerialization.data(withJSONObject: ["sessionId": Self.guid])
             func post(_ title: String, _ header: String?) async throws -> HTTPTestClient.Answer {
                 try await gsms.client.send(
-                    .POST, "/titles/\(title)/sessionhosts", headers: header.map { [("Authorization", $0)] } ?? [], body: [UInt8](body))
+                    .POST, "/titles/\(title)/sessionhosts", headers: header.map { [("Authorization", $0)] } ?? [],
+                    body: [UInt8](body))
             }
             let valid = try await GSMSProcess.token(titles: ["1234"])
-            let forged = try await GSMSProcess.token(titles: ["1234"], key: Array("another-key-of-at-least-thirty-two-bytes!!".utf8))
+            let forged = try await GSMSProcess.token(
+                titles: ["1234"], key: Array("another-key-of-at-least-thirty-two-bytes!!".utf8))
             let expired = try await GSMSProcess.token(titles: ["1234"], ttl: 1)
             let cases: [(String?, Int, String)] = [
                 (nil, 401, "MissingAuthorization"),
@@ -102,14 +118,17 @@ struct GSMSPublicAPITests {
         var last: HTTPTestClient.Answer?
         try await Deadline.waitUntilAsync("the token to expire", timeout: .seconds(15)) {
             let answer = try await gsms.client.send(
-                .POST, "/titles/1234/sessionhosts", headers: [("Authorization", "XBL3.0 x=h;\(token)")], body: [UInt8](body))
+                .POST, "/titles/1234/sessionhosts", headers: [("Authorization", "XBL3.0 x=h;\(token)")],
+                body: [UInt8](body))
             last = answer
             return answer.status == 401
         }
         #expect(last?.json["code"] as? String == "TokenExpired")
     }
 
-    @Test("400 for malformed JSON, wrong types, a session id that is not a GUID and a cookie over 4096 bytes; 413 over 64 KiB")
+    @Test(
+        "400 for malformed JSON, wrong types, a session id that is not a GUID and a cookie over 4096 bytes; 413 over 64 KiB"
+    )
     func badRequests() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             try await gsms.register(host: "host-a")
@@ -125,7 +144,11 @@ struct GSMSPublicAPITests {
                 (Array(#"{"cookie": "x"}"#.utf8), "MalformedBody"),
                 (Array(#"{"sessionId": "not-a-guid"}"#.utf8), "InvalidSessionId"),
                 (Array(#"{"sessionId": "\#(Self.guid)", "locations": "West US"}"#.utf8), "MalformedBody"),
-                (Array(#"{"sessionId": "\#(Self.guid)", "sessionCookie": "\#(String(repeating: "é", count: 2049))"}"#.utf8), "SessionCookieTooLarge"),
+                (
+                    Array(
+                        #"{"sessionId": "\#(Self.guid)", "sessionCookie": "\#(String(repeating: "é", count: 2049))"}"#
+                            .utf8), "SessionCookieTooLarge"
+                ),
                 ([0xFF, 0xFE, 0x7B], "MalformedBody"),
             ]
             for (bytes, code) in cases {
@@ -133,7 +156,8 @@ struct GSMSPublicAPITests {
                 #expect(answer.status == 400, "\(String(decoding: bytes.prefix(60), as: UTF8.self)): \(answer)")
                 #expect(answer.json["code"] as? String == code, "\(answer)")
             }
-            let huge = try await post(Array(#"{"sessionId": "\#(Self.guid)", "pad": "\#(String(repeating: "x", count: 70_000))"}"#.utf8))
+            let huge = try await post(
+                Array(#"{"sessionId": "\#(Self.guid)", "pad": "\#(String(repeating: "x", count: 70_000))"}"#.utf8))
             #expect(huge.status == 413)
             #expect(huge.json["code"] as? String == "BodyTooLarge")
             // Nothing above allocated the host.
@@ -142,14 +166,17 @@ struct GSMSPublicAPITests {
         }
     }
 
-    @Test("200 only after the agent acknowledges; the body has every member; GET and a repeated POST return the same host")
+    @Test(
+        "200 only after the agent acknowledges; the body has every member; GET and a repeated POST return the same host"
+    )
     func allocationAndIdempotency() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
             #expect(try await gsms.register(host: "host-a").status == 200)
             let agent = gsms.acknowledgeNextHandoff(host: "host-a")
             let cookie = String(repeating: "c", count: 4096)
             let answer = try await gsms.allocate([
-                "SessionId": Self.guid.uppercased(), "LOCATIONS": ["West US"], "sessionCookie": cookie, "unknownMember": true,
+                "SessionId": Self.guid.uppercased(), "LOCATIONS": ["West US"], "sessionCookie": cookie,
+                "unknownMember": true,
             ])
             #expect(answer.status == 200, "\(answer)")
             let handoff = try #require(try await agent.value)
@@ -168,14 +195,19 @@ struct GSMSPublicAPITests {
             let again = try await gsms.allocate(["sessionId": Self.guid])
             #expect(again.status == 200)
             #expect(again.text == answer.text)
-            let lookedUp = try await gsms.client.send(.GET, "/titles/1234/sessionhosts/\(Self.guid)", headers: [try await GSMSProcess.authorization(["1234"])])
+            let lookedUp = try await gsms.client.send(
+                .GET, "/titles/1234/sessionhosts/\(Self.guid)", headers: [try await GSMSProcess.authorization(["1234"])]
+            )
             #expect(lookedUp.status == 200)
             #expect(lookedUp.text == answer.text)
             let missing = try await gsms.client.send(
-                .GET, "/titles/1234/sessionhosts/00000000-0000-0000-0000-000000000001", headers: [try await GSMSProcess.authorization(["1234"])])
+                .GET, "/titles/1234/sessionhosts/00000000-0000-0000-0000-000000000001",
+                headers: [try await GSMSProcess.authorization(["1234"])])
             #expect(missing.status == 404)
             // Another title never sees it.
-            let otherTitle = try await gsms.client.send(.GET, "/titles/5678/sessionhosts/\(Self.guid)", headers: [try await GSMSProcess.authorization(["5678"])])
+            let otherTitle = try await gsms.client.send(
+                .GET, "/titles/5678/sessionhosts/\(Self.guid)", headers: [try await GSMSProcess.authorization(["5678"])]
+            )
             #expect(otherTitle.status == 404)
             #expect(try await gsms.hostStatus("host-a").json["state"] as? String == "Active")
             // The only host is Active: a new session gets 503.
@@ -226,11 +258,15 @@ struct GSMSPublicAPITests {
             try await gsms.register(host: "west", region: "WestUS")
             try await gsms.register(host: "east", region: "East US")
             let agent = gsms.acknowledgeNextHandoff(host: "east")
-            let answer = try await gsms.allocate(["sessionId": Self.guid, "locations": ["north europe", "EASTUS", "West US"]])
+            let answer = try await gsms.allocate([
+                "sessionId": Self.guid, "locations": ["north europe", "EASTUS", "West US"],
+            ])
             #expect(answer.status == 200)
             #expect(answer.json["sessionHostId"] as? String == "east")
             _ = try await agent.value
-            let nowhere = try await gsms.allocate(["sessionId": "21111111-2222-3333-4444-555555555555", "locations": ["North Europe"]])
+            let nowhere = try await gsms.allocate([
+                "sessionId": "21111111-2222-3333-4444-555555555555", "locations": ["North Europe"],
+            ])
             #expect(nowhere.status == 503)
         }
     }
@@ -238,7 +274,8 @@ struct GSMSPublicAPITests {
     @Test("a host that declared a sandbox or game mode serves only requests with the same value")
     func sandboxAndGameModeMatching() async throws {
         try await GSMSInProcess(titles: ["1234", "5678"]).run { gsms in
-            try await gsms.register(host: "sandboxed", extra: ["sandboxId": "ISST.0", "gameModeId": "2162d32c-7ac8-40e9-9b1f-56676b8b2513"])
+            try await gsms.register(
+                host: "sandboxed", extra: ["sandboxId": "ISST.0", "gameModeId": "2162d32c-7ac8-40e9-9b1f-56676b8b2513"])
             #expect(try await gsms.allocate(["sessionId": Self.guid]).status == 503)
             #expect(try await gsms.allocate(["sessionId": Self.guid, "sandboxId": "ISST.0"]).status == 503)
             let agent = gsms.acknowledgeNextHandoff(host: "sandboxed")
@@ -260,7 +297,8 @@ struct GSMSPublicAPITests {
             #expect(try await gsms.allocate(["sessionId": Self.guid]).status == 503)
             // A heartbeat that says StandingBy brings it back.
             let beat = try await gsms.client.send(
-                .POST, "/agent/v1/hosts/quiet/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("quiet"), json: ["state": "StandingBy", "health": "Healthy"])
+                .POST, "/agent/v1/hosts/quiet/heartbeat", headers: GSMSProcess.simulatedAgentHeaders("quiet"),
+                json: ["state": "StandingBy", "health": "Healthy"])
             #expect(beat.json["state"] as? String == "StandingBy")
         }
     }

@@ -12,7 +12,10 @@ struct GSMSTimeoutsInProcessTests {
         "/serviceconfigs/00000000-0000-0000-0000-000000000000/sessiontemplates/quick/session/\(name)"
     }
 
-    static func gsms(_ clock: ManualClock, handoff: Duration = .seconds(5), host: Duration = .seconds(3600), queue: Duration = .seconds(3600))
+    static func gsms(
+        _ clock: ManualClock, handoff: Duration = .seconds(5), host: Duration = .seconds(3600),
+        queue: Duration = .seconds(3600)
+    )
         throws -> GSMSInProcess
     {
         try GSMSInProcess(clock: clock) { configuration in
@@ -61,7 +64,8 @@ struct GSMSTimeoutsInProcessTests {
         }
     }
 
-    @Test("a queued cluster request whose caller stops polling expires at the queue timeout of gsmsd's clock, not before")
+    @Test(
+        "a queued cluster request whose caller stops polling expires at the queue timeout of gsmsd's clock, not before")
     func unpolledRequestExpires() async throws {
         let clock = ManualClock()
         try await Self.gsms(clock, queue: .seconds(60)).run { gsms in
@@ -79,14 +83,18 @@ struct GSMSTimeoutsInProcessTests {
         }
     }
 
-    @Test("abortIfQueued: when every free host fails to acknowledge in time, the answer is Aborted and nothing stays queued")
+    @Test(
+        "abortIfQueued: when every free host fails to acknowledge in time, the answer is Aborted and nothing stays queued"
+    )
     func abortedAfterFailedHandoffs() async throws {
         let clock = ManualClock()
         try await Self.gsms(clock, handoff: .seconds(300)).run { gsms in
             // Two hosts whose agents never acknowledge.
             #expect(try await gsms.register(host: "host-a").status == 200)
             #expect(try await gsms.register(host: "host-b").status == 200)
-            let request = Task { try await gsms.cluster(["sessionId": Self.session("gives-up"), "abortIfQueued": true]) }
+            let request = Task {
+                try await gsms.cluster(["sessionId": Self.session("gives-up"), "abortIfQueued": true])
+            }
             // The sweeper and the wait for the first host; then for the second.
             try await clock.advance(by: .seconds(300), afterSleepers: 2)
             try await clock.advance(by: .seconds(300), afterSleepers: 2)
@@ -99,12 +107,15 @@ struct GSMSTimeoutsInProcessTests {
         }
     }
 
-    @Test("on graceful shutdown, the cluster queue cancels a queued request's hand-off still waiting: no task outlives it")
+    @Test(
+        "on graceful shutdown, the cluster queue cancels a queued request's hand-off still waiting: no task outlives it"
+    )
     func shutdownEndsQueuedHandoff() async throws {
         let clock = ManualClock()
         try await Deadline.within(.seconds(60), "gsmsd's graceful shutdown") {
             try await Self.gsms(clock, handoff: .seconds(300)).run { gsms in
-                #expect(try await gsms.cluster(["sessionId": Self.session("queued")]).json["queuePosition"] as? Int == 1)
+                #expect(
+                    try await gsms.cluster(["sessionId": Self.session("queued")]).json["queuePosition"] as? Int == 1)
                 // The host serves the queue: the hand-off waits for an acknowledgement that never comes.
                 #expect(try await gsms.register(host: "host-a").status == 200)
                 try await clock.waitForSleepers(2)

@@ -24,7 +24,9 @@ struct HandoffAcknowledgementTests {
 
     /// gsmsd with a hand-off timeout long enough for a held acknowledgement, a proxy in front of
     /// it that holds acknowledgements, and a real agent whose game is ready and StandingBy.
-    static func setUp(handoffTimeout: Int = 120) async throws -> (GSMSProcess, HTTPRecordingProxy, AgentProcess, AgentClient) {
+    static func setUp(handoffTimeout: Int = 120) async throws -> (
+        GSMSProcess, HTTPRecordingProxy, AgentProcess, AgentClient
+    ) {
         let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "\(handoffTimeout)"])
         let proxy = try await HTTPRecordingProxy(
             listen: .tcp(host: "127.0.0.1", port: 0), upstream: .tcp(host: "127.0.0.1", port: gsms.client.port))
@@ -33,7 +35,8 @@ struct HandoffAcknowledgementTests {
         try Data((GSMSProcess.fleetSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
         let agent = try await AgentProcess.started(arguments: [
             "--control-plane", proxy.url, "--agent-token-file", secretFile, "--title-id", "1234", "--host-id", "vm-1",
-            "--region", "WestUS", "--hostname", "vm-1.example.net", "--port", "game:udp:7777:30000", "--health-timeout", "0",
+            "--region", "WestUS", "--hostname", "vm-1.example.net", "--port", "game:udp:7777:30000", "--health-timeout",
+            "0",
         ])
         try gsms.useHostKey(in: agent.stateDirectory, hostId: "vm-1")
         let game = AgentClient(socketPath: agent.socketPath)
@@ -49,7 +52,9 @@ struct HandoffAcknowledgementTests {
 
         // The acknowledgement is held, so gsmsd keeps answering heartbeats with Allocating and
         // this session: the case in which the agent used to acknowledge from the heartbeat too.
-        let secondAck: @Sendable ([HTTPRecordingProxy.Exchange]) -> Bool = { $0.filter(Self.isAcknowledgement).count >= 2 }
+        let secondAck: @Sendable ([HTTPRecordingProxy.Exchange]) -> Bool = {
+            $0.filter(Self.isAcknowledgement).count >= 2
+        }
         let answeredWithSession: @Sendable ([HTTPRecordingProxy.Exchange]) -> Int? = { log in
             log.firstIndex { Self.isHeartbeat($0) && $0.answerText.contains(Self.sessionId) && $0.status == 200 }
         }
@@ -81,7 +86,9 @@ struct HandoffAcknowledgementTests {
         try await gsms.stop()
     }
 
-    @Test("an agent killed while its acknowledgement is unanswered acknowledges once after the restart; its game sees the session only then")
+    @Test(
+        "an agent killed while its acknowledgement is unanswered acknowledges once after the restart; its game sees the session only then"
+    )
     func killedBetweenSaveAndAcknowledgement() async throws {
         let (gsms, proxy, agent, game) = try await Self.setUp()
         let title = Task { try await gsms.allocate(["sessionId": Self.sessionId, "sessionCookie": "map=dust2"]) }
@@ -104,7 +111,8 @@ struct HandoffAcknowledgementTests {
         // Once the acknowledgement was answered, the next heartbeat shows that the agent has
         // moved on; by then a second acknowledgement would have been sent.
         try await proxy.waitUntil("a heartbeat after the acknowledgement was answered") { log in
-            guard let ack = log[killedAt...].firstIndex(where: { Self.isAcknowledgement($0) && $0.status != nil }) else { return false }
+            guard let ack = log[killedAt...].firstIndex(where: { Self.isAcknowledgement($0) && $0.status != nil })
+            else { return false }
             return log[(ack + 1)...].contains(where: Self.isHeartbeat)
         }
         let acknowledgements = proxy.exchanges[killedAt...].filter(Self.isAcknowledgement)
@@ -125,7 +133,9 @@ struct HandoffAcknowledgementTests {
         try await gsms.stop()
     }
 
-    @Test("an acknowledgement that never reaches gsmsd: the game never sees the session, the agent gives it up at the deadline, and the host takes the next one")
+    @Test(
+        "an acknowledgement that never reaches gsmsd: the game never sees the session, the agent gives it up at the deadline, and the host takes the next one"
+    )
     func acknowledgementLost() async throws {
         let (gsms, proxy, agent, game) = try await Self.setUp(handoffTimeout: 2)
         let events = game.events()

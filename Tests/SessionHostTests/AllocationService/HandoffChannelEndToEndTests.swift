@@ -39,7 +39,9 @@ struct HandoffChannelEndToEndTests {
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json["sessionHostId"] as? String == "vm-2")
         #expect(try await other.value?.sessionId == Self.firstSession)
-        #expect(try await gsms.hostStatus("vm-1").json["state"] as? String == "StandingBy", "vm-1 was never offered the session")
+        #expect(
+            try await gsms.hostStatus("vm-1").json["state"] as? String == "StandingBy",
+            "vm-1 was never offered the session")
 
         // The agent comes back and polls: its host is a candidate again.
         try await agent.restart()

@@ -5,7 +5,9 @@ import Testing
 /// Real agents against the real gsmsd: a host id belongs to the agent that registered it.
 @Suite("host keys end to end", .serialized)
 struct HostKeyEndToEndTests {
-    @Test("an agent started with another machine's host id is refused and changes nothing; the owner keeps its host across a restart")
+    @Test(
+        "an agent started with another machine's host id is refused and changes nothing; the owner keeps its host across a restart"
+    )
     func impostorIsRefused() async throws {
         let gsms = try await GSMSProcess()
         let owner = try await EndToEndHandoffTests.agent(gsms, hostId: "vm-1")
@@ -37,7 +39,9 @@ struct HostKeyEndToEndTests {
 
         // The host still describes the owner: the allocation reaches the owner's game.
         let waiting = Task { try await ownerGame.session(wait: .seconds(60)) }
-        let answer = try await gsms.allocate(["sessionId": EndToEndHandoffTests.sessionId, "sessionCookie": "map=dust2"])
+        let answer = try await gsms.allocate([
+            "sessionId": EndToEndHandoffTests.sessionId, "sessionCookie": "map=dust2",
+        ])
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json["hostName"] as? String == "vm-1.example.net")
         #expect(try await waiting.value.sessionId == EndToEndHandoffTests.sessionId)

@@ -8,7 +8,9 @@ import Testing
 struct OutageTests {
     static let otherSessionId = "4536d3e6-e85d-4f47-b898-9617d19dabcd"
 
-    @Test("an agent frozen by SIGSTOP: its hand-off moves to the next host, and once thawed gsmsd refuses its stale acknowledgement and it rejoins the pool")
+    @Test(
+        "an agent frozen by SIGSTOP: its hand-off moves to the next host, and once thawed gsmsd refuses its stale acknowledgement and it rejoins the pool"
+    )
     func frozenAgent() async throws {
         // Hosts stay live for a minute without heartbeats, so gsmsd still offers the frozen one.
         let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "1", "--host-timeout", "60"])
@@ -27,17 +29,20 @@ struct OutageTests {
 
         kill(frozen.pid, SIGSTOP)
         let waiting = Task { try await otherGame.session(wait: .seconds(60)) }
-        let answer = try await gsms.allocate(["sessionId": EndToEndHandoffTests.sessionId, "sessionCookie": "map=dust2"])
+        let answer = try await gsms.allocate([
+            "sessionId": EndToEndHandoffTests.sessionId, "sessionCookie": "map=dust2",
+        ])
         #expect(answer.status == 200, "\(answer)")
         #expect(answer.json["hostName"] as? String == "vm-2.example.net")
         #expect(try await waiting.value.sessionId == EndToEndHandoffTests.sessionId)
 
         // Thawed well after the deadline: the hand-off waiting in its socket is stale.
-        try await Task.sleep(for: .seconds(3))  // the fault itself: how long the agent stays frozen
+        try await Task.sleep(for: .seconds(3)) // the fault itself: how long the agent stays frozen
         kill(frozen.pid, SIGCONT)
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy", timeout: .seconds(30))
         #expect(try await frozenGame.session().sessionId == nil, "the frozen host's game never sees the session")
-        #expect(frozen.log.contains("gsmsd refused the acknowledgement; the game never saw the session"), "\(frozen.log)")
+        #expect(
+            frozen.log.contains("gsmsd refused the acknowledgement; the game never saw the session"), "\(frozen.log)")
         #expect(try await gsms.hostStatus("vm-2").json["sessionId"] as? String == EndToEndHandoffTests.sessionId)
 
         // And vm-1 is in the pool again.
@@ -49,7 +54,9 @@ struct OutageTests {
         try await gsms.stop()
     }
 
-    @Test("gsmsd away for minutes: games are served throughout, a session ended meanwhile is reported, and both hosts rejoin when it returns")
+    @Test(
+        "gsmsd away for minutes: games are served throughout, a session ended meanwhile is reported, and both hosts rejoin when it returns"
+    )
     func controlPlaneAwayForMinutes() async throws {
         let away = Duration.seconds(ProcessInfo.processInfo.environment["OUTAGE_SECONDS"].flatMap(Int.init) ?? 120)
         let gsms = try await GSMSProcess()
@@ -80,7 +87,7 @@ struct OutageTests {
                 _ = try await busyGame.ready()
                 ended = true
             }
-            try await Task.sleep(for: .seconds(2))  // the games' heartbeat interval
+            try await Task.sleep(for: .seconds(2)) // the games' heartbeat interval
         }
         #expect(ended)
         #expect(served > 20)
@@ -91,7 +98,8 @@ struct OutageTests {
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-2", state: "StandingBy", timeout: .seconds(30))
         // The session ended during the outage is gone from gsmsd, and both hosts take new ones.
         let lookUp = try await gsms.client.send(
-            .GET, "/titles/1234/sessionhosts/\(EndToEndHandoffTests.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+            .GET, "/titles/1234/sessionhosts/\(EndToEndHandoffTests.sessionId)",
+            headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404)
         #expect(try await gsms.allocate(["sessionId": Self.otherSessionId]).status == 200)
         #expect(try await gsms.allocate(["sessionId": "5536d3e6-e85d-4f47-b898-9617d19dabcd"]).status == 200)

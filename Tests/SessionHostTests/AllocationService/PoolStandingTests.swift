@@ -29,7 +29,8 @@ struct PoolStandingTests {
     }
 
     static func hostCommand(_ agent: AgentProcess) async throws -> String {
-        let result = try await ProcessRun.run(Binaries.sessionhostctl, ["host", "--socket", agent.socketPath], in: agent.directory)
+        let result = try await ProcessRun.run(
+            Binaries.sessionhostctl, ["host", "--socket", agent.socketPath], in: agent.directory)
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdout
     }
@@ -38,7 +39,8 @@ struct PoolStandingTests {
     func wrongFleetSecret() async throws {
         let gsms = try await GSMSProcess()
         let agent = try await Self.agent(
-            controlPlane: "http://127.0.0.1:\(gsms.client.port)", secret: "not-the-fleet-secret-0123456789abcdefghij", hostId: "vm-wrong")
+            controlPlane: "http://127.0.0.1:\(gsms.client.port)", secret: "not-the-fleet-secret-0123456789abcdefghij",
+            hostId: "vm-wrong")
         let client = AgentClient(socketPath: agent.socketPath)
         try await client.ready()
         _ = try await agent.waitForStatus(containing: "not in gsmsd's pool: refused (InvalidAgentToken)")
@@ -49,10 +51,14 @@ struct PoolStandingTests {
         #expect(standing.since != nil)
         #expect(try await Self.hostCommand(agent).contains("NOT IN THE POOL: refused (InvalidAgentToken)"))
         // The agent keeps retrying; the refusal is logged once on each side.
-        try await Deadline.waitUntilAsync("three refusals at gsmsd") { try await Self.refusals(gsms, code: "InvalidAgentToken") >= 3 }
+        try await Deadline.waitUntilAsync("three refusals at gsmsd") {
+            try await Self.refusals(gsms, code: "InvalidAgentToken") >= 3
+        }
         let agentLines = agent.log.split(separator: "\n").filter { $0.contains("gsmsd refused this host") }
         #expect(agentLines.count == 1, "\(agentLines)")
-        let gsmsLines = gsms.log.split(separator: "\n").filter { $0.contains("agent refused") && $0.contains("InvalidAgentToken") }
+        let gsmsLines = gsms.log.split(separator: "\n").filter {
+            $0.contains("agent refused") && $0.contains("InvalidAgentToken")
+        }
         #expect(gsmsLines.count == 1, "\(gsmsLines)")
         try await agent.stop()
         try await gsms.stop()

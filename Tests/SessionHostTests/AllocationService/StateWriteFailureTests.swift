@@ -6,7 +6,9 @@ import Testing
 /// moves to another host, nothing is lost, and the agent serves again once its state can be saved.
 @Suite("agent state that cannot be saved", .serialized)
 struct StateWriteFailureTests {
-    @Test("a hand-off the agent cannot save is not acknowledged, goes to the next host, and the agent recovers when fixed")
+    @Test(
+        "a hand-off the agent cannot save is not acknowledged, goes to the next host, and the agent recovers when fixed"
+    )
     func unsavableHandoff() async throws {
         let gsms = try await GSMSProcess(arguments: ["--handoff-timeout", "1"])
         let first = try await EndToEndHandoffTests.agent(gsms, hostId: "vm-1")
@@ -22,7 +24,9 @@ struct StateWriteFailureTests {
         try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
         let answer = try await gsms.allocate(["sessionId": EndToEndHandoffTests.sessionId, "sessionCookie": "kept"])
         #expect(answer.status == 200, "\(answer)")
-        #expect(answer.json["sessionHostId"] as? String == "vm-2", "the longest StandingBy host could not save; the next one serves")
+        #expect(
+            answer.json["sessionHostId"] as? String == "vm-2",
+            "the longest StandingBy host could not save; the next one serves")
         #expect(try await firstGame.session().sessionId == nil, "vm-1's game must not see a session vm-1 did not save")
         #expect(first.log.contains("cannot take the hand-off"), "\(first.log)")
         #expect(try await AgentClient(socketPath: second.socketPath).session().sessionCookie == "kept")

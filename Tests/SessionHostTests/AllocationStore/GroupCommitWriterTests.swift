@@ -35,14 +35,23 @@ struct GroupCommitWriterTests {
         let directory = try TemporaryDirectory()
         let (writer, database) = try Self.writer(in: directory)
         let gate = Gate()
-        let first = Task { try await writer.write { db in gate.enterAndWait(); try db.execute(sql: "INSERT INTO t VALUES ('first')") } }
+        let first = Task {
+            try await writer.write { db in
+                gate.enterAndWait()
+                try db.execute(sql: "INSERT INTO t VALUES ('first')")
+            }
+        }
         try await Deadline.waitUntil("the first call holds SQLite's queue") { gate.isEntered }
 
         let count = 40
         let rest = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<count {
-                    group.addTask { try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: ["\(index)"]) } }
+                    group.addTask {
+                        try await writer.write { db in
+                            try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: ["\(index)"])
+                        }
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -73,7 +82,9 @@ struct GroupCommitWriterTests {
             }
         }
         try await Deadline.waitUntil("the failing call waits") { writer.waitingCalls == 1 }
-        let duplicate = Task { try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES ('kept'), ('kept')") } }
+        let duplicate = Task {
+            try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES ('kept'), ('kept')") }
+        }
         try await Deadline.waitUntil("the duplicate call waits") { writer.waitingCalls == 2 }
         let good = Task { try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES ('kept')") } }
         try await Deadline.waitUntil("the good call waits") { writer.waitingCalls == 3 }

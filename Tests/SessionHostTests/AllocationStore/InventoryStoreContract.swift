@@ -24,18 +24,24 @@ enum InventoryStoreContract {
 
     static func registration(
         title: String = title, region: String = "WestUS", hostName: String = "game.example", sandboxId: String? = nil,
-        cloudGameId: String? = nil, gameModeId: String? = nil, state: HostState = .standingBy, health: GameHealth = .healthy
+        cloudGameId: String? = nil, gameModeId: String? = nil, state: HostState = .standingBy,
+        health: GameHealth = .healthy
     ) -> HostRegistration {
         HostRegistration(
             titleId: title, region: region, hostName: hostName,
-            portMappings: [PortMapping(name: "game", internal: 7777, external: 30000), PortMapping(name: "query", internal: 27015, external: 30001)],
-            secureContext: "c2VjdXJl", sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId, state: state, health: health
+            portMappings: [
+                PortMapping(name: "game", internal: 7777, external: 30000),
+                PortMapping(name: "query", internal: 27015, external: 30001),
+            ],
+            secureContext: "c2VjdXJl", sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId,
+            state: state, health: health
         )
     }
 
     /// A claim made at `now`: hosts heard from in the last 30 s are live, 10 s to acknowledge.
     static func claim(
-        _ sessionId: String, title: String = title, kind: AllocationKind = .sessionHost, criteria: HostCriteria = HostCriteria(),
+        _ sessionId: String, title: String = title, kind: AllocationKind = .sessionHost,
+        criteria: HostCriteria = HostCriteria(),
         cookie: String? = nil, now: Date, liveSince: Date? = nil
     ) -> AllocationClaim {
         AllocationClaim(
@@ -45,7 +51,9 @@ enum InventoryStoreContract {
     }
 
     /// Registers StandingBy hosts `ids` one second apart from `start`, the first longest-waiting.
-    static func registerHosts(_ store: any InventoryStore, _ ids: [String], from start: Double = 0, region: String = "WestUS") async throws {
+    static func registerHosts(
+        _ store: any InventoryStore, _ ids: [String], from start: Double = 0, region: String = "WestUS"
+    ) async throws {
         for (offset, id) in ids.enumerated() {
             _ = try await store.registerHost(id: id, registration(region: region), at: at(start + Double(offset)))
         }
@@ -60,10 +68,13 @@ enum InventoryStoreContract {
     static func registrationAndHeartbeat(_ store: any InventoryStore) async throws {
         let described = registration()
         let registered = try await store.registerHost(id: "h1", described, at: at(0))
-        #expect(registered == HostRecord(
-            sessionHostId: "h1", registration: described, state: .standingBy, sessionId: nil, lastHeartbeat: at(0), standingBySince: at(0),
-            revision: AssignmentRevision.floor(at(0))
-        ))
+        #expect(
+            registered
+                == HostRecord(
+                    sessionHostId: "h1", registration: described, state: .standingBy, sessionId: nil,
+                    lastHeartbeat: at(0), standingBySince: at(0),
+                    revision: AssignmentRevision.floor(at(0))
+                ))
         #expect(try await store.host(id: "h1") == registered)
         #expect(try await store.host(id: "nope") == nil)
 
@@ -74,7 +85,8 @@ enum InventoryStoreContract {
         #expect(beat.standingBySince == at(0))
 
         // An unhealthy game makes a host without a session Unhealthy; healthy again, it takes the agent's state.
-        let sick = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy, health: .unhealthy), at: at(6))
+        let sick = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .standingBy, health: .unhealthy), at: at(6))
         #expect(sick.state == .unhealthy)
         #expect(sick.standingBySince == nil)
         let well = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(7))
@@ -82,13 +94,18 @@ enum InventoryStoreContract {
         #expect(well.standingBySince == at(7))
 
         // An agent claiming a session the inventory does not know is told to end it.
-        let confused = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(99)), at: at(8))
+        let confused = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(99)), at: at(8))
         #expect(confused.state == .terminating)
         #expect(confused.sessionId == nil)
-        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(9)).state == .standingBy)
+        #expect(
+            try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(9)).state == .standingBy
+        )
 
         // The agent's own Initializing / Terminating views are taken as they are.
-        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .terminating), at: at(10)).state == .terminating)
+        #expect(
+            try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .terminating), at: at(10)).state
+                == .terminating)
         let back = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(11))
         #expect(back.standingBySince == at(11))
 
@@ -105,7 +122,8 @@ enum InventoryStoreContract {
         #expect(initializing.state == .initializing)
         #expect(initializing.standingBySince == nil)
         #expect(try await store.registerHost(id: "h2", registration(), at: at(14)).standingBySince == at(14))
-        #expect(try await store.registerHost(id: "h3", registration(health: .unhealthy), at: at(15)).state == .unhealthy)
+        #expect(
+            try await store.registerHost(id: "h3", registration(health: .unhealthy), at: at(15)).state == .unhealthy)
 
         await #expect(throws: StoreError.unknownHost("ghost")) {
             try await store.recordHeartbeat(id: "ghost", HostHeartbeat(state: .standingBy), at: at(16))
@@ -123,19 +141,24 @@ enum InventoryStoreContract {
         #expect(waiting.sessionId == sid(1))
 
         _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(12))?.session
-        #expect(try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(13)).state == .active)
+        #expect(
+            try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(13))
+                .state == .active)
 
         // Unhealthy while the game is, keeping the session; Active again once healthy.
-        let sick = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), health: .unhealthy), at: at(14))
+        let sick = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), health: .unhealthy), at: at(14))
         #expect(sick.state == .unhealthy)
         #expect(sick.sessionId == sid(1))
         #expect(try await store.allocation(titleId: title, sessionId: sid(1))?.state == .active)
-        let well = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(15))
+        let well = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(15))
         #expect(well.state == .active)
         #expect(well.sessionId == sid(1))
 
         // The inventory's assignment wins over an agent that reports another session or none.
-        let other = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(2)), at: at(16))
+        let other = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(2)), at: at(16))
         #expect(other.state == .active)
         #expect(other.sessionId == sid(1))
         let reregistered = try await store.registerHost(id: "h1", registration(hostName: "renamed.example"), at: at(17))
@@ -151,7 +174,9 @@ enum InventoryStoreContract {
 
         // Without a session it can.
         try await registerHosts(store, ["h2"], from: 19)
-        #expect(try await store.registerHost(id: "h2", registration(title: otherTitle), at: at(20)).registration.titleId == otherTitle)
+        #expect(
+            try await store.registerHost(id: "h2", registration(title: otherTitle), at: at(20)).registration.titleId
+                == otherTitle)
     }
 
     static func deregistration(_ store: any InventoryStore) async throws {
@@ -174,10 +199,13 @@ enum InventoryStoreContract {
     /// Writes hosts, an Active and an Allocating session and a queued ticket, closes the store,
     /// and checks that the store `reopen` gives back (the same file, another instance) holds all
     /// of it unchanged and keeps working. Closes both stores.
-    static func everythingSurvivesReopening(_ store: any InventoryStore, reopen: () async throws -> any InventoryStore) async throws {
+    static func everythingSurvivesReopening(_ store: any InventoryStore, reopen: () async throws -> any InventoryStore)
+        async throws
+    {
         try await registerHosts(store, ["h1", "h2", "h3"])
         let active = try #require(try await store.claimHost(claim(sid(1), cookie: "c", now: at(10))).claimedAllocation)
-        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: at(11))?.session
+        _ = try await store.confirmHandoff(hostId: active.sessionHostId, sessionId: active.sessionId, at: at(11))?
+            .session
         let pending = try #require(try await store.claimHost(claim(sid(2), now: at(12))).claimedAllocation)
         let ticket = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(13))
         let hosts = try await [store.host(id: "h1"), store.host(id: "h2"), store.host(id: "h3")]
@@ -211,7 +239,8 @@ enum InventoryStoreContract {
         // A host registered before keys existed binds the first key presented for it, on any call.
         try await registerHosts(store, ["h3"], from: 5)
         #expect(try await store.checkHostKey(hostId: "h3", digest: "k3", bindIfAbsent: false, at: at(6)) == .bound)
-        #expect(try await store.checkHostKey(hostId: "h3", digest: "other", bindIfAbsent: false, at: at(7)) == .mismatched)
+        #expect(
+            try await store.checkHostKey(hostId: "h3", digest: "other", bindIfAbsent: false, at: at(7)) == .mismatched)
 
         // Deregistration frees the id for another key; a host holding a session keeps its key.
         #expect(try await store.deregisterHost(id: "h3"))
@@ -234,12 +263,16 @@ enum InventoryStoreContract {
         _ = try await store.registerHost(id: "init", registration(state: .initializing), at: at(0))
 
         let cookie = "opaque cookie ✓"
-        let first = try #require(try await store.claimHost(claim(sid(1), cookie: cookie, now: at(10))).claimedAllocation)
-        #expect(first == Allocation(
-            titleId: title, sessionId: sid(1), kind: .sessionHost, state: .allocating, sessionCookie: cookie, allocatedAt: at(10),
-            acknowledgeBy: at(20), sessionHostId: "b", hostName: "game.example", region: "WestUS",
-            portMappings: registration().portMappings, secureContext: "c2VjdXJl"
-        ))
+        let first = try #require(
+            try await store.claimHost(claim(sid(1), cookie: cookie, now: at(10))).claimedAllocation)
+        #expect(
+            first
+                == Allocation(
+                    titleId: title, sessionId: sid(1), kind: .sessionHost, state: .allocating, sessionCookie: cookie,
+                    allocatedAt: at(10),
+                    acknowledgeBy: at(20), sessionHostId: "b", hostName: "game.example", region: "WestUS",
+                    portMappings: registration().portMappings, secureContext: "c2VjdXJl"
+                ))
         #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == first)
         let host = try #require(try await store.host(id: "b"))
         #expect(host.state == .allocating)
@@ -266,11 +299,18 @@ enum InventoryStoreContract {
         let first = try await store.claimHost(claim(sid(1), criteria: preference, now: at(10)))
         #expect(first.claimedAllocation?.sessionHostId == "west1")
         #expect(first.claimedAllocation?.region == "West US")
-        #expect(try await store.claimHost(claim(sid(2), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId == "west2")
-        #expect(try await store.claimHost(claim(sid(3), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId == "east")
+        #expect(
+            try await store.claimHost(claim(sid(2), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId
+                == "west2")
+        #expect(
+            try await store.claimHost(claim(sid(3), criteria: preference, now: at(10))).claimedAllocation?.sessionHostId
+                == "east")
         // Only listed locations are candidates.
         #expect(try await store.claimHost(claim(sid(4), criteria: preference, now: at(10))) == .noHost)
-        #expect(try await store.claimHost(claim(sid(5), criteria: HostCriteria(locations: [" NORTH\teurope "]), now: at(10)))
+        #expect(
+            try await store.claimHost(
+                claim(sid(5), criteria: HostCriteria(locations: [" NORTH\teurope "]), now: at(10))
+            )
             .claimedAllocation?.sessionHostId == "north")
 
         // Without locations, any region.
@@ -289,14 +329,21 @@ enum InventoryStoreContract {
         #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "plain")
         #expect(try await store.claimHost(claim(sid(2), now: at(10))) == .noHost)
         // A different value does not match either.
-        #expect(try await store.claimHost(claim(sid(3), criteria: HostCriteria(sandboxId: "Sandbox.B"), now: at(10))) == .noHost)
+        #expect(
+            try await store.claimHost(claim(sid(3), criteria: HostCriteria(sandboxId: "Sandbox.B"), now: at(10)))
+                == .noHost)
         // Values compare trimmed and ignoring case; a host that declared no game mode serves any.
         let sandboxed = HostCriteria(sandboxId: "  sandbox.a ", gameModeId: "anything")
-        #expect(try await store.claimHost(claim(sid(4), criteria: sandboxed, now: at(10))).claimedAllocation?.sessionHostId == "sandbox")
+        #expect(
+            try await store.claimHost(claim(sid(4), criteria: sandboxed, now: at(10))).claimedAllocation?.sessionHostId
+                == "sandbox")
         let moded = HostCriteria(sandboxId: "Sandbox.A", gameModeId: "MODE-1")
-        #expect(try await store.claimHost(claim(sid(5), criteria: moded, now: at(10))).claimedAllocation?.sessionHostId == "mode")
-        #expect(try await store.claimHost(claim(sid(6), criteria: HostCriteria(cloudGameId: "cg-7"), now: at(10)))
-            .claimedAllocation?.sessionHostId == "cloud")
+        #expect(
+            try await store.claimHost(claim(sid(5), criteria: moded, now: at(10))).claimedAllocation?.sessionHostId
+                == "mode")
+        #expect(
+            try await store.claimHost(claim(sid(6), criteria: HostCriteria(cloudGameId: "cg-7"), now: at(10)))
+                .claimedAllocation?.sessionHostId == "cloud")
     }
 
     /// Every change of a host's session raises its revision, also within one millisecond, and a
@@ -314,7 +361,7 @@ enum InventoryStoreContract {
         }
         _ = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(0))
         try await expectKept("a heartbeat")
-        _ = try await store.claimHost(claim(sid(1), now: at(0)))  // all in the same millisecond
+        _ = try await store.claimHost(claim(sid(1), now: at(0))) // all in the same millisecond
         try await expectRaised("claimed")
         _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(0))?.session
         try await expectRaised("confirmed")
@@ -383,15 +430,20 @@ enum InventoryStoreContract {
         try await registerHosts(store, ["stale", "live"])
         _ = try await store.recordHeartbeat(id: "live", HostHeartbeat(state: .standingBy), at: at(50))
         // Live since 30: `stale` (heard at 0) has waited longer but is not a candidate.
-        #expect(try await store.claimHost(claim(sid(1), now: at(60), liveSince: at(30))).claimedAllocation?.sessionHostId == "live")
+        #expect(
+            try await store.claimHost(claim(sid(1), now: at(60), liveSince: at(30))).claimedAllocation?.sessionHostId
+                == "live")
         #expect(try await store.claimHost(claim(sid(2), now: at(60), liveSince: at(30))) == .noHost)
         // Exactly at the boundary counts as live.
-        #expect(try await store.claimHost(claim(sid(3), now: at(60), liveSince: at(0))).claimedAllocation?.sessionHostId == "stale")
+        #expect(
+            try await store.claimHost(claim(sid(3), now: at(60), liveSince: at(0))).claimedAllocation?.sessionHostId
+                == "stale")
     }
 
     static func claimOfAnExistingSession(_ store: any InventoryStore) async throws {
         try await registerHosts(store, ["h1", "h2"])
-        let claimed = try #require(try await store.claimHost(claim(sid(1), cookie: "first", now: at(10))).claimedAllocation)
+        let claimed = try #require(
+            try await store.claimHost(claim(sid(1), cookie: "first", now: at(10))).claimedAllocation)
         #expect(claimed.sessionHostId == "h1")
 
         // Being allocated: 409 material, nothing new allocated.
@@ -443,10 +495,13 @@ enum InventoryStoreContract {
 
     static func reassignToTheNextHost(_ store: any InventoryStore) async throws {
         try await registerHosts(store, ["h1", "h2"])
-        let first = try #require(try await store.claimHost(claim(sid(1), cookie: "kept", now: at(10))).claimedAllocation)
+        let first = try #require(
+            try await store.claimHost(claim(sid(1), cookie: "kept", now: at(10))).claimedAllocation)
         #expect(first.sessionHostId == "h1")
 
-        let moved = try #require(try await store.reassignHandoff(claim(sid(1), cookie: "kept", now: at(20)), failedHostId: "h1").claimedAllocation)
+        let moved = try #require(
+            try await store.reassignHandoff(claim(sid(1), cookie: "kept", now: at(20)), failedHostId: "h1")
+                .claimedAllocation)
         #expect(moved.sessionHostId == "h2")
         #expect(moved.state == .allocating)
         #expect(moved.allocatedAt == at(20))
@@ -490,11 +545,13 @@ enum InventoryStoreContract {
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(30))
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(3), at: at(31))
         try await registerHosts(store, ["h2"], from: 32)
-        let taken = try #require(try await store.claimHostForQueue(titleId: title, now: at(40), liveSince: at(10), acknowledgeBy: at(50)))
+        let taken = try #require(
+            try await store.claimHostForQueue(titleId: title, now: at(40), liveSince: at(10), acknowledgeBy: at(50)))
         #expect(taken.sessionId == clusterId(1))
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
 
-        let outcome = try await store.reassignHandoff(claim(clusterId(1), kind: .cluster, now: at(51)), failedHostId: "h2")
+        let outcome = try await store.reassignHandoff(
+            claim(clusterId(1), kind: .cluster, now: at(51)), failedHostId: "h2")
         #expect(outcome == .noHost)
         #expect(try await store.allocation(titleId: title, sessionId: clusterId(1)) == nil)
         let requeued = try #require(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil))
@@ -511,7 +568,9 @@ enum InventoryStoreContract {
         #expect(direct.claimedAllocation?.kind == .cluster)
         #expect(direct.claimedAllocation?.sessionHostId == "h3")
         _ = try await store.enqueueCluster(titleId: otherTitle, sessionId: clusterId(10), at: at(62))
-        #expect(try await store.reassignHandoff(claim(clusterId(9), title: otherTitle, kind: .cluster, now: at(72)), failedHostId: "h3") == .noHost)
+        #expect(
+            try await store.reassignHandoff(
+                claim(clusterId(9), title: otherTitle, kind: .cluster, now: at(72)), failedHostId: "h3") == .noHost)
         let head = try #require(try await store.ticket(titleId: otherTitle, sessionId: clusterId(9), polledAt: nil))
         #expect(head.enqueuedAt == at(61))
         #expect(head.lastPolledAt == at(72))
@@ -559,7 +618,10 @@ enum InventoryStoreContract {
     static func queueOrderPositionsAndPolling(_ store: any InventoryStore) async throws {
         #expect(try await store.titlesWithQueuedClusters() == [])
         let first = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(0))
-        #expect(first == ClusterTicket(titleId: title, sessionId: clusterId(1), enqueuedAt: at(0), lastPolledAt: at(0), position: 1))
+        #expect(
+            first
+                == ClusterTicket(
+                    titleId: title, sessionId: clusterId(1), enqueuedAt: at(0), lastPolledAt: at(0), position: 1))
         #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(1)).position == 2)
         // Same millisecond: in arrival order.
         #expect(try await store.enqueueCluster(titleId: title, sessionId: clusterId(3), at: at(1)).position == 3)
@@ -567,7 +629,10 @@ enum InventoryStoreContract {
 
         // Posting again polls: never queued twice, place and first queue time kept.
         let polled = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(5))
-        #expect(polled == ClusterTicket(titleId: title, sessionId: clusterId(2), enqueuedAt: at(1), lastPolledAt: at(5), position: 2))
+        #expect(
+            polled
+                == ClusterTicket(
+                    titleId: title, sessionId: clusterId(2), enqueuedAt: at(1), lastPolledAt: at(5), position: 2))
         #expect(try await store.queueLength(titleId: title) == 3)
         #expect(try await store.queueLength(titleId: otherTitle) == 1)
         #expect(try await store.queueLength(titleId: "none") == 0)
@@ -575,13 +640,21 @@ enum InventoryStoreContract {
 
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.lastPolledAt == at(1))
         let looked = try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: at(6))
-        #expect(looked == ClusterTicket(titleId: title, sessionId: clusterId(3), enqueuedAt: at(1), lastPolledAt: at(6), position: 3))
+        #expect(
+            looked
+                == ClusterTicket(
+                    titleId: title, sessionId: clusterId(3), enqueuedAt: at(1), lastPolledAt: at(6), position: 3))
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(3), polledAt: nil)?.lastPolledAt == at(6))
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(9), polledAt: at(6)) == nil)
 
         // Tickets not polled since 4 expire; the rest move up.
-        let report = try await store.sweep(SweepPolicy(now: at(10), liveSince: at(0), handoffsDueBefore: at(0), polledSince: at(4)))
-        #expect(Set(report.expiredTickets) == [SessionKey(titleId: title, sessionId: clusterId(1)), SessionKey(titleId: otherTitle, sessionId: clusterId(1))])
+        let report = try await store.sweep(
+            SweepPolicy(now: at(10), liveSince: at(0), handoffsDueBefore: at(0), polledSince: at(4)))
+        #expect(
+            Set(report.expiredTickets) == [
+                SessionKey(titleId: title, sessionId: clusterId(1)),
+                SessionKey(titleId: otherTitle, sessionId: clusterId(1)),
+            ])
         #expect(report.expiredTickets.count == 2)
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == nil)
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
@@ -599,12 +672,16 @@ enum InventoryStoreContract {
     }
 
     static func claimHostForQueue(_ store: any InventoryStore) async throws {
-        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20)) == nil)
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20))
+                == nil)
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(1))
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(2))
 
         // No host: nothing taken.
-        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20)) == nil)
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20))
+                == nil)
         #expect(try await store.queueLength(titleId: title) == 2)
 
         // Hosts that declared a sandbox, cloud game or game mode, stale hosts and other titles' hosts do not serve clusters.
@@ -613,23 +690,31 @@ enum InventoryStoreContract {
         _ = try await store.registerHost(id: "mode", registration(gameModeId: "GM"), at: at(3))
         _ = try await store.registerHost(id: "stale", registration(), at: at(0))
         _ = try await store.registerHost(id: "other", registration(title: otherTitle), at: at(3))
-        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20)) == nil)
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20))
+                == nil)
         #expect(try await store.queueLength(titleId: title) == 2)
 
         // A plain live host in any region takes the head of the queue.
         _ = try await store.registerHost(id: "plain", registration(region: "Japan East"), at: at(4))
-        let taken = try #require(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20)))
-        #expect(taken == Allocation(
-            titleId: title, sessionId: clusterId(1), kind: .cluster, state: .allocating, sessionCookie: nil, allocatedAt: at(10),
-            acknowledgeBy: at(20), sessionHostId: "plain", hostName: "game.example", region: "Japan East",
-            portMappings: registration().portMappings, secureContext: "c2VjdXJl"
-        ))
+        let taken = try #require(
+            try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(2), acknowledgeBy: at(20)))
+        #expect(
+            taken
+                == Allocation(
+                    titleId: title, sessionId: clusterId(1), kind: .cluster, state: .allocating, sessionCookie: nil,
+                    allocatedAt: at(10),
+                    acknowledgeBy: at(20), sessionHostId: "plain", hostName: "game.example", region: "Japan East",
+                    portMappings: registration().portMappings, secureContext: "c2VjdXJl"
+                ))
         #expect(try await store.allocation(titleId: title, sessionId: clusterId(1)) == taken)
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(1), polledAt: nil) == nil)
         #expect(try await store.ticket(titleId: title, sessionId: clusterId(2), polledAt: nil)?.position == 1)
         #expect(try await store.host(id: "plain")?.state == .allocating)
         #expect(try await store.pendingHandoff(hostId: "plain")?.allocation == taken)
-        #expect(try await store.claimHostForQueue(titleId: title, now: at(11), liveSince: at(2), acknowledgeBy: at(21)) == nil)
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(11), liveSince: at(2), acknowledgeBy: at(21))
+                == nil)
         #expect(try await store.queueLength(titleId: title) == 1)
         // Polling the fulfilled request finds the allocation.
         #expect(try await store.claimHost(claim(clusterId(1), kind: .cluster, now: at(12))) == .inFlight(taken))
@@ -650,21 +735,31 @@ enum InventoryStoreContract {
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(2))
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(3))
         try await registerHosts(store, ["pendingCluster"], from: 4)
-        #expect(try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20))?.sessionId == clusterId(1))
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20))?
+                .sessionId == clusterId(1))
         try await registerHosts(store, ["late", "live"], from: 5)
-        #expect(try await store.claimHost(AllocationClaim(
-            titleId: title, sessionId: sid(3), kind: .sessionHost, criteria: HostCriteria(), sessionCookie: nil, now: at(10),
-            liveSince: at(0), acknowledgeBy: at(200)
-        )).claimedAllocation?.sessionHostId == "late")
+        #expect(
+            try await store.claimHost(
+                AllocationClaim(
+                    titleId: title, sessionId: sid(3), kind: .sessionHost, criteria: HostCriteria(), sessionCookie: nil,
+                    now: at(10),
+                    liveSince: at(0), acknowledgeBy: at(200)
+                )
+            ).claimedAllocation?.sessionHostId == "late")
         // Registered after the claims so that no claim took it.
         _ = try await store.registerHost(id: "silent", registration(), at: at(0))
         for id in ["pending", "pendingCluster", "late", "live"] {
             _ = try await store.recordHeartbeat(id: id, HostHeartbeat(state: .standingBy), at: at(100))
         }
 
-        let report = try await store.sweep(SweepPolicy(now: at(100), liveSince: at(50), handoffsDueBefore: at(100), polledSince: at(0)))
+        let report = try await store.sweep(
+            SweepPolicy(now: at(100), liveSince: at(50), handoffsDueBefore: at(100), polledSince: at(0)))
         #expect(report.hostsMarkedUnhealthy.sorted() == ["pending", "pendingCluster", "silent", "silentActive"])
-        #expect(Set(report.abandonedHandoffs) == [SessionKey(titleId: title, sessionId: sid(2)), SessionKey(titleId: title, sessionId: clusterId(1))])
+        #expect(
+            Set(report.abandonedHandoffs) == [
+                SessionKey(titleId: title, sessionId: sid(2)), SessionKey(titleId: title, sessionId: clusterId(1)),
+            ])
         #expect(report.abandonedHandoffs.count == 2)
         #expect(report.requeuedClusters == [SessionKey(titleId: title, sessionId: clusterId(1))])
         #expect(report.expiredTickets == [])
@@ -694,9 +789,14 @@ enum InventoryStoreContract {
         #expect(try await hostState(store, "live") == .standingBy)
 
         // Nothing left to do.
-        #expect(try await store.sweep(SweepPolicy(now: at(101), liveSince: at(50), handoffsDueBefore: at(101), polledSince: at(0))).isEmpty)
+        #expect(
+            try await store.sweep(
+                SweepPolicy(now: at(101), liveSince: at(50), handoffsDueBefore: at(101), polledSince: at(0))
+            ).isEmpty)
         // A silent host that heartbeats again is ready again.
-        #expect(try await store.recordHeartbeat(id: "silent", HostHeartbeat(state: .standingBy), at: at(102)).state == .standingBy)
+        #expect(
+            try await store.recordHeartbeat(id: "silent", HostHeartbeat(state: .standingBy), at: at(102)).state
+                == .standingBy)
     }
 
     /// A call refused inside its transaction changes nothing and leaves no transaction open.
@@ -777,11 +877,13 @@ extension InventoryStoreContract {
         #expect(try await store.confirmHandoff(hostId: "w1", sessionId: sid(1), at: at(6))?.session != nil)
         _ = try await store.claimHost(claim(sid(2), now: at(7)))
         let counts = try await store.hostCounts()
-        let byKey = Dictionary(counts.map { ("\($0.titleId)/\($0.region)/\($0.state.rawValue)", $0.count) }, uniquingKeysWith: +)
-        #expect(byKey == [
-            "\(title)/WestUS/Active": 1, "\(title)/WestUS/Allocating": 1, "\(title)/WestUS/StandingBy": 1,
-            "\(title)/WestUS/Unhealthy": 1, "\(title)/EastUS/StandingBy": 1, "\(otherTitle)/WestUS/Initializing": 1,
-        ])
+        let byKey = Dictionary(
+            counts.map { ("\($0.titleId)/\($0.region)/\($0.state.rawValue)", $0.count) }, uniquingKeysWith: +)
+        #expect(
+            byKey == [
+                "\(title)/WestUS/Active": 1, "\(title)/WestUS/Allocating": 1, "\(title)/WestUS/StandingBy": 1,
+                "\(title)/WestUS/Unhealthy": 1, "\(title)/EastUS/StandingBy": 1, "\(otherTitle)/WestUS/Initializing": 1,
+            ])
         #expect(counts.count == byKey.count, "one row per title, region and state")
 
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(10))
@@ -790,10 +892,12 @@ extension InventoryStoreContract {
         // Polling does not change the first queue time.
         _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(20))
         let summaries = try await store.queueSummaries().sorted { $0.titleId < $1.titleId }
-        #expect(summaries == [
-            QueueSummary(titleId: title, length: 2, oldestEnqueuedAt: at(10)),
-            QueueSummary(titleId: otherTitle, length: 1, oldestEnqueuedAt: at(11)),
-        ].sorted { $0.titleId < $1.titleId })
+        #expect(
+            summaries
+                == [
+                    QueueSummary(titleId: title, length: 2, oldestEnqueuedAt: at(10)),
+                    QueueSummary(titleId: otherTitle, length: 1, oldestEnqueuedAt: at(11)),
+                ].sorted { $0.titleId < $1.titleId })
     }
 }
 

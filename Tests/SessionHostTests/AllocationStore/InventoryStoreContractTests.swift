@@ -23,10 +23,14 @@ struct InventoryStoreContractTests {
     typealias Contract = InventoryStoreContract
 
     @Test("registration and heartbeats reconcile the agent's view", arguments: StoreBackend.allCases)
-    func registrationAndHeartbeat(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.registrationAndHeartbeat) }
+    func registrationAndHeartbeat(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.registrationAndHeartbeat)
+    }
 
     @Test("a host holding a session keeps it whatever its agent reports", arguments: StoreBackend.allCases)
-    func reconciliationWithSession(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.reconciliationWithSession) }
+    func reconciliationWithSession(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.reconciliationWithSession)
+    }
 
     @Test("deregistration removes only hosts without a session", arguments: StoreBackend.allCases)
     func deregistration(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.deregistration) }
@@ -35,59 +39,97 @@ struct InventoryStoreContractTests {
     func hostKeys(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.hostKeys) }
 
     @Test("host counts by title, region and state, and queue summaries, for metrics", arguments: StoreBackend.allCases)
-    func hostCountsAndQueueSummaries(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.hostCountsAndQueueSummaries) }
+    func hostCountsAndQueueSummaries(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.hostCountsAndQueueSummaries)
+    }
 
     @Test("a claim takes the longest-StandingBy host of the title", arguments: StoreBackend.allCases)
-    func claimTakesLongestStandingBy(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimTakesLongestStandingBy) }
+    func claimTakesLongestStandingBy(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimTakesLongestStandingBy)
+    }
 
     @Test("locations are tried strictly in order, ignoring case and white space", arguments: StoreBackend.allCases)
-    func claimLocationsInOrder(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimLocationsInOrder) }
+    func claimLocationsInOrder(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimLocationsInOrder)
+    }
 
     @Test("sandbox, cloud game and game mode match both ways", arguments: StoreBackend.allCases)
-    func claimMatches(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimMatchesSandboxCloudGameAndGameMode) }
+    func claimMatches(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimMatchesSandboxCloudGameAndGameMode)
+    }
 
-    @Test("every change of a host's session raises its revision, also across deregistration", arguments: StoreBackend.allCases)
-    func revisions(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.revisionsGrowWithEveryAssignmentChange) }
+    @Test(
+        "every change of a host's session raises its revision, also across deregistration",
+        arguments: StoreBackend.allCases)
+    func revisions(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.revisionsGrowWithEveryAssignmentChange)
+    }
 
     @Test("a heartbeat based on an older revision is a sign of life only", arguments: StoreBackend.allCases)
-    func staleHeartbeat(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.staleHeartbeatIsOnlyASignOfLife) }
+    func staleHeartbeat(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.staleHeartbeatIsOnlyASignOfLife)
+    }
 
     @Test("claims pass over hosts whose hand-off channel is down", arguments: StoreBackend.allCases)
-    func unreachableHosts(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimPassesOverUnreachableHosts) }
+    func unreachableHosts(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimPassesOverUnreachableHosts)
+    }
 
     @Test("hosts not heard from since liveSince are not claimed", arguments: StoreBackend.allCases)
-    func liveness(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimSkipsHostsNotHeardFrom) }
+    func liveness(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimSkipsHostsNotHeardFrom)
+    }
 
-    @Test("claiming an existing session answers inFlight or active and allocates nothing", arguments: StoreBackend.allCases)
-    func existingSession(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimOfAnExistingSession) }
+    @Test(
+        "claiming an existing session answers inFlight or active and allocates nothing",
+        arguments: StoreBackend.allCases)
+    func existingSession(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimOfAnExistingSession)
+    }
 
     @Test("confirming a hand-off makes it Active, idempotently", arguments: StoreBackend.allCases)
     func confirm(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.confirmHandoff) }
 
     @Test("an unacknowledged hand-off moves to the next host", arguments: StoreBackend.allCases)
-    func reassignToNext(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.reassignToTheNextHost) }
+    func reassignToNext(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.reassignToTheNextHost)
+    }
 
-    @Test("with no host left a hand-off is dropped, a cluster one re-queued at the head", arguments: StoreBackend.allCases)
-    func reassignToNone(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.reassignWithNoHostLeft) }
+    @Test(
+        "with no host left a hand-off is dropped, a cluster one re-queued at the head", arguments: StoreBackend.allCases
+    )
+    func reassignToNone(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.reassignWithNoHostLeft)
+    }
 
     @Test("ending a session frees the host as Terminating", arguments: StoreBackend.allCases)
     func endSession(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.endSession) }
 
     @Test("the cluster queue is FIFO per title with positions, polling and expiry", arguments: StoreBackend.allCases)
-    func queue(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.queueOrderPositionsAndPolling) }
+    func queue(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.queueOrderPositionsAndPolling)
+    }
 
     @Test("the head of the queue takes a free host that declared nothing", arguments: StoreBackend.allCases)
     func claimForQueue(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimHostForQueue) }
 
-    @Test("a sweep marks silent hosts, abandons overdue hand-offs and expires tickets", arguments: StoreBackend.allCases)
+    @Test(
+        "a sweep marks silent hosts, abandons overdue hand-offs and expires tickets", arguments: StoreBackend.allCases)
     func sweep(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.sweep) }
 
-    @Test("a call refused inside its transaction changes nothing and leaves none open", arguments: StoreBackend.allCases)
-    func refusedCall(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.refusedCallChangesNothing) }
+    @Test(
+        "a call refused inside its transaction changes nothing and leaves none open", arguments: StoreBackend.allCases)
+    func refusedCall(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.refusedCallChangesNothing)
+    }
 
     @Test("50 concurrent claims on 20 hosts: 20 distinct hosts claimed, 30 noHost", arguments: StoreBackend.allCases)
-    func concurrentDistinct(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.concurrentClaimsDistinctSessions) }
+    func concurrentDistinct(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.concurrentClaimsDistinctSessions)
+    }
 
     @Test("20 concurrent claims of one session id: exactly one claimed", arguments: StoreBackend.allCases)
-    func concurrentOneSession(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.concurrentClaimsOneSession) }
+    func concurrentOneSession(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.concurrentClaimsOneSession)
+    }
 }

@@ -54,9 +54,13 @@ struct PostgresInventoryStoreTests {
 
     @Test("postgres:// URLs are parsed as libpq writes them")
     func urls() throws {
-        let full = try PostgresStoreConfiguration(url: "postgresql://gsms:s%40cret@db.example:6543/inventory?sslmode=require")
-        #expect(full == PostgresStoreConfiguration(
-            host: "db.example", port: 6543, username: "gsms", password: "s@cret", database: "inventory", tlsMode: .require))
+        let full = try PostgresStoreConfiguration(
+            url: "postgresql://gsms:s%40cret@db.example:6543/inventory?sslmode=require")
+        #expect(
+            full
+                == PostgresStoreConfiguration(
+                    host: "db.example", port: 6543, username: "gsms", password: "s@cret", database: "inventory",
+                    tlsMode: .require))
         #expect(full.redactedDescription == "postgres://gsms@db.example:6543/inventory")
         #expect(!full.redactedDescription.contains("cret"))
 
@@ -68,8 +72,10 @@ struct PostgresInventoryStoreTests {
         #expect(socket.redactedDescription == "postgres://gsms@/run/postgresql/.s.PGSQL.5432/gsms")
 
         for bad in [
-            "postgres://db/gsms", "postgres://gsms@db", "postgres://gsms@db/", "mysql://gsms@db/gsms", "postgres://gsms@db:0/gsms",
-            "postgres://gsms@db/gsms?sslmode=maybe", "postgres://gsms@db/gsms?colour=blue", "postgres://gsms@db/gsms?host=relative",
+            "postgres://db/gsms", "postgres://gsms@db", "postgres://gsms@db/", "mysql://gsms@db/gsms",
+            "postgres://gsms@db:0/gsms",
+            "postgres://gsms@db/gsms?sslmode=maybe", "postgres://gsms@db/gsms?colour=blue",
+            "postgres://gsms@db/gsms?host=relative",
         ] {
             #expect(throws: PostgresURLError.self, "\(bad)") { try PostgresStoreConfiguration(url: bad) }
         }
@@ -95,13 +101,16 @@ struct PostgresInventoryStoreTests {
             for store in stores { try await store.close() }
 
             // A later build adds a version; this build must then refuse the database rather than misuse it.
-            let laterVersion = PostgresSchemaMigration(version: newest + 1, statements: ["CREATE TABLE later_feature (id BIGINT PRIMARY KEY)"])
+            let laterVersion = PostgresSchemaMigration(
+                version: newest + 1, statements: ["CREATE TABLE later_feature (id BIGINT PRIMARY KEY)"])
             let later = try await Self.open(database, migrations: PostgresSchemaMigrations.all + [laterVersion])
             #expect(try await later.appliedSchemaVersions() == known + [newest + 1])
             #expect(try await later.host(id: "h1") != nil)
             try await later.close()
 
-            await #expect(throws: StoreError.schemaTooNew(found: newest + 1, known: newest)) { try await Self.open(database) }
+            await #expect(throws: StoreError.schemaTooNew(found: newest + 1, known: newest)) {
+                try await Self.open(database)
+            }
         }
     }
 
@@ -120,7 +129,8 @@ struct PostgresInventoryStoreTests {
             let store = try await Self.open(database)
             #expect(try await store.appliedSchemaVersions() == known)
             try await store.close()
-            let fixed = PostgresSchemaMigration(version: next, statements: ["CREATE TABLE later_feature (id BIGINT PRIMARY KEY)"])
+            let fixed = PostgresSchemaMigration(
+                version: next, statements: ["CREATE TABLE later_feature (id BIGINT PRIMARY KEY)"])
             let upgraded = try await Self.open(database, migrations: PostgresSchemaMigrations.all + [fixed])
             #expect(try await upgraded.appliedSchemaVersions() == known + [next])
             try await upgraded.close()
@@ -129,8 +139,11 @@ struct PostgresInventoryStoreTests {
 
     @Test("an unreachable server or a closed store is StoreError.unavailable, never a crash")
     func unavailable() async throws {
-        let nowhere = PostgresStoreConfiguration(host: "127.0.0.1", port: 1, username: "gsms", database: "gsms", tlsMode: .disable)
-        let refused = try await #require(throws: StoreError.self) { try await PostgresInventoryStore.open(nowhere, logger: Self.logger) }
+        let nowhere = PostgresStoreConfiguration(
+            host: "127.0.0.1", port: 1, username: "gsms", database: "gsms", tlsMode: .disable)
+        let refused = try await #require(throws: StoreError.self) {
+            try await PostgresInventoryStore.open(nowhere, logger: Self.logger)
+        }
         #expect(refused.code == .storeUnavailable)
 
         try await PostgresTestDatabase.with { database in
@@ -151,12 +164,16 @@ struct PostgresInventoryStoreTests {
             let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
                 for number in 1...60 {
                     let store = stores[number % stores.count]
-                    group.addTask { try await store.claimHost(Contract.claim(Contract.sid(number), now: Contract.at(29))) }
+                    group.addTask {
+                        try await store.claimHost(Contract.claim(Contract.sid(number), now: Contract.at(29)))
+                    }
                 }
                 // The same session id asked of every instance at once, ten times each.
                 for index in 0..<30 {
                     let store = stores[index % stores.count]
-                    group.addTask { try await store.claimHost(Contract.claim(Contract.sid(1000), now: Contract.at(29))) }
+                    group.addTask {
+                        try await store.claimHost(Contract.claim(Contract.sid(1000), now: Contract.at(29)))
+                    }
                 }
                 return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
             }
@@ -181,12 +198,19 @@ struct PostgresInventoryStoreTests {
             try await Contract.registerHosts(stores[0], hostIds)
             var placed: [Allocation] = []
             for number in 1...24 {
-                let claim = Contract.claim(Contract.sid(number), kind: number.isMultiple(of: 2) ? .cluster : .sessionHost, now: Contract.at(25))
+                let claim = Contract.claim(
+                    Contract.sid(number), kind: number.isMultiple(of: 2) ? .cluster : .sessionHost, now: Contract.at(25)
+                )
                 placed.append(try #require(try await stores[number % 2].claimHost(claim).claimedAllocation))
             }
             // Every hand-off is overdue for the sweeps; half of them are acknowledged at the same time.
-            let policy = SweepPolicy(now: Contract.at(60), liveSince: Contract.at(0), handoffsDueBefore: Contract.at(60), polledSince: Contract.at(0))
-            enum Event: Sendable { case swept(SweepReport), confirmed(String, Bool) }
+            let policy = SweepPolicy(
+                now: Contract.at(60), liveSince: Contract.at(0), handoffsDueBefore: Contract.at(60),
+                polledSince: Contract.at(0))
+            enum Event: Sendable {
+                case swept(SweepReport)
+                case confirmed(String, Bool)
+            }
             let events = try await withThrowingTaskGroup(of: Event.self) { group in
                 for store in stores {
                     for _ in 0..<3 { group.addTask { .swept(try await store.sweep(policy)) } }
@@ -195,7 +219,8 @@ struct PostgresInventoryStoreTests {
                     let store = stores[index % 2 == 0 ? 1 : 0]
                     group.addTask {
                         let confirmed = try await store.confirmHandoff(
-                            hostId: allocation.sessionHostId, sessionId: allocation.sessionId, at: Contract.at(61))?.session
+                            hostId: allocation.sessionHostId, sessionId: allocation.sessionId, at: Contract.at(61))?
+                            .session
                         return .confirmed(allocation.sessionId, confirmed != nil)
                     }
                 }
@@ -216,7 +241,8 @@ struct PostgresInventoryStoreTests {
             #expect(Set(abandoned).isDisjoint(with: confirmed), "an acknowledged hand-off was abandoned")
             #expect(Set(abandoned).union(confirmed) == Set(placed.map(\.sessionId)))
             for allocation in placed {
-                let current = try await stores[1].allocation(titleId: allocation.titleId, sessionId: allocation.sessionId)
+                let current = try await stores[1].allocation(
+                    titleId: allocation.titleId, sessionId: allocation.sessionId)
                 let host = try #require(try await stores[0].host(id: allocation.sessionHostId))
                 if confirmed.contains(allocation.sessionId) {
                     #expect(current?.state == .active)
@@ -232,7 +258,9 @@ struct PostgresInventoryStoreTests {
     @Test("everything one instance wrote is there for another opened later")
     func durableAcrossInstances() async throws {
         try await PostgresTestDatabase.with { database in
-            try await Contract.everythingSurvivesReopening(try await Self.open(database)) { try await Self.open(database) }
+            try await Contract.everythingSurvivesReopening(try await Self.open(database)) {
+                try await Self.open(database)
+            }
         }
     }
 }

@@ -14,7 +14,9 @@ struct SQLiteInventoryStoreTests {
 
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    static func open(_ path: String, migrations: [SchemaMigration] = SchemaMigrations.all) async throws -> SQLiteInventoryStore {
+    static func open(_ path: String, migrations: [SchemaMigration] = SchemaMigrations.all) async throws
+        -> SQLiteInventoryStore
+    {
         try await SQLiteInventoryStore.open(path: path, logger: logger, migrations: migrations)
     }
 
@@ -67,11 +69,13 @@ struct SQLiteInventoryStoreTests {
         let second = try await Self.open(path)
         #expect(try await second.appliedSchemaVersions() == known)
         #expect(try await second.host(id: "h1") != nil)
-        #expect(try await second.checkHostKey(hostId: "h1", digest: "k", bindIfAbsent: false, at: Contract.at(1)) == .bound)
+        #expect(
+            try await second.checkHostKey(hostId: "h1", digest: "k", bindIfAbsent: false, at: Contract.at(1)) == .bound)
         try await second.close()
 
         // A later build adds a version; this build must then refuse the file rather than misuse it.
-        let later = SchemaMigration(version: newest + 1, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
+        let later = SchemaMigration(
+            version: newest + 1, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"])
         let laterStore = try await Self.open(path, migrations: SchemaMigrations.all + [later])
         #expect(try await laterStore.appliedSchemaVersions() == known + [newest + 1])
         #expect(try await laterStore.host(id: "h1") != nil)
@@ -84,7 +88,9 @@ struct SQLiteInventoryStoreTests {
     @Test("failures are StoreError.unavailable, never a crash")
     func unavailable() async throws {
         let directory = try TemporaryDirectory()
-        let missing = try await #require(throws: StoreError.self) { try await Self.open(directory.file("no/such/dir/gsms.sqlite")) }
+        let missing = try await #require(throws: StoreError.self) {
+            try await Self.open(directory.file("no/such/dir/gsms.sqlite"))
+        }
         #expect(missing.code == .storeUnavailable)
 
         let store = try await Self.open(directory.file("gsms.sqlite"))
@@ -100,8 +106,11 @@ struct SQLiteInventoryStoreTests {
         let path = directory.file("gsms.sqlite")
         let known = SchemaMigrations.all.map(\.version)
         let next = SchemaMigrations.newestVersion + 1
-        let broken = SchemaMigration(version: next, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])
-        let error = try await #require(throws: StoreError.self) { try await Self.open(path, migrations: SchemaMigrations.all + [broken]) }
+        let broken = SchemaMigration(
+            version: next, statements: ["CREATE TABLE later_feature (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])
+        let error = try await #require(throws: StoreError.self) {
+            try await Self.open(path, migrations: SchemaMigrations.all + [broken])
+        }
         #expect(error.code == .storeUnavailable)
 
         let store = try await Self.open(path)

@@ -39,7 +39,10 @@ struct BenchmarkSmokeTests {
     @Test("agent: GET /v1/host against the floor server, memory with its breakdown, idle CPU")
     func agent() async throws {
         let report = try await Self.run(
-            ["agent", "--concurrency", "2", "--agent-requests", "200", "--rounds", "2", "--agent-warmup", "20", "--idle-seconds", "0.5"],
+            [
+                "agent", "--concurrency", "2", "--agent-requests", "200", "--rounds", "2", "--agent-warmup", "20",
+                "--idle-seconds", "0.5",
+            ],
             as: AgentReport.self)
         #expect(report.concurrency == 2)
         Self.checkSane(report.agent.latency, count: 400)

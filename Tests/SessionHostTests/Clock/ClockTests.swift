@@ -67,7 +67,8 @@ struct ClockTests {
         let notifier = ChangeNotifier()
         let reads = Counter()
         let waiter = Task {
-            try await notifier.waitForValue(of: .host("vm-1"), until: clock.instant(in: .seconds(60))) { () -> String? in
+            try await notifier.waitForValue(of: .host("vm-1"), until: clock.instant(in: .seconds(60))) {
+                () -> String? in
                 reads.increment()
                 return nil
             }
@@ -85,7 +86,9 @@ struct ClockTests {
         let clock = ManualClock()
         let notifier = ChangeNotifier()
         let waiter = Task {
-            try await notifier.waitForValue(of: .host("vm-1"), until: clock.instant(in: .seconds(3600))) { () -> String? in nil }
+            try await notifier.waitForValue(of: .host("vm-1"), until: clock.instant(in: .seconds(3600))) {
+                () -> String? in nil
+            }
         }
         try await clock.waitForSleepers(1)
         waiter.cancel()

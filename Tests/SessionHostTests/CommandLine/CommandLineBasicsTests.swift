@@ -20,7 +20,9 @@ struct CommandLineBasicsTests {
         for binary in Self.binaries {
             let result = try await ProcessRun.run(binary, ["--version"], in: directory)
             #expect(result.status == 0, "\(binary): \(result.stderr)")
-            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == SessionHostVersion.release, "\(binary)")
+            #expect(
+                result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == SessionHostVersion.release, "\(binary)"
+            )
         }
     }
 

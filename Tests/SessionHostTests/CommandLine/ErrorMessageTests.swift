@@ -6,7 +6,9 @@ import Testing
 /// `connect(descriptor:addr:size:)`, `bind(descriptor:ptr:bytes:)`, `CocoaError` or Swift type.
 @Suite("error messages in words", .serialized)
 struct ErrorMessageTests {
-    static let internals = ["connect(descriptor", "bind(descriptor", "CocoaError", "Dictionary<", "errno:", "NSUnderlyingError"]
+    static let internals = [
+        "connect(descriptor", "bind(descriptor", "CocoaError", "Dictionary<", "errno:", "NSUnderlyingError",
+    ]
 
     static func expectNoInternals(_ text: String, _ comment: String = "") {
         for name in internals {
@@ -24,7 +26,11 @@ struct ErrorMessageTests {
         Self.expectNoInternals(missing.stderr, "missing socket")
 
         let denied = try await ProcessRun.run(
-            "/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", Binaries.sessionhostctl, "host", "--socket", agent.socketPath],
+            "/usr/bin/setpriv",
+            [
+                "--reuid", "65534", "--regid", "65534", "--clear-groups", Binaries.sessionhostctl, "host", "--socket",
+                agent.socketPath,
+            ],
             in: agent.directory)
         #expect(denied.status == 3)
         #expect(denied.stderr.contains("permission denied on \(agent.socketPath)"), "\(denied.stderr)")
@@ -32,10 +38,15 @@ struct ErrorMessageTests {
 
         let cookie = try await ProcessRun.run(
             Binaries.sessionhostctl,
-            ["allocate", "--socket", agent.socketPath, "--session-id", "3536d3e6-e85d-4f47-b898-9617d19dabcd", "--cookie-file", agent.directory.file("no-cookie")],
+            [
+                "allocate", "--socket", agent.socketPath, "--session-id", "3536d3e6-e85d-4f47-b898-9617d19dabcd",
+                "--cookie-file", agent.directory.file("no-cookie"),
+            ],
             in: agent.directory)
         #expect(cookie.status == 64)
-        #expect(cookie.stderr.contains("cannot read --cookie-file") && cookie.stderr.contains("no such file"), "\(cookie.stderr)")
+        #expect(
+            cookie.stderr.contains("cannot read --cookie-file") && cookie.stderr.contains("no such file"),
+            "\(cookie.stderr)")
         Self.expectNoInternals(cookie.stderr, "cookie file")
         try await agent.stop()
     }
@@ -43,7 +54,8 @@ struct ErrorMessageTests {
     @Test("API errors name JSON kinds, not Swift types, on the agent and on gsmsd")
     func jsonKinds() async throws {
         let agent = try await AgentProcess.started()
-        let (status, body) = try await AgentClient(socketPath: agent.socketPath).raw(method: "POST", path: "/v1/heartbeat", body: Array("[1, 2]".utf8))
+        let (status, body) = try await AgentClient(socketPath: agent.socketPath).raw(
+            method: "POST", path: "/v1/heartbeat", body: Array("[1, 2]".utf8))
         let text = String(decoding: body, as: UTF8.self)
         #expect(status == 400)
         #expect(text.contains("a JSON object"), "\(text)")
@@ -52,7 +64,8 @@ struct ErrorMessageTests {
 
         let gsms = try await GSMSProcess()
         let answer = try await gsms.client.send(
-            .POST, "/titles/1234/sessionhosts", headers: [try await GSMSProcess.authorization(["1234"])], json: ["sessionId": ["not", "a", "string"]])
+            .POST, "/titles/1234/sessionhosts", headers: [try await GSMSProcess.authorization(["1234"])],
+            json: ["sessionId": ["not", "a", "string"]])
         #expect(answer.status == 400)
         #expect(answer.text.contains("a string"), "\(answer.text)")
         Self.expectNoInternals(answer.text, "gsmsd")
@@ -68,7 +81,10 @@ struct ErrorMessageTests {
         try Data(String(repeating: "k", count: 40).utf8).write(to: URL(fileURLWithPath: key))
         let gsmsd = try await ProcessRun.run(
             Binaries.gsmsd,
-            ["--listen", "127.0.0.1:\(port)", "--database", directory.file("db.sqlite"), "--title", "1234", "--token-key-file", key, "--agent-token-file", key],
+            [
+                "--listen", "127.0.0.1:\(port)", "--database", directory.file("db.sqlite"), "--title", "1234",
+                "--token-key-file", key, "--agent-token-file", key,
+            ],
             in: directory)
         #expect(gsmsd.status == 1)
         let gsmsdText = gsmsd.stdout + gsmsd.stderr

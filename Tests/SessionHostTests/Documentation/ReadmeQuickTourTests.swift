@@ -34,18 +34,23 @@ struct ReadmeQuickTourTests {
         for call in waited {
             #expect(call.status == 200)
             let session = try? JSONDecoder().decode(AgentSession.self, from: Data(call.body.utf8))
-            #expect(session?.state == "Active" && session?.sessionId == Self.sessionId, "the local session: \(call.body)")
+            #expect(
+                session?.state == "Active" && session?.sessionId == Self.sessionId, "the local session: \(call.body)")
             #expect(session?.sessionCookie == "map=dust2", "the local session's cookie: \(call.body)")
         }
 
         // gsmsd: the agent's calls, answered 200, end with the session Active on vm-1 ...
         let registrations = answers("PUT", "/agent/v1/hosts/vm-1")
-        #expect(!registrations.isEmpty && registrations.allSatisfy { $0.status == 200 }, "the registration of vm-1\(diagnostics)")
+        #expect(
+            !registrations.isEmpty && registrations.allSatisfy { $0.status == 200 },
+            "the registration of vm-1\(diagnostics)")
         let acks = answers("POST", "/agent/v1/hosts/vm-1/ack")
         #expect(acks.count == 1, "one acknowledgement\(diagnostics)")
         for call in acks {
             let status = try? JSONDecoder().decode(HostAnswer.self, from: Data(call.body.utf8))
-            #expect(call.status == 200 && status?.state == "Active" && status?.sessionId == Self.sessionId, "the ack: \(call.body)")
+            #expect(
+                call.status == 200 && status?.state == "Active" && status?.sessionId == Self.sessionId,
+                "the ack: \(call.body)")
         }
 
         // ... and the title's POST answered 200 with the session host vm-1.
@@ -263,7 +268,8 @@ enum QuickTour {
                 continue
             }
             guard body != nil else { continue }
-            if line.hasPrefix("["), line.hasSuffix("]"), let call = call(line.dropFirst().dropLast(), body: body ?? []) {
+            if line.hasPrefix("["), line.hasSuffix("]"), let call = call(line.dropFirst().dropLast(), body: body ?? [])
+            {
                 calls.append(call)
                 body = nil
             } else {

@@ -28,7 +28,8 @@ struct GSDKGameClient {
         let hostId = try #require(config["sessionHostId"] as? String)
         let parts = endpoint.split(separator: ":")
         let port = try #require(parts.last.flatMap { Int($0) })
-        return GSDKGameClient(config: config, client: HTTPTestClient(host: String(parts[0]), port: port), sessionHostId: hostId)
+        return GSDKGameClient(
+            config: config, client: HTTPTestClient(host: String(parts[0]), port: port), sessionHostId: hostId)
     }
 
     /// The C++ SDK's heartbeat: PATCH /v1/sessionHosts/{id}.
@@ -41,7 +42,8 @@ struct GSDKGameClient {
     /// The C# SDK's heartbeat: PATCH /v1/sessionHosts/{id}, Newtonsoft-indented.
     func csharpHeartbeat(_ state: String) async throws -> HTTPTestClient.Answer {
         try await client.send(
-            .PATCH, "/v1/sessionHosts/\(sessionHostId)", headers: Self.csharpHeaders, body: Array(GSDKRequests.csharp(state).utf8))
+            .PATCH, "/v1/sessionHosts/\(sessionHostId)", headers: Self.csharpHeaders,
+            body: Array(GSDKRequests.csharp(state).utf8))
     }
 
     /// The Go SDK's heartbeat: POST /v1/sessionHosts/{id}/heartbeats.
@@ -59,11 +61,13 @@ struct GSDKEndToEndTests {
     static func localAgent() async throws -> (AgentProcess, String) {
         let directory = try TemporaryDirectory()
         let configPath = directory.file("gsdkConfig.json")
-        let agent = try AgentProcess(directory: directory, arguments: [
-            "--title-id", "1234ABCD", "--hostname", "203.0.113.7", "--port", "game:udp:7777:30000",
-            "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
-            "--gsdk-log-folder", directory.file("gamelogs"),
-        ])
+        let agent = try AgentProcess(
+            directory: directory,
+            arguments: [
+                "--title-id", "1234ABCD", "--hostname", "203.0.113.7", "--port", "game:udp:7777:30000",
+                "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
+                "--gsdk-log-folder", directory.file("gamelogs"),
+            ])
         try await agent.waitForReady()
         return (agent, configPath)
     }
@@ -89,7 +93,9 @@ struct GSDKEndToEndTests {
         try await agent.stop()
     }
 
-    @Test("a C++ GSDK game server: gsdkinfo, StandingBy registers, a hand-off is Active with its session, the end releases it")
+    @Test(
+        "a C++ GSDK game server: gsdkinfo, StandingBy registers, a hand-off is Active with its session, the end releases it"
+    )
     func cppLifecycle() async throws {
         let (agent, configPath) = try await Self.localAgent()
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
@@ -143,7 +149,8 @@ struct GSDKEndToEndTests {
         let socket = AgentClient(socketPath: agent.socketPath)
         let csharp = try await game.csharpHeartbeat("StandingBy")
         #expect(csharp.status == 200, "\(csharp)")
-        #expect(try await socket.host().state == .standingBy, "the C# SDK's default Unhealthy does not keep the host out")
+        #expect(
+            try await socket.host().state == .standingBy, "the C# SDK's default Unhealthy does not keep the host out")
         _ = try await socket.allocateLocally(sessionId: Self.sessionId, sessionCookie: nil)
         let go = try await game.goHeartbeat("StandingBy")
         #expect(go.status == 200, "\(go)")
@@ -160,10 +167,12 @@ struct GSDKEndToEndTests {
         let (agent, configPath) = try await Self.localAgent()
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
         let path = "/v1/sessionHosts/\(game.sessionHostId)"
-        let malformed = try await game.client.send(.PATCH, path, headers: GSDKGameClient.cppHeaders, body: Array("{\"CurrentGameState\":".utf8))
+        let malformed = try await game.client.send(
+            .PATCH, path, headers: GSDKGameClient.cppHeaders, body: Array("{\"CurrentGameState\":".utf8))
         #expect(malformed.status == 400)
         #expect(malformed.json["code"] as? String == "MalformedRequest")
-        let unknown = try await game.client.send(.PATCH, "/v1/sessionHosts/someone-else", body: Array(GSDKRequests.cpp("StandingBy").utf8))
+        let unknown = try await game.client.send(
+            .PATCH, "/v1/sessionHosts/someone-else", body: Array(GSDKRequests.cpp("StandingBy").utf8))
         #expect(unknown.status == 404)
         #expect(try await game.client.send(.GET, path).status == 405)
         #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .initializing)
@@ -176,7 +185,8 @@ struct GSDKEndToEndTests {
         let (agent, configPath) = try await Self.localAgent()
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
         let body = GSDKRequests.cpp("StandingBy")
-        let head = "PATCH /v1/sessionHosts/\(game.sessionHostId) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+        let head =
+            "PATCH /v1/sessionHosts/\(game.sessionHostId) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
             + "Content-Type: application/json; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
         let keepAlive = try LoopbackTCP.exchange(port: game.client.port, head + "\r\n" + body + head + "\r\n" + body) {
             LoopbackTCP.count("200 OK", in: $0) == 2 && $0.hasSuffix("}")
@@ -203,7 +213,10 @@ struct GSDKEndToEndTests {
         let directory = try TemporaryDirectory()
         let result = try await ProcessRun.run(
             Binaries.sessionhostd,
-            ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen", "0.0.0.0:56001"],
+            [
+                "--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen",
+                "0.0.0.0:56001",
+            ],
             in: directory)
         #expect(result.status != 0)
         #expect(result.stderr.contains("loopback"), "\(result.stderr)")
@@ -216,20 +229,29 @@ struct GSDKEndToEndTests {
         defer { close(descriptor) }
         let result = try await ProcessRun.run(
             Binaries.sessionhostd,
-            ["--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen", "127.0.0.1:\(port)"],
+            [
+                "--socket", directory.file("a.sock"), "--state-dir", directory.file("s"), "--gsdk-listen",
+                "127.0.0.1:\(port)",
+            ],
             in: directory)
         #expect(result.status != 0)
-        #expect((result.stdout + result.stderr).contains("cannot listen for GSDK game servers on 127.0.0.1:\(port): address already in use"), "\(result.stderr)")
+        #expect(
+            (result.stdout + result.stderr).contains(
+                "cannot listen for GSDK game servers on 127.0.0.1:\(port): address already in use"), "\(result.stderr)")
         #expect(!(result.stdout + result.stderr).contains("bind(descriptor"), "\(result.stderr)")
     }
 
-    @Test("without --gsdk-log-folder the config file names gsdk-logs in the state directory, created and writable by the agent's group")
+    @Test(
+        "without --gsdk-log-folder the config file names gsdk-logs in the state directory, created and writable by the agent's group"
+    )
     func defaultLogFolder() async throws {
         let directory = try TemporaryDirectory()
         let configPath = directory.file("gsdkConfig.json")
-        let agent = try AgentProcess(directory: directory, arguments: [
-            "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
-        ])
+        let agent = try AgentProcess(
+            directory: directory,
+            arguments: [
+                "--health-timeout", "0", "--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath,
+            ])
         try await agent.waitForReady()
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
         // Empty, the Go SDK would open /GSDK_output_*.txt and panic as any user but root.
@@ -238,12 +260,16 @@ struct GSDKEndToEndTests {
         var info = stat()
         #expect(stat(folder, &info) == 0, "the folder exists")
         #expect(info.st_mode & S_IFMT == S_IFDIR)
-        #expect(info.st_mode & 0o070 == 0o070, "the group (the game server's) may write: \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(
+            info.st_mode & 0o070 == 0o070,
+            "the group (the game server's) may write: \(String(info.st_mode & 0o7777, radix: 8))")
         #expect(info.st_gid == getegid(), "the agent's group")
         try await agent.stop()
     }
 
-    @Test("--gsdk-listen 127.0.0.1:0 keeps its port across a SIGKILL and restart: a running game server's heartbeats still arrive")
+    @Test(
+        "--gsdk-listen 127.0.0.1:0 keeps its port across a SIGKILL and restart: a running game server's heartbeats still arrive"
+    )
     func portKeptAcrossRestart() async throws {
         let (agent, configPath) = try await Self.localAgent()
         let running = try await GSDKGameClient.reading(configPath, agent: agent)
@@ -270,11 +296,15 @@ struct GSDKEndToEndTests {
         defer { close(descriptor) }
         let status = try await agent.restartExpectingExit()
         #expect(status != 0)
-        #expect(agent.log.contains("cannot listen for GSDK game servers on 127.0.0.1:\(port), the port picked"), "\(agent.log)")
+        #expect(
+            agent.log.contains("cannot listen for GSDK game servers on 127.0.0.1:\(port), the port picked"),
+            "\(agent.log)")
         #expect(agent.log.contains("gsdk.json"), "names the file to delete")
     }
 
-    @Test("a kept GSDK port is given up once the config file naming it is gone (a reboot empties /run): the agent picks a new one")
+    @Test(
+        "a kept GSDK port is given up once the config file naming it is gone (a reboot empties /run): the agent picks a new one"
+    )
     func keptPortForgottenWithConfigFile() async throws {
         let (agent, configPath) = try await Self.localAgent()
         let port = try await GSDKGameClient.reading(configPath, agent: agent).client.port
@@ -293,7 +323,9 @@ struct GSDKEndToEndTests {
         try await agent.stop()
     }
 
-    @Test("through gsmsd: a GSDK game server stands by, a title allocates, the game gets Active with the session, ends, and the host is released")
+    @Test(
+        "through gsmsd: a GSDK game server stands by, a title allocates, the game gets Active with the session, ends, and the host is released"
+    )
     func throughGSMS() async throws {
         let gsms = try await GSMSProcess()
         let configPath = gsms.directory.file("gsdkConfig-vm-1.json")
@@ -322,7 +354,8 @@ struct GSDKEndToEndTests {
         _ = try await game.cppHeartbeat("Terminating")
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "Terminating")
         let lookUp = try await gsms.client.send(
-            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)",
+            headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404)
 
         // Its next process stands by and the host is back in the pool.
@@ -353,12 +386,15 @@ struct GSDKEndToEndTests {
         try await gsms.stop()
     }
 
-    @Test("through gsmsd: a GSDK game server that takes its session and exits (falls silent) releases the host after the health timeout")
+    @Test(
+        "through gsmsd: a GSDK game server that takes its session and exits (falls silent) releases the host after the health timeout"
+    )
     func silentGameReleasesHost() async throws {
         let gsms = try await GSMSProcess()
         let configPath = gsms.directory.file("gsdkConfig-vm-2.json")
         let agent = try await EndToEndHandoffTests.agent(
-            gsms, hostId: "vm-2", extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath, "--health-timeout", "2"])
+            gsms, hostId: "vm-2",
+            extra: ["--gsdk-listen", "127.0.0.1:0", "--gsdk-config-file", configPath, "--health-timeout", "2"])
         let game = try await GSDKGameClient.reading(configPath, agent: agent)
 
         // Heartbeat StandingBy like the SDK until the session arrives, then once Active, then exit.
@@ -381,14 +417,17 @@ struct GSDKEndToEndTests {
         // No more heartbeats: after the health timeout the session is ended and gsmsd releases the host.
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-2", state: "Terminating", timeout: .seconds(30))
         let lookUp = try await gsms.client.send(
-            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)",
+            headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404)
         #expect(agent.log.contains("stopped heartbeating"))
         try await agent.stop()
         try await gsms.stop()
     }
 
-    @Test("through gsmsd: after the agent is SIGKILLed and restarted, a new game process is not handed the session its predecessor took; gsmsd releases it")
+    @Test(
+        "through gsmsd: after the agent is SIGKILLed and restarted, a new game process is not handed the session its predecessor took; gsmsd releases it"
+    )
     func newProcessAfterAgentRestart() async throws {
         let gsms = try await GSMSProcess()
         let configPath = gsms.directory.file("gsdkConfig-vm-4.json")
@@ -419,7 +458,8 @@ struct GSDKEndToEndTests {
         // The old session ended the agent's normal way: gsmsd was told and the host is back in the pool.
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-4", state: "StandingBy")
         let lookUp = try await gsms.client.send(
-            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)", headers: [try await GSMSProcess.authorization(["1234"])])
+            .GET, "/titles/1234/sessionhosts/\(Self.sessionId)",
+            headers: [try await GSMSProcess.authorization(["1234"])])
         #expect(lookUp.status == 404, "\(lookUp)")
         #expect(try await AgentClient(socketPath: agent.socketPath).host().state == .standingBy)
         try await agent.stop()

@@ -10,7 +10,9 @@ struct GSDKPersistenceTests {
 
     /// A `HostAgent` and a GSDK front end over `directory`'s state directory, the front end opened
     /// as `GSDKListener` opens it: a fresh agent process on the same state directory.
-    static func start(_ directory: TemporaryDirectory, healthTimeout: Duration? = nil) async throws -> (AgentFixture, GSDKFrontEnd) {
+    static func start(_ directory: TemporaryDirectory, healthTimeout: Duration? = nil) async throws -> (
+        AgentFixture, GSDKFrontEnd
+    ) {
         let fixture = try AgentFixture(directory: directory, healthTimeout: healthTimeout)
         let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: logger)
         try await frontEnd.open(GSDKStateStore(directory: fixture.store.directory))
@@ -20,13 +22,16 @@ struct GSDKPersistenceTests {
     /// The game server stands by, is handed the session, and reports Active with it.
     static func takeSession(_ fixture: AgentFixture, _ frontEnd: GSDKFrontEnd) async throws {
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
-        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "map=dust2"))
+        _ = try await fixture.agent.allocate(
+            AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "map=dust2"))
         let handedOver = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         #expect(handedOver.operation == .active)
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .active))
     }
 
-    @Test("after an agent restart, a new game process is not handed the session its predecessor took: it is ended and the new one stands by")
+    @Test(
+        "after an agent restart, a new game process is not handed the session its predecessor took: it is ended and the new one stands by"
+    )
     func newProcessAfterRestart() async throws {
         let directory = try TemporaryDirectory()
         let (before, frontEnd) = try await Self.start(directory)
@@ -34,7 +39,8 @@ struct GSDKPersistenceTests {
 
         // The agent restarts; meanwhile the game server's match ended and systemd started the next one.
         let (fixture, restarted) = try await Self.start(directory)
-        #expect(await fixture.agent.session?.sessionId == AgentFixture.sessionId, "the host still holds the old session")
+        #expect(
+            await fixture.agent.session?.sessionId == AgentFixture.sessionId, "the host still holds the old session")
         let initializing = try await restarted.heartbeat(GSDKHeartbeatRequest(currentGameState: .initializing))
         #expect(initializing.operation == .continue)
         #expect(initializing.sessionConfig == nil)
@@ -47,7 +53,8 @@ struct GSDKPersistenceTests {
         #expect(await fixture.agent.state == .standingBy)
     }
 
-    @Test("after an agent restart, a new process whose first heartbeat is StandingBy ends the old session and stands by")
+    @Test(
+        "after an agent restart, a new process whose first heartbeat is StandingBy ends the old session and stands by")
     func newProcessStandingByAfterRestart() async throws {
         let directory = try TemporaryDirectory()
         let (before, frontEnd) = try await Self.start(directory)
@@ -67,7 +74,9 @@ struct GSDKPersistenceTests {
         #expect(next.sessionConfig?.sessionId == "9b2e8f3c-1d4a-4b5c-8e6f-7a8b9c0d1e2f")
     }
 
-    @Test("after an agent restart, the game server that took its session keeps it, and one not yet Active is still handed it")
+    @Test(
+        "after an agent restart, the game server that took its session keeps it, and one not yet Active is still handed it"
+    )
     func sameProcessAfterRestart() async throws {
         let directory = try TemporaryDirectory()
         let (before, frontEnd) = try await Self.start(directory)
@@ -85,7 +94,8 @@ struct GSDKPersistenceTests {
         _ = try await offeredFixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
         #expect(try await offered.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy)).operation == .active)
         let (_, offeredAgain) = try await Self.start(other)
-        #expect(try await offeredAgain.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy)).operation == .active)
+        #expect(
+            try await offeredAgain.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy)).operation == .active)
     }
 
     @Test("a taken session restored after a restart is watched for silence at once")
@@ -94,7 +104,8 @@ struct GSDKPersistenceTests {
         let (before, frontEnd) = try await Self.start(directory)
         try await Self.takeSession(before, frontEnd)
         let (fixture, restarted) = try await Self.start(directory, healthTimeout: .milliseconds(200))
-        let deadline = try #require(await restarted.silenceDeadline(), "the game server that took the session must heartbeat again")
+        let deadline = try #require(
+            await restarted.silenceDeadline(), "the game server that took the session must heartbeat again")
         try await Deadline.waitUntilAsync("the silence deadline") { ContinuousClock.now >= deadline }
         await restarted.endSessionIfSilent()
         #expect(await fixture.agent.state == .terminating)

@@ -13,9 +13,12 @@ enum GSDKRequests {
         if players.isEmpty {
             list = "null"
         } else {
-            list = "[\n" + players.map { "      {\n         \"PlayerId\" : \"\($0)\"\n      }" }.joined(separator: ",\n") + "\n   ]"
+            list =
+                "[\n" + players.map { "      {\n         \"PlayerId\" : \"\($0)\"\n      }" }.joined(separator: ",\n")
+                + "\n   ]"
         }
-        return "{\n   \"CurrentGameHealth\" : \"Healthy\",\n   \"CurrentGameState\" : \"\(state)\",\n   \"CurrentPlayers\" : \(list)\n}\n"
+        return
+            "{\n   \"CurrentGameHealth\" : \"Healthy\",\n   \"CurrentGameState\" : \"\(state)\",\n   \"CurrentPlayers\" : \(list)\n}\n"
     }
 
     /// C# SDK: Newtonsoft `Formatting.Indented`, declaration order, an empty array without players;
@@ -50,9 +53,11 @@ struct GSDKTranslationTests {
     @Test("the heartbeat of every SDK decodes: PascalCase and camelCase, null and empty player lists")
     func requestShapes() throws {
         let cpp = try Self.decode(GSDKRequests.cpp("StandingBy", players: ["p1", "p2"]))
-        #expect(cpp == GSDKHeartbeatRequest(
-            currentGameState: .standingBy, currentGameHealth: "Healthy",
-            currentPlayers: [Player(playerId: "p1"), Player(playerId: "p2")]))
+        #expect(
+            cpp
+                == GSDKHeartbeatRequest(
+                    currentGameState: .standingBy, currentGameHealth: "Healthy",
+                    currentPlayers: [Player(playerId: "p1"), Player(playerId: "p2")]))
         #expect(try Self.decode(GSDKRequests.cpp("Initializing")).currentPlayers.isEmpty)
         #expect(try Self.decode(GSDKRequests.csharp("Active")).currentGameState == .active)
         #expect(try Self.decode(GSDKRequests.go("Terminating")).currentGameState == .terminating)
@@ -60,7 +65,8 @@ struct GSDKTranslationTests {
         #expect(java.currentGameState == .active)
         #expect(java.currentPlayers == [Player(playerId: "p9")])
         #expect(try Self.decode(#"{"CurrentGameState":"terminated"}"#).currentGameState == .terminated)
-        #expect(try Self.decode(#"{"CurrentGameState":2,"CurrentGameHealth":"Healthy"}"#).currentGameState == .standingBy)
+        #expect(
+            try Self.decode(#"{"CurrentGameState":2,"CurrentGameHealth":"Healthy"}"#).currentGameState == .standingBy)
     }
 
     @Test("a heartbeat without a known CurrentGameState is refused")
@@ -69,7 +75,9 @@ struct GSDKTranslationTests {
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":"Sleeping"}"#) }
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":7}"#) }
         #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":true}"#) }
-        #expect(throws: DecodingError.self) { try Self.decode(#"{"CurrentGameState":"Active","CurrentPlayers":[{"Name":"x"}]}"#) }
+        #expect(throws: DecodingError.self) {
+            try Self.decode(#"{"CurrentGameState":"Active","CurrentPlayers":[{"Name":"x"}]}"#)
+        }
     }
 
     @Test("the steps of each game state, as the table in the docs says")
@@ -110,7 +118,8 @@ struct GSDKTranslationTests {
         let response = GSDKHeartbeatResponse(
             currentGameState: "StandingBy", operation: .active, nextHeartbeatIntervalMs: 1000,
             sessionConfig: GSDKHeartbeatTranslation.sessionConfig(for: session))
-        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(response)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(response)) as? [String: Any])
         #expect(Set(json.keys) == ["currentGameState", "operation", "nextHeartbeatIntervalMs", "sessionConfig"])
         #expect(json["operation"] as? String == "Active")
         #expect(json["nextHeartbeatIntervalMs"] as? Int == 1000)
@@ -119,17 +128,22 @@ struct GSDKTranslationTests {
         #expect(config["sessionId"] as? String == "3536d3e6-e85d-4f47-b898-9617d19dabcd")
         #expect(config["sessionCookie"] as? String == "map=dust2")
 
-        let cluster = SessionInfo(state: .active, sessionId: "/serviceconfigs/x/sessiontemplates/y/session/z", allocatedAt: "t")
+        let cluster = SessionInfo(
+            state: .active, sessionId: "/serviceconfigs/x/sessiontemplates/y/session/z", allocatedAt: "t")
         let clusterConfig = try #require(GSDKHeartbeatTranslation.sessionConfig(for: cluster))
         #expect(clusterConfig.sessionId == nil, "the C# SDK parses sessionId as a GUID")
         #expect(clusterConfig.metadata == ["sessionId": "/serviceconfigs/x/sessiontemplates/y/session/z"])
-        let noCookie = try #require(GSDKHeartbeatTranslation.sessionConfig(for: SessionInfo(state: .active, sessionId: AgentFixture.sessionId)))
-        let noCookieJSON = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(noCookie)) as? [String: Any])
+        let noCookie = try #require(
+            GSDKHeartbeatTranslation.sessionConfig(for: SessionInfo(state: .active, sessionId: AgentFixture.sessionId)))
+        let noCookieJSON = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(noCookie)) as? [String: Any])
         #expect(Set(noCookieJSON.keys) == ["sessionId"])
         #expect(GSDKHeartbeatTranslation.sessionConfig(for: SessionInfo(state: .standingBy)) == nil)
 
-        let plain = GSDKHeartbeatResponse(currentGameState: "Active", operation: .terminate, nextHeartbeatIntervalMs: 1000, sessionConfig: nil)
-        let plainJSON = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(plain)) as? [String: Any])
+        let plain = GSDKHeartbeatResponse(
+            currentGameState: "Active", operation: .terminate, nextHeartbeatIntervalMs: 1000, sessionConfig: nil)
+        let plainJSON = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(plain)) as? [String: Any])
         #expect(Set(plainJSON.keys) == ["currentGameState", "operation", "nextHeartbeatIntervalMs"], "no null members")
         #expect(plainJSON["operation"] as? String == "Terminate")
     }
@@ -159,9 +173,12 @@ struct GSDKTranslationTests {
     func configuration() throws {
         var options = try AgentOptions.parse(["--socket", "/run/x/agent.sock", "--gsdk-listen", "127.0.0.1:56001"])
         let configuration = try AgentConfiguration.resolve(options: options, file: AgentConfigFile(), environment: [:])
-        #expect(configuration.gsdk == GSDKSettings(
-            host: "127.0.0.1", port: 56001, configFilePath: "/run/x/gsdkConfig.json",
-            logFolder: "/var/lib/sessionhost/gsdk-logs", createsLogFolder: true, stateDirectory: "/var/lib/sessionhost"))
+        #expect(
+            configuration.gsdk
+                == GSDKSettings(
+                    host: "127.0.0.1", port: 56001, configFilePath: "/run/x/gsdkConfig.json",
+                    logFolder: "/var/lib/sessionhost/gsdk-logs", createsLogFolder: true,
+                    stateDirectory: "/var/lib/sessionhost"))
 
         // The default log folder follows the state directory; one that is given is used as is.
         options = try AgentOptions.parse(["--state-dir", "/srv/agent/", "--gsdk-listen", "127.0.0.1:0"])
@@ -170,7 +187,8 @@ struct GSDKTranslationTests {
         #expect(moved?.stateDirectory == "/srv/agent")
         options = try AgentOptions.parse(["--gsdk-listen", "127.0.0.1:0", "--gsdk-log-folder", "/var/log/game"])
         let given = try AgentConfiguration.resolve(
-            options: options, file: AgentConfigFile(), environment: ["STATE_DIRECTORY": "/var/lib/other"]).gsdk
+            options: options, file: AgentConfigFile(), environment: ["STATE_DIRECTORY": "/var/lib/other"]
+        ).gsdk
         #expect(given?.logFolder == "/var/log/game")
         #expect(given?.createsLogFolder == false)
         #expect(given?.stateDirectory == "/var/lib/other")
@@ -198,7 +216,8 @@ struct GSDKTranslationTests {
         ]
         let settings = GSDKSettings(host: "127.0.0.1", port: 56001, configFilePath: "/x", logFolder: "/var/log/game")
         let file = GSDKConfigFile(
-            sessionHostId: "vm-1", identity: HostIdentity(configuration: configuration), endpoint: "127.0.0.1:56001", settings: settings)
+            sessionHostId: "vm-1", identity: HostIdentity(configuration: configuration), endpoint: "127.0.0.1:56001",
+            settings: settings)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(file.encoded())) as? [String: Any])
         #expect(json["heartbeatEndpoint"] as? String == "127.0.0.1:56001")
         #expect(json["sessionHostId"] as? String == "vm-1")
@@ -217,7 +236,8 @@ struct GSDKTranslationTests {
 
         configuration.hostName = "vm-1.example.net"
         let named = GSDKConfigFile(
-            sessionHostId: "vm-1", identity: HostIdentity(configuration: configuration), endpoint: "127.0.0.1:56001", settings: settings)
+            sessionHostId: "vm-1", identity: HostIdentity(configuration: configuration), endpoint: "127.0.0.1:56001",
+            settings: settings)
         #expect(named.publicIpV4Address == "", "present but empty: some SDKs read it without checking")
         #expect(named.gameServerConnectionInfo.publicIpV4Adress == "")
         #expect(named.fullyQualifiedDomainName == "vm-1.example.net")
@@ -228,7 +248,8 @@ struct GSDKTranslationTests {
 struct GSDKFrontEndTests {
     static func frontEnd() throws -> (AgentFixture, GSDKFrontEnd) {
         let fixture = try AgentFixture()
-        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let frontEnd = GSDKFrontEnd(
+            agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         return (fixture, frontEnd)
     }
 
@@ -244,7 +265,8 @@ struct GSDKFrontEndTests {
         #expect(standingBy.sessionConfig == nil)
         #expect(await fixture.agent.state == .standingBy)
 
-        _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "map=dust2"))
+        _ = try await fixture.agent.allocate(
+            AllocationRequest(sessionId: AgentFixture.sessionId, sessionCookie: "map=dust2"))
         let handedOver = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         #expect(handedOver.operation == .active)
         #expect(handedOver.sessionConfig?.sessionId == AgentFixture.sessionId)
@@ -303,7 +325,8 @@ struct GSDKFrontEndTests {
     @Test("a GSDK heartbeat is a sign of life: an Unhealthy host with a session comes back and hands it over")
     func recovers() async throws {
         let fixture = try AgentFixture(healthTimeout: .milliseconds(1))
-        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let frontEnd = GSDKFrontEnd(
+            agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
         try await Deadline.waitUntilAsync("the health timeout to pass") {
@@ -318,7 +341,8 @@ struct GSDKFrontEndTests {
     @Test("a game server that took its session and fell silent for the health timeout has ended it")
     func silence() async throws {
         let fixture = try AgentFixture(healthTimeout: .milliseconds(200))
-        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let frontEnd = GSDKFrontEnd(
+            agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         #expect(await frontEnd.silenceDeadline() == nil, "no session taken: nothing to end")
         _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
@@ -336,7 +360,8 @@ struct GSDKFrontEndTests {
     @Test("a game server that heartbeats within the health timeout keeps its session")
     func notSilent() async throws {
         let fixture = try AgentFixture(healthTimeout: .seconds(3600))
-        let frontEnd = GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let frontEnd = GSDKFrontEnd(
+            agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .standingBy))
         _ = try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
         _ = try await frontEnd.heartbeat(GSDKHeartbeatRequest(currentGameState: .active))
@@ -358,7 +383,12 @@ struct GSDKFrontEndTests {
 struct GSDKAPITests {
     static func api() throws -> (AgentFixture, GSDKAPI) {
         let fixture = try AgentFixture(hostId: "vm-1")
-        return (fixture, GSDKAPI(frontEnd: GSDKFrontEnd(agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))))
+        return (
+            fixture,
+            GSDKAPI(
+                frontEnd: GSDKFrontEnd(
+                    agent: fixture.agent, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        )
     }
 
     static func status(_ response: AgentResponse) -> (Int, [String: Any]) {
@@ -369,30 +399,44 @@ struct GSDKAPITests {
     @Test("PATCH /v1/sessionHosts/{id} and POST …/heartbeats are the heartbeat; gsdkinfo is accepted")
     func routes() async throws {
         let (fixture, api) = try Self.api()
-        let (patch, answer) = Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1", body: Array(GSDKRequests.cpp("StandingBy").utf8)))
+        let (patch, answer) = Self.status(
+            await api.handle(
+                method: "PATCH", target: "/v1/sessionHosts/vm-1", body: Array(GSDKRequests.cpp("StandingBy").utf8)))
         #expect(patch == 200)
         #expect(answer["operation"] as? String == "Continue")
         #expect(await fixture.agent.state == .standingBy)
-        let (post, _) = Self.status(await api.handle(method: "POST", target: "/v1/sessionHosts/vm-1/heartbeats", body: Array(GSDKRequests.go("StandingBy").utf8)))
+        let (post, _) = Self.status(
+            await api.handle(
+                method: "POST", target: "/v1/sessionHosts/vm-1/heartbeats",
+                body: Array(GSDKRequests.go("StandingBy").utf8)))
         #expect(post == 200)
-        let (info, _) = Self.status(await api.handle(method: "POST", target: "/v1/metrics/vm-1/gsdkinfo", body: Array(GSDKRequests.cppInfo.utf8)))
+        let (info, _) = Self.status(
+            await api.handle(
+                method: "POST", target: "/v1/metrics/vm-1/gsdkinfo", body: Array(GSDKRequests.cppInfo.utf8)))
         #expect(info == 200)
     }
 
     @Test("wrong host id 404, wrong method 405, bad JSON 400 — and the host is untouched")
     func errors() async throws {
         let (fixture, api) = try Self.api()
-        let (unknown, body) = Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/other", body: Array(GSDKRequests.cpp("StandingBy").utf8)))
+        let (unknown, body) = Self.status(
+            await api.handle(
+                method: "PATCH", target: "/v1/sessionHosts/other", body: Array(GSDKRequests.cpp("StandingBy").utf8)))
         #expect(unknown == 404)
         #expect(body["code"] as? String == "UnknownSessionHost")
         #expect(Self.status(await api.handle(method: "GET", target: "/v1/sessionHosts/vm-1", body: [])).0 == 405)
-        #expect(Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1/heartbeats", body: [])).0 == 405)
+        #expect(
+            Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1/heartbeats", body: [])).0
+                == 405)
         #expect(Self.status(await api.handle(method: "POST", target: "/v1/other", body: [])).0 == 404)
-        let (bad, badBody) = Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1", body: Array("{not json".utf8)))
+        let (bad, badBody) = Self.status(
+            await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1", body: Array("{not json".utf8)))
         #expect(bad == 400)
         #expect(badBody["code"] as? String == "MalformedRequest")
         #expect(Self.status(await api.handle(method: "PATCH", target: "/v1/sessionHosts/vm-1", body: [])).0 == 400)
-        #expect(Self.status(await api.handle(method: "POST", target: "/v1/metrics/vm-1/gsdkinfo", body: Array("{}".utf8))).0 == 400)
+        #expect(
+            Self.status(await api.handle(method: "POST", target: "/v1/metrics/vm-1/gsdkinfo", body: Array("{}".utf8))).0
+                == 400)
         #expect(await fixture.agent.state == .initializing)
     }
 }

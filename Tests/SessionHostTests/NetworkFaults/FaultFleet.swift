@@ -34,10 +34,12 @@ final class FaultFleet: @unchecked Sendable {
     static func start(agentCount: Int, seed: UInt64) async throws -> FaultFleet {
         let network = try await FaultNetwork.create(agentCount: agentCount, seed: seed)
         let controlPlane = network.controlPlaneAddress
-        let gsms = try await GSMSProcess(titles: [title], arguments: [
-            "--listen", "\(controlPlane):0",
-            "--handoff-timeout", String(handoffTimeoutSeconds), "--host-timeout", String(hostTimeoutSeconds),
-        ])
+        let gsms = try await GSMSProcess(
+            titles: [title],
+            arguments: [
+                "--listen", "\(controlPlane):0",
+                "--handoff-timeout", String(handoffTimeoutSeconds), "--host-timeout", String(hostTimeoutSeconds),
+            ])
         gsms.client = HTTPTestClient(host: "\(controlPlane)", port: gsms.client.port)
         let hosts = try await withThrowingTaskGroup(of: Host.self) { group in
             for link in network.agents {
@@ -58,7 +60,8 @@ final class FaultFleet: @unchecked Sendable {
         return fleet
     }
 
-    private static func startHost(_ link: FaultNetwork.AgentLink, gsms: GSMSProcess, seed: UInt64) async throws -> Host {
+    private static func startHost(_ link: FaultNetwork.AgentLink, gsms: GSMSProcess, seed: UInt64) async throws -> Host
+    {
         let hostId = "nf-\(link.index)"
         let region = "NF\(link.index)"
         let directory = try TemporaryDirectory()
@@ -113,10 +116,12 @@ final class FaultFleet: @unchecked Sendable {
         } catch {
             let views = hosts.map { "\($0.hostId): \($0.game.observer.summary)" }.joined(separator: "; ")
             let logs = hosts.filter { !$0.game.observer.isIdle }.map { host in
-                "\(host.hostId)'s log ends:\n" + host.agent.log.split(separator: "\n").suffix(30).joined(separator: "\n")
+                "\(host.hostId)'s log ends:\n"
+                    + host.agent.log.split(separator: "\n").suffix(30).joined(separator: "\n")
             }
             throw TestFailure(
-                "\(error); games: \(views); game errors: \(hosts.flatMap { $0.game.errors })\n\(logs.joined(separator: "\n"))")
+                "\(error); games: \(views); game errors: \(hosts.flatMap { $0.game.errors })\n\(logs.joined(separator: "\n"))"
+            )
         }
     }
 

@@ -48,7 +48,8 @@ final class FaultNetwork: @unchecked Sendable {
     static func create(agentCount: Int, seed: UInt64) async throws -> FaultNetwork {
         guard geteuid() == 0 else {
             throw TestFailure(
-                "the network fault tests need root (TUN devices and network namespaces); scripts/test runs the suite as root")
+                "the network fault tests need root (TUN devices and network namespaces); scripts/test runs the suite as root"
+            )
         }
         let directory = try TemporaryDirectory()
         try await removeStaleNamespaces(in: directory)
@@ -77,16 +78,19 @@ final class FaultNetwork: @unchecked Sendable {
                 // Moving the device takes it down and clears it: configure it afterwards.
                 try await IPCommand.run(["link", "set", device.name, "netns", namespace], in: directory)
                 try await IPCommand.run(["-n", namespace, "link", "set", "lo", "up"], in: directory)
-                try await IPCommand.run(["-n", namespace, "addr", "add", "\(address)/32", "dev", device.name], in: directory)
+                try await IPCommand.run(
+                    ["-n", namespace, "addr", "add", "\(address)/32", "dev", device.name], in: directory)
                 try await IPCommand.run(["-n", namespace, "link", "set", device.name, "up"], in: directory)
-                try await IPCommand.run(["-n", namespace, "route", "add", "\(controlPlane)/32", "dev", device.name], in: directory)
+                try await IPCommand.run(
+                    ["-n", namespace, "route", "add", "\(controlPlane)/32", "dev", device.name], in: directory)
                 ports.append(PacketForwarder.Port(device: device, address: address, agent: index))
                 links.append(AgentLink(index: index, namespace: namespace, address: address, device: device.name))
             }
             let forwarder = try PacketForwarder(ports: ports, seed: seed)
-            devices.removeAll()  // the forwarder owns them now
+            devices.removeAll() // the forwarder owns them now
             forwarder.start()
-            return FaultNetwork(controlPlaneAddress: controlPlane, agents: links, forwarder: forwarder, directory: directory)
+            return FaultNetwork(
+                controlPlaneAddress: controlPlane, agents: links, forwarder: forwarder, directory: directory)
         } catch {
             for device in devices { close(device.descriptor) }
             for namespace in namespaces { IPCommand.runBlocking(["netns", "delete", namespace]) }
@@ -125,7 +129,7 @@ final class FaultNetwork: @unchecked Sendable {
             guard let name = line.split(separator: " ").first.map(String.init), name.hasPrefix(namespacePrefix),
                 let owner = name.dropFirst(namespacePrefix.count).split(separator: "-").first.flatMap({ Int32($0) })
             else { continue }
-            guard kill(owner, 0) != 0 && errno == ESRCH else { continue }  // its test is still running
+            guard kill(owner, 0) != 0 && errno == ESRCH else { continue } // its test is still running
             let pids = (try? await IPCommand.run(["netns", "pids", name], in: directory)) ?? ""
             for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
             try await IPCommand.run(["netns", "delete", name], in: directory)

@@ -6,7 +6,8 @@ import Foundation
 /// checks, print the figures, stop everything.
 final class FaultScenario: Sendable {
     /// The seed of the whole run: `NETFAULT_SEED` to replay one, else random (and printed).
-    static let runSeed: UInt64 = ProcessInfo.processInfo.environment["NETFAULT_SEED"].flatMap(UInt64.init)
+    static let runSeed: UInt64 =
+        ProcessInfo.processInfo.environment["NETFAULT_SEED"].flatMap(UInt64.init)
         ?? UInt64.random(in: 1...UInt64.max)
     /// Agents (hosts) in every scenario.
     static let agentCount = 4
@@ -25,7 +26,10 @@ final class FaultScenario: Sendable {
     let title: TitleDriver
     private let startedAt: ContinuousClock.Instant
 
-    private init(name: String, seed: UInt64, fleet: FaultFleet, ledger: AllocationLedger, title: TitleDriver, startedAt: ContinuousClock.Instant) {
+    private init(
+        name: String, seed: UInt64, fleet: FaultFleet, ledger: AllocationLedger, title: TitleDriver,
+        startedAt: ContinuousClock.Instant
+    ) {
         self.name = name
         self.seed = seed
         self.fleet = fleet
@@ -36,7 +40,9 @@ final class FaultScenario: Sendable {
 
     /// Runs `body` (the faults and the load) in scenario `number`, then concludes. The fleet is
     /// stopped whatever happens.
-    static func run(_ name: String, number: Int, _ body: (FaultScenario) async throws -> Void) async throws -> ScenarioReport {
+    static func run(_ name: String, number: Int, _ body: (FaultScenario) async throws -> Void) async throws
+        -> ScenarioReport
+    {
         let startedAt = ContinuousClock.now
         let seed = runSeed &+ UInt64(number) &* 0x9E37_79B9_7F4A_7C15
         print("netfault: scenario=\(name) starting; replay with NETFAULT_SEED=\(runSeed)")
@@ -45,7 +51,8 @@ final class FaultScenario: Sendable {
         do {
             let ledger = AllocationLedger()
             let title = try await TitleDriver(fleet: fleet, ledger: ledger, scenarioNumber: number)
-            scenario = FaultScenario(name: name, seed: seed, fleet: fleet, ledger: ledger, title: title, startedAt: startedAt)
+            scenario = FaultScenario(
+                name: name, seed: seed, fleet: fleet, ledger: ledger, title: title, startedAt: startedAt)
             try await body(scenario)
         } catch {
             try? await fleet.stop()
@@ -65,7 +72,9 @@ final class FaultScenario: Sendable {
                 fleet.forwarder.setRule(rule, agent: host.index)
             }
         }
-        print("netfault: scenario=\(name) links of all agents \(direction.map { "(\($0.rawValue))" } ?? "(both ways)"): \(rule)")
+        print(
+            "netfault: scenario=\(name) links of all agents \(direction.map { "(\($0.rawValue))" } ?? "(both ways)"): \(rule)"
+        )
     }
 
     /// The load of the loss and jitter scenarios: every host, `duration`, at most `limit` allocations.
@@ -90,7 +99,8 @@ final class FaultScenario: Sendable {
         let lookUp = try await title.lookUp(sessionId)
         if !(lookUp.status == 200 && lookUp.hostId == host.hostId) {
             ledger.addViolation(
-                "false-200: \(sessionId) was given to \(host.hostId), whose link is cut, but gsmsd's look-up answers \(lookUp.status) \(lookUp.hostId ?? "")")
+                "false-200: \(sessionId) was given to \(host.hostId), whose link is cut, but gsmsd's look-up answers \(lookUp.status) \(lookUp.hostId ?? "")"
+            )
         }
     }
 
@@ -112,10 +122,13 @@ final class FaultScenario: Sendable {
             report.recoveryLimit = Self.recoveryLimit
             report.packets = fleet.forwarder.counters.values.reduce(LinkCounters(), +)
             report.gameErrors = fleet.hosts.flatMap { $0.game.errors }
-            report.logExcerpts = fleet.logExcerpts(about: report.violations, scenario: name)
-                + fleet.logExcerpts(afterHealAt: healedAtWallClock, slowHosts: recovery.filter { host, measured in
-                    measured.map { $0 > Self.recoveryRequirement } ?? true
-                }.map(\.key), scenario: name)
+            report.logExcerpts =
+                fleet.logExcerpts(about: report.violations, scenario: name)
+                + fleet.logExcerpts(
+                    afterHealAt: healedAtWallClock,
+                    slowHosts: recovery.filter { host, measured in
+                        measured.map { $0 > Self.recoveryRequirement } ?? true
+                    }.map(\.key), scenario: name)
         } catch {
             try? await fleet.stop()
             throw error

@@ -21,7 +21,9 @@ extension FaultFleet {
         for violation in violations {
             guard excerpts.count < limit else { break }
             let words = violation.split(whereSeparator: { " ,()".contains($0) }).map(String.init)
-            guard let sessionId = words.first(where: Self.looksLikeSessionId), seen.insert(sessionId).inserted else { continue }
+            guard let sessionId = words.first(where: Self.looksLikeSessionId), seen.insert(sessionId).inserted else {
+                continue
+            }
             let lines = logLines(mentioning: sessionId)
             if !lines.isEmpty { excerpts.append("netfault: scenario=\(scenario) logs about \(sessionId):\n\(lines)") }
         }
@@ -34,7 +36,8 @@ extension FaultFleet {
         let healed = "time=" + healedAt.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         let excerpts = hosts.filter { slowHosts.contains($0.hostId) }.map { host in
             let lines = host.agent.log.split(separator: "\n").filter { $0.prefix(healed.count) >= healed }.prefix(limit)
-            return "netfault: scenario=\(scenario) \(host.hostId)'s log after the heal (\(healed)):\n    " + lines.joined(separator: "\n    ")
+            return "netfault: scenario=\(scenario) \(host.hostId)'s log after the heal (\(healed)):\n    "
+                + lines.joined(separator: "\n    ")
         }
         return excerpts.isEmpty ? "" : "\n" + excerpts.joined(separator: "\n")
     }

@@ -3,7 +3,8 @@ import Foundation
 /// Runs iproute2's `ip` for the fault network: namespaces, addresses, routes. Needs root.
 enum IPCommand {
     /// The `ip` executable (Debian: /usr/sbin/ip, also reachable as /sbin/ip).
-    static let path: String = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+    static let path: String =
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
 
     /// Runs `ip arguments…`; its standard output, or an error with its standard error.

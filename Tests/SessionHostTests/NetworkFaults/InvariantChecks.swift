@@ -17,13 +17,16 @@ enum InvariantChecks {
 
     static func run(fleet: FaultFleet, ledger: AllocationLedger) async {
         for attempt in ledger.attempts where attempt.status == 200 {
-            guard let hostId = attempt.hostId, let host = fleet.host(hostId) else { continue }  // reported at the 200
+            guard let hostId = attempt.hostId, let host = fleet.host(hostId) else { continue } // reported at the 200
             guard let sighting = host.game.observer.sighting(attempt.sessionId) else {
-                ledger.addViolation("false-200: the title got 200 for \(attempt.sessionId) on \(hostId), whose game never saw it")
+                ledger.addViolation(
+                    "false-200: the title got 200 for \(attempt.sessionId) on \(hostId), whose game never saw it")
                 continue
             }
             if sighting.takenAway {
-                let reasons = sighting.takenAwayReasons.isEmpty ? "its end was refused" : sighting.takenAwayReasons.joined(separator: "; ")
+                let reasons =
+                    sighting.takenAwayReasons.isEmpty
+                    ? "its end was refused" : sighting.takenAwayReasons.joined(separator: "; ")
                 let back = sighting.held || sighting.endRequested && !sighting.endRefused ? ", then took it back" : ""
                 ledger.addViolation(
                     "false-200: the title got 200 for \(attempt.sessionId) on \(hostId), but the agent took it away from the game before the game ended it (\(reasons))\(back)"
@@ -37,12 +40,15 @@ enum InvariantChecks {
                 shownTo[sighting.sessionId, default: []].append(host.hostId)
                 let attempt = ledger.attempt(sighting.sessionId)
                 guard attempt?.status != 200 || attempt?.hostId != host.hostId else { continue }
-                let answer = attempt.map { attempt in
-                    attempt.status == 200
-                        ? "200 with \(attempt.hostId ?? "?")" : "\(attempt.status.map(String.init) ?? "no answer") \(attempt.failure ?? "")"
-                } ?? "nothing (not a session of this scenario)"
+                let answer =
+                    attempt.map { attempt in
+                        attempt.status == 200
+                            ? "200 with \(attempt.hostId ?? "?")"
+                            : "\(attempt.status.map(String.init) ?? "no answer") \(attempt.failure ?? "")"
+                    } ?? "nothing (not a session of this scenario)"
                 ledger.addViolation(
-                    "phantom: \(host.hostId)'s game was shown \(sighting.sessionId) (then \(sighting.goneReason ?? "still held")), but the title was answered \(answer)")
+                    "phantom: \(host.hostId)'s game was shown \(sighting.sessionId) (then \(sighting.goneReason ?? "still held")), but the title was answered \(answer)"
+                )
             }
             for replacement in observer.replacements {
                 ledger.addViolation("two-sessions: on \(host.hostId), \(replacement)")
@@ -67,7 +73,8 @@ enum InvariantChecks {
                     return assigned == held
                 }
             } catch {
-                ledger.addViolation("disagreement: \(host.hostId) after \(agreementTimeout): \(last.isEmpty ? "\(error)" : last)")
+                ledger.addViolation(
+                    "disagreement: \(host.hostId) after \(agreementTimeout): \(last.isEmpty ? "\(error)" : last)")
             }
         }
     }

@@ -76,7 +76,8 @@ struct NetworkFaultTests {
                     Self.handoffsReceived(host.agent.log) > received
                 }
             } catch {
-                scenario.ledger.addViolation("harness: the hand-off never reached \(host.hostId) before the cut: \(error)")
+                scenario.ledger.addViolation(
+                    "harness: the hand-off never reached \(host.hostId) before the cut: \(error)")
             }
             forwarder.setRule(.cut, agent: host.index, direction: .toAgent)
             let (attempt, _) = await allocation.value

@@ -132,7 +132,8 @@ final class PacketForwarder: Sendable {
 
     private func forwardUntilStopped() {
         let endOfLife = ContinuousClock.now + Self.maximumLifetime
-        let portByAddress = Dictionary(ports.enumerated().map { ($1.address, $0) }, uniquingKeysWith: { first, _ in first })
+        let portByAddress = Dictionary(
+            ports.enumerated().map { ($1.address, $0) }, uniquingKeysWith: { first, _ in first })
         var held = HeldPacketQueue(capacity: Self.maximumHeldPackets)
         var pollers = [pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0)]
         pollers += ports.map { pollfd(fd: $0.device.descriptor, events: Int16(POLLIN), revents: 0) }
@@ -157,13 +158,17 @@ final class PacketForwarder: Sendable {
                 send(packet.bytes, to: packet.destination)
             }
         }
-        shared.withLock { $0.stopRequested = true }  // no wake-up is written from now on
+        shared.withLock { $0.stopRequested = true } // no wake-up is written from now on
         closeDescriptors()
         shared.withLock { $0.finished = true }
     }
 
-    private func route(_ packet: [UInt8], from source: Int, portByAddress: [IPv4Address: Int], held: inout HeldPacketQueue) {
-        guard let destination = IPv4Address(destinationOf: packet), let target = portByAddress[destination], target != source else {
+    private func route(
+        _ packet: [UInt8], from source: Int, portByAddress: [IPv4Address: Int], held: inout HeldPacketQueue
+    ) {
+        guard let destination = IPv4Address(destinationOf: packet), let target = portByAddress[destination],
+            target != source
+        else {
             shared.withLock { $0.unroutable += 1 }
             return
         }

@@ -56,7 +56,8 @@ struct ScenarioReport: Sendable {
             guard let duration = recovery[host] ?? nil else { return "\(host):>\(Self.milliseconds(recoveryLimit))" }
             return "\(host):\(Self.milliseconds(duration))"
         }.joined(separator: ",")
-        return "netfault: scenario=\(name) allocations=\(allocations) ok=\(ok) unavailable=\(unavailable) other=\(otherAnswers)"
+        return
+            "netfault: scenario=\(name) allocations=\(allocations) ok=\(ok) unavailable=\(unavailable) other=\(otherAnswers)"
             + " violations=\(violations.count)" + (kinds.isEmpty ? "" : "[\(kinds)]")
             + " recovery_ms=[\(recoveryFigures)] recovery_attempts=\(recoveryAttempts)"
             + " packets_forwarded=\(packets.forwarded) packets_lost=\(packets.lost) packets_cut=\(packets.cut)"
@@ -71,12 +72,14 @@ extension ScenarioReport {
         let replay = "replay with NETFAULT_SEED=\(seed) swift test --filter NetworkFaultTests"
         let violationCount = violations.count
         #expect(
-            violationCount == 0, "\(name): \(violationCount) violations; \(replay):\n\(violations.joined(separator: "\n"))",
+            violationCount == 0,
+            "\(name): \(violationCount) violations; \(replay):\n\(violations.joined(separator: "\n"))",
             sourceLocation: sourceLocation)
         for host in recovery.keys.sorted() {
             let measured = recovery[host] ?? nil
             let allocatableInTime = measured.map { $0 <= FaultScenario.recoveryRequirement } ?? false
-            let when = measured.map { "after \(Self.milliseconds($0)) ms" } ?? "not within \(FaultScenario.recoveryLimit)"
+            let when =
+                measured.map { "after \(Self.milliseconds($0)) ms" } ?? "not within \(FaultScenario.recoveryLimit)"
             #expect(
                 allocatableInTime,
                 "\(name): \(host) was allocatable again \(when) of healing; required: \(FaultScenario.recoveryRequirement); \(replay)",

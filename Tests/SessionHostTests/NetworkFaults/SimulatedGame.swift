@@ -9,7 +9,7 @@ import Synchronization
 final class SimulatedGame: Sendable {
     private struct Control {
         var random: FaultInjectionTests.SplitMix64
-        var matchLength: ClosedRange<Int>  // milliseconds
+        var matchLength: ClosedRange<Int> // milliseconds
         var stopRequested = false
         var errors: [String] = []
     }
@@ -31,7 +31,8 @@ final class SimulatedGame: Sendable {
         self.hostId = hostId
         client = AgentClient(socketPath: socketPath)
         observer = SessionObserver(hostId: hostId)
-        control = Mutex(Control(random: FaultInjectionTests.SplitMix64(state: seed), matchLength: Self.usualMatchLength))
+        control = Mutex(
+            Control(random: FaultInjectionTests.SplitMix64(state: seed), matchLength: Self.usualMatchLength))
     }
 
     /// Starts following the agent's events and playing.
@@ -97,7 +98,7 @@ final class SimulatedGame: Sendable {
             do {
                 try await client.endSession()
             } catch let error as AgentClientError where error.status == 409 {
-                observer.markEndRefused(sessionId)  // the agent had dropped it meanwhile
+                observer.markEndRefused(sessionId) // the agent had dropped it meanwhile
             }
         }
         try await ready()

@@ -29,7 +29,9 @@ final class TitleDriver: Sendable {
 
     /// `POST /titles/1234/sessionhosts` for a new session, recorded and, when answered 200, checked.
     @discardableResult
-    func allocate(locations: [String], purpose: AllocationLedger.Purpose) async -> (AllocationLedger.Attempt, retryAfter: Duration?) {
+    func allocate(locations: [String], purpose: AllocationLedger.Purpose) async -> (
+        AllocationLedger.Attempt, retryAfter: Duration?
+    ) {
         let number = serial.withLock { serial -> Int in
             serial += 1
             return serial
@@ -45,7 +47,8 @@ final class TitleDriver: Sendable {
             let request = try JSONSerialization.data(withJSONObject: body)
             let (client, authorization) = (fleet.gsms.client, authorization)
             let answer = try await Deadline.within(Self.callTimeout, "POST /titles/\(FaultFleet.title)/sessionhosts") {
-                try await client.send(.POST, "/titles/\(FaultFleet.title)/sessionhosts", headers: [authorization], body: [UInt8](request))
+                try await client.send(
+                    .POST, "/titles/\(FaultFleet.title)/sessionhosts", headers: [authorization], body: [UInt8](request))
             }
             attempt.answeredAt = .now
             attempt.status = answer.status
@@ -68,11 +71,14 @@ final class TitleDriver: Sendable {
     private func verifyGrant(_ attempt: AllocationLedger.Attempt) async {
         let sessionId = attempt.sessionId
         guard let hostId = attempt.hostId, let host = fleet.host(hostId) else {
-            ledger.addViolation("false-200: the 200 for \(sessionId) names \(attempt.hostId ?? "no host"), not a host of the fleet")
+            ledger.addViolation(
+                "false-200: the 200 for \(sessionId) names \(attempt.hostId ?? "no host"), not a host of the fleet")
             return
         }
         if !attempt.locations.isEmpty && !attempt.locations.contains(host.region) {
-            ledger.addViolation("false-200: \(sessionId) was asked for in \(attempt.locations) but given to \(hostId) in \(host.region)")
+            ledger.addViolation(
+                "false-200: \(sessionId) was asked for in \(attempt.locations) but given to \(hostId) in \(host.region)"
+            )
         }
         let observer = host.game.observer
         do {
@@ -80,14 +86,16 @@ final class TitleDriver: Sendable {
             let endedByGame = observer.sighting(sessionId)?.endRequested == true
             if !(lookUp.status == 200 && lookUp.hostId == hostId) && !(lookUp.status == 404 && endedByGame) {
                 ledger.addViolation(
-                    "false-200: the title got 200 for \(sessionId) on \(hostId), but gsmsd's look-up right after answers \(lookUp.status) \(lookUp.hostId ?? "")")
+                    "false-200: the title got 200 for \(sessionId) on \(hostId), but gsmsd's look-up right after answers \(lookUp.status) \(lookUp.hostId ?? "")"
+                )
             }
         } catch {
             ledger.addViolation("harness: look-up of \(sessionId) failed: \(error)")
         }
         if let previous = ledger.grant(sessionId, to: hostId), previous != sessionId {
             if let before = try? await lookUp(previous), before.status == 200, before.hostId == hostId {
-                ledger.addViolation("two-sessions: gsmsd gave \(hostId) \(sessionId) while it still holds \(previous) there")
+                ledger.addViolation(
+                    "two-sessions: gsmsd gave \(hostId) \(sessionId) while it still holds \(previous) there")
             }
         }
     }
@@ -95,8 +103,11 @@ final class TitleDriver: Sendable {
     /// `GET /titles/1234/sessionhosts/{sessionId}`: its status and host.
     func lookUp(_ sessionId: String) async throws -> (status: Int, hostId: String?) {
         let (client, authorization) = (fleet.gsms.client, authorization)
-        let answer = try await Deadline.within(Self.callTimeout, "GET /titles/\(FaultFleet.title)/sessionhosts/\(sessionId)") {
-            try await client.send(.GET, "/titles/\(FaultFleet.title)/sessionhosts/\(sessionId)", headers: [authorization])
+        let answer = try await Deadline.within(
+            Self.callTimeout, "GET /titles/\(FaultFleet.title)/sessionhosts/\(sessionId)"
+        ) {
+            try await client.send(
+                .GET, "/titles/\(FaultFleet.title)/sessionhosts/\(sessionId)", headers: [authorization])
         }
         return (answer.status, answer.json["sessionHostId"] as? String)
     }
@@ -112,7 +123,9 @@ final class TitleDriver: Sendable {
         let budget = AllocationBudget(limit)
         await withTaskGroup(of: Void.self) { group in
             for host in hosts {
-                group.addTask { await self.loadWorker(host, until: phaseEnd, budget: budget, seed: seed &+ UInt64(host.index)) }
+                group.addTask {
+                    await self.loadWorker(host, until: phaseEnd, budget: budget, seed: seed &+ UInt64(host.index))
+                }
             }
         }
     }
@@ -131,7 +144,7 @@ final class TitleDriver: Sendable {
                     return (try? await self.fleet.hostStatus(host.hostId))?["state"] as? String == "StandingBy"
                 }
             } catch {
-                return  // the phase is over
+                return // the phase is over
             }
             guard budget.take() else { return }
             let next = fleet.hosts[host.index % fleet.hosts.count]
@@ -167,8 +180,11 @@ final class TitleDriver: Sendable {
             for host in fleet.hosts {
                 group.addTask {
                     var allocatedAt: ContinuousClock.Instant?
-                    try? await Deadline.waitUntilAsync("\(host.hostId) to be allocatable", timeout: healedAt + limit - .now) {
-                        guard (try? await self.fleet.hostStatus(host.hostId))?["state"] as? String == "StandingBy" else { return false }
+                    try? await Deadline.waitUntilAsync(
+                        "\(host.hostId) to be allocatable", timeout: healedAt + limit - .now
+                    ) {
+                        guard (try? await self.fleet.hostStatus(host.hostId))?["state"] as? String == "StandingBy"
+                        else { return false }
                         let (attempt, _) = await self.allocate(locations: [host.region], purpose: .recovery)
                         guard attempt.status == 200, attempt.hostId == host.hostId else { return false }
                         allocatedAt = attempt.answeredAt

@@ -12,21 +12,26 @@ struct GSMSMetricsTests {
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    @Test("a region whose hosts all left reports 0 in every state rather than vanishing; queues of subscribed titles report 0")
+    @Test(
+        "a region whose hosts all left reports 0 in every state rather than vanishing; queues of subscribed titles report 0"
+    )
     func zerosStay() async throws {
         let directory = try TemporaryDirectory()
         let store = try await SQLiteInventoryStore.open(path: directory.file("gsms.sqlite"), logger: Self.logger)
         let metrics = GSMSMetrics(subscribedTitles: ["1234ABCD"])
         let registration = InventoryStoreContract.registration(region: "EastUS")
         _ = try await store.registerHost(id: "e1", registration, at: Date())
-        let first = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
+        let first = try await PrometheusTextParser.parse(
+            Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         #expect(first.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": "StandingBy"]) == 1)
         #expect(first.samples("gsms_hosts").count == HostState.allCases.count)
 
         #expect(try await store.deregisterHost(id: "e1"))
-        let after = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
+        let after = try await PrometheusTextParser.parse(
+            Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         for state in HostState.allCases {
-            #expect(after.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": state.rawValue]) == 0)
+            #expect(
+                after.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": state.rawValue]) == 0)
         }
         #expect(after.value("gsms_queue_length", ["title_id": "1234ABCD"]) == 0)
         #expect(after.value("gsms_queue_oldest_wait_seconds", ["title_id": "1234ABCD"]) == 0)
@@ -34,7 +39,8 @@ struct GSMSMetricsTests {
 
         // A database that cannot be read: the scrape still answers, saying so.
         try await store.close()
-        let broken = try await PrometheusTextParser.parse(Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
+        let broken = try await PrometheusTextParser.parse(
+            Self.text(await metrics.scrape(store: store, channels: (up: 0, down: 0), logger: Self.logger)))
         #expect(broken.value("gsms_inventory_up") == 0)
         #expect(broken.value("gsms_hosts", ["title_id": "1234ABCD", "region": "EastUS", "state": "StandingBy"]) == 0)
         withExtendedLifetime(directory) {}

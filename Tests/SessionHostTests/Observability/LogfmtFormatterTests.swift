@@ -11,9 +11,13 @@ struct LogfmtFormatterTests {
         let line = LogfmtFormatter.line(
             time: "2026-11-22T02:03:43.123Z", level: .info, message: "hand-off acknowledged",
             metadata: ["session_id": "3536d3e6", "title_id": "1234ABCD", "attempt": .stringConvertible(2)])
-        #expect(line == #"time=2026-11-22T02:03:43.123Z level=info msg="hand-off acknowledged" attempt=2 session_id=3536d3e6 title_id=1234ABCD"#)
         #expect(
-            LogfmtFormatter.line(time: "t", level: .critical, message: "x", metadata: [:]) == #"time=t level=critical msg="x""#)
+            line
+                == #"time=2026-11-22T02:03:43.123Z level=info msg="hand-off acknowledged" attempt=2 session_id=3536d3e6 title_id=1234ABCD"#
+        )
+        #expect(
+            LogfmtFormatter.line(time: "t", level: .critical, message: "x", metadata: [:])
+                == #"time=t level=critical msg="x""#)
     }
 
     @Test("values with spaces, quotes, equals signs, backslashes or control characters are quoted and escaped")
@@ -71,15 +75,22 @@ struct LogfmtFormatterTests {
     func handlerMerges() {
         let lines = Mutex<[String]>([])
         let provider = Logger.MetadataProvider { ["region": "WestUS", "title_id": "provided"] }
-        var handler = LogfmtLogHandler(logLevel: .info, metadataProvider: provider) { line in lines.withLock { $0.append(line) } }
+        var handler = LogfmtLogHandler(logLevel: .info, metadataProvider: provider) { line in
+            lines.withLock { $0.append(line) }
+        }
         handler[metadataKey: "session_host_id"] = "vm-1"
         handler[metadataKey: "title_id"] = "handler"
         struct Boom: Error, CustomStringConvertible { var description: String { "it broke" } }
-        handler.log(event: LogEvent(
-            level: .warning, message: "state not saved", error: Boom(), metadata: ["title_id": "1234ABCD"], source: "tests",
-            file: #fileID, function: #function, line: #line))
+        handler.log(
+            event: LogEvent(
+                level: .warning, message: "state not saved", error: Boom(), metadata: ["title_id": "1234ABCD"],
+                source: "tests",
+                file: #fileID, function: #function, line: #line))
         let line = lines.withLock { $0.first } ?? ""
-        #expect(line.contains(#" level=warning msg="state not saved" error="it broke" region=WestUS session_host_id=vm-1 title_id=1234ABCD"#), "\(line)")
+        #expect(
+            line.contains(
+                #" level=warning msg="state not saved" error="it broke" region=WestUS session_host_id=vm-1 title_id=1234ABCD"#
+            ), "\(line)")
         #expect(line.hasPrefix("time="))
     }
 
@@ -106,7 +117,9 @@ struct LogfmtFormatterTests {
             case "u":
                 let hex = String(String.UnicodeScalarView(scalars[index..<min(index + 4, scalars.count)]))
                 index += 4
-                if let value = UInt32(hex, radix: 16), let decoded = Unicode.Scalar(value) { result.unicodeScalars.append(decoded) }
+                if let value = UInt32(hex, radix: 16), let decoded = Unicode.Scalar(value) {
+                    result.unicodeScalars.append(decoded)
+                }
             default: result.unicodeScalars.append(escaped)
             }
         }

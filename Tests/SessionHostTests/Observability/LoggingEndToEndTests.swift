@@ -22,7 +22,13 @@ struct LoggingEndToEndTests {
                 var escaped = false
                 var end = rest.index(after: rest.startIndex)
                 while end < rest.endIndex {
-                    if escaped { escaped = false } else if rest[end] == "\\" { escaped = true } else if rest[end] == "\"" { break }
+                    if escaped {
+                        escaped = false
+                    } else if rest[end] == "\\" {
+                        escaped = true
+                    } else if rest[end] == "\"" {
+                        break
+                    }
                     end = rest.index(after: end)
                 }
                 let upTo = end < rest.endIndex ? rest.index(after: end) : end

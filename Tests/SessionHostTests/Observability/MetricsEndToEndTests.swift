@@ -48,7 +48,8 @@ struct MetricsEndToEndTests {
         #expect(before.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "StandingBy"]) == 2)
         #expect(before.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "Active"]) == 0)
         #expect(before.value("gsms_queue_length", ["title_id": "1234"]) == 0)
-        #expect(before.value("gsms_queue_length", ["title_id": "5678"]) == 0, "every subscribed title reports its queue")
+        #expect(
+            before.value("gsms_queue_length", ["title_id": "5678"]) == 0, "every subscribed title reports its queue")
         #expect(before.value("gsms_inventory_up") == 1)
         #expect(before.samples("gsms_allocations_total").isEmpty)
 
@@ -65,7 +66,9 @@ struct MetricsEndToEndTests {
         #expect(one.value("gsms_allocation_duration_seconds_count", ["title_id": "1234"]) == 1)
         #expect(one.value("gsms_allocation_duration_seconds_bucket", ["title_id": "1234", "le": "+Inf"]) == 1)
         #expect((one.value("gsms_allocation_duration_seconds_sum", ["title_id": "1234"]) ?? 0) > 0)
-        #expect(one.samples("gsms_allocation_duration_seconds_bucket", ["title_id": "1234"]).count == 15, "14 buckets and +Inf")
+        #expect(
+            one.samples("gsms_allocation_duration_seconds_bucket", ["title_id": "1234"]).count == 15,
+            "14 buckets and +Inf")
         #expect(one.value("gsms_handoffs_total", ["title_id": "1234", "result": "acknowledged"]) == 1)
         #expect(one.value("gsms_handoff_duration_seconds_count", ["title_id": "1234"]) == 1)
 
@@ -74,7 +77,8 @@ struct MetricsEndToEndTests {
         #expect(try await gsms.allocate(["sessionId": Self.sessions[2]]).status == 503)
         // A request without a valid token: 401. One for a title without a subscription: 404,
         // counted under title_id="" (label values stay within the subscribed titles).
-        let refused = try await gsms.client.send(.POST, "/titles/1234/sessionhosts", headers: [("Authorization", "XBL3.0 x=-;nope")])
+        let refused = try await gsms.client.send(
+            .POST, "/titles/1234/sessionhosts", headers: [("Authorization", "XBL3.0 x=-;nope")])
         #expect(refused.status == 401)
         let unknown = try await gsms.allocate(title: "9999", ["sessionId": Self.sessions[2]])
         #expect(unknown.status == 404, "\(unknown)")
@@ -88,7 +92,8 @@ struct MetricsEndToEndTests {
         #expect(exhausted.value("gsms_allocations_total", ["title_id": "1234", "result": "401"]) == 1)
         #expect(exhausted.value("gsms_allocations_total", ["title_id": "", "result": "404"]) == 1)
         #expect(exhausted.samples("gsms_allocations_total", ["title_id": "9999"]).isEmpty)
-        #expect(exhausted.value("gsms_allocation_duration_seconds_count", ["title_id": "1234"]) == 2, "only 200s are timed")
+        #expect(
+            exhausted.value("gsms_allocation_duration_seconds_count", ["title_id": "1234"]) == 2, "only 200s are timed")
         #expect(exhausted.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "StandingBy"]) == 0)
         #expect(exhausted.value("gsms_hosts", ["title_id": "1234", "region": "WestUS", "state": "Active"]) == 2)
         #expect(exhausted.value("gsms_cluster_requests_total", ["title_id": "1234", "result": "Queued"]) == 1)
@@ -106,14 +111,17 @@ struct MetricsEndToEndTests {
     @Test("sessionhostd --metrics-listen: state, hand-offs, heartbeats and socket requests")
     func agentMetrics() async throws {
         let gsms = try await GSMSProcess()
-        let agent = try await EndToEndHandoffTests.agent(gsms, hostId: "vm-1", extra: ["--metrics-listen", "127.0.0.1:0"])
+        let agent = try await EndToEndHandoffTests.agent(
+            gsms, hostId: "vm-1", extra: ["--metrics-listen", "127.0.0.1:0"])
         let metrics = HTTPTestClient(host: "127.0.0.1", port: try await Self.metricsPort(agent))
         let game = AgentClient(socketPath: agent.socketPath)
 
         let initial = try await Self.scrape(metrics)
         #expect(initial.value("sessionhost_agent_state", ["state": "Initializing"]) == 1)
         #expect(initial.value("sessionhost_agent_state", ["state": "Active"]) == 0)
-        #expect(initial.value("sessionhost_agent_info", ["session_host_id": "vm-1", "title_id": "1234", "region": "WestUS"]) == 1)
+        #expect(
+            initial.value(
+                "sessionhost_agent_info", ["session_host_id": "vm-1", "title_id": "1234", "region": "WestUS"]) == 1)
 
         _ = try await game.ready()
         try await EndToEndHandoffTests.waitForHost(gsms, "vm-1", state: "StandingBy")
@@ -121,17 +129,21 @@ struct MetricsEndToEndTests {
         _ = try await game.heartbeat(HeartbeatRequest(health: .healthy))
         _ = try await game.heartbeat(HeartbeatRequest(health: .healthy))
         let unknown = try RawHTTP.exchange(
-            socketPath: agent.socketPath, request: Array("GET /v1/nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            socketPath: agent.socketPath,
+            request: Array("GET /v1/nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
         #expect(RawHTTP.statusCode(of: unknown) == 404)
 
         let active = try await Self.scrape(metrics)
         for state in HostState.allCases {
-            #expect(active.value("sessionhost_agent_state", ["state": state.rawValue]) == (state == .active ? 1 : 0), "\(state)")
+            #expect(
+                active.value("sessionhost_agent_state", ["state": state.rawValue]) == (state == .active ? 1 : 0),
+                "\(state)")
         }
         #expect(active.value("sessionhost_agent_handoffs_total", ["result": "acknowledged"]) == 1)
         #expect(active.value("sessionhost_agent_game_heartbeats_total") == 2)
         #expect(active.value("sessionhost_agent_socket_requests_total", ["path": "/v1/ready", "status": "200"]) == 1)
-        #expect(active.value("sessionhost_agent_socket_requests_total", ["path": "/v1/heartbeat", "status": "200"]) == 2)
+        #expect(
+            active.value("sessionhost_agent_socket_requests_total", ["path": "/v1/heartbeat", "status": "200"]) == 2)
         #expect(active.value("sessionhost_agent_socket_requests_total", ["path": "other", "status": "404"]) == 1)
         try await Deadline.waitUntilAsync("a heartbeat to gsmsd in the agent's metrics", timeout: .seconds(20)) {
             (try await Self.scrape(metrics).value("sessionhost_agent_heartbeats_total", ["result": "ok"]) ?? 0) >= 1

@@ -13,7 +13,9 @@ struct ExampleGameServerTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw TestFailure("no free UDP port") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -27,18 +29,25 @@ struct ExampleGameServerTests {
             s.sendto(sys.argv[1].encode(), ("127.0.0.1", int(sys.argv[2])))
             print(s.recvfrom(4096)[0].decode().strip())
             """
-        let result = try await ProcessRun.run("/usr/bin/env", ["python3", "-c", script, text, String(port)], in: directory)
+        let result = try await ProcessRun.run(
+            "/usr/bin/env", ["python3", "-c", script, text, String(port)], in: directory)
         guard result.status == 0 else { throw TestFailure("udp client: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("waits for its session, prints the id and cookie, serves players and reports them in heartbeats, ends the session, and is ready again")
+    @Test(
+        "waits for its session, prints the id and cookie, serves players and reports them in heartbeats, ends the session, and is ready again"
+    )
     func matchLifecycle() async throws {
         let port = try Self.freeUDPPort()
-        let agent = try await AgentProcess.started(arguments: ["--title-id", "1234", "--port", "game:udp:\(port):30000", "--health-timeout", "0"])
+        let agent = try await AgentProcess.started(arguments: [
+            "--title-id", "1234", "--port", "game:udp:\(port):30000", "--health-timeout", "0",
+        ])
         let game = try AgentProcess(
             wrapping: Binaries.directory + "/example-game-server",
-            arguments: ["--socket", agent.socketPath, "--match-seconds", "60", "--heartbeat-seconds", "0.2", "--matches", "1"],
+            arguments: [
+                "--socket", agent.socketPath, "--match-seconds", "60", "--heartbeat-seconds", "0.2", "--matches", "1",
+            ],
             directory: agent.directory)
         let client = AgentClient(socketPath: agent.socketPath)
         try await Deadline.waitUntilAsync("the game server to call ready", timeout: .seconds(30)) {
@@ -51,7 +60,9 @@ struct ExampleGameServerTests {
         try await Deadline.waitUntil("the game server to print its session", timeout: .seconds(30)) {
             game.log.contains("session started: sessionId=\(sessionId) sessionCookie=map=dust2")
         }
-        #expect(try await Self.say("join alice", port: port, in: agent.directory) == "welcome alice to session \(sessionId)")
+        #expect(
+            try await Self.say("join alice", port: port, in: agent.directory) == "welcome alice to session \(sessionId)"
+        )
         try await Deadline.waitUntilAsync("alice in the heartbeats", timeout: .seconds(30)) {
             try await client.session().players?.map(\.playerId) == ["alice"]
         }

@@ -12,14 +12,20 @@ struct AgentFixture {
     static let sessionId = "3536d3e6-e85d-4f47-b898-9617d19dabcd"
 
     /// With a `clock`, the agent reads the time from it (its `wallClock` too); otherwise the system's.
-    init(directory: TemporaryDirectory? = nil, healthTimeout: Duration? = nil, hostId: String? = nil, clock: ManualClock? = nil) throws {
+    init(
+        directory: TemporaryDirectory? = nil, healthTimeout: Duration? = nil, hostId: String? = nil,
+        clock: ManualClock? = nil
+    ) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
         store = AgentStateStore(directory: directory.file("state"))
-        var configuration = AgentConfiguration(socketPath: directory.file("agent.sock"), stateDirectory: store.directory)
+        var configuration = AgentConfiguration(
+            socketPath: directory.file("agent.sock"), stateDirectory: store.directory)
         configuration.titleId = "1234ABCD"
         configuration.region = "WestUS"
-        configuration.ports = [PortSpecification(name: "game", transport: .udp, internalPort: 7777, externalPort: 30000)]
+        configuration.ports = [
+            PortSpecification(name: "game", transport: .udp, internalPort: 7777, externalPort: 30000)
+        ]
         agent = try HostAgent(
             identity: HostIdentity(configuration: configuration),
             configuredHostId: hostId,
@@ -34,7 +40,8 @@ struct AgentFixture {
 
 /// Waits, with a deadline, for the first element of `stream` that satisfies `matches`.
 func first<Element: Sendable>(
-    _ stream: AsyncStream<Element>, within timeout: Duration = .seconds(30), where matches: @escaping @Sendable (Element) -> Bool
+    _ stream: AsyncStream<Element>, within timeout: Duration = .seconds(30),
+    where matches: @escaping @Sendable (Element) -> Bool
 ) async throws -> Element {
     let found = try await Deadline.within(timeout, "a matching element") { () async -> Element? in
         for await element in stream where matches(element) { return element }

@@ -44,7 +44,10 @@ final class AgentProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "RUNTIME_DIRECTORY", "STATE_DIRECTORY"] {
+        for key in [
+            "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+            "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
+        ] {
             env[key] = nil
         }
         env["NOTIFY_SOCKET"] = notify.path
@@ -65,7 +68,10 @@ final class AgentProcess: @unchecked Sendable {
     }
 
     /// Starts `command` (e.g. `systemd-socket-activate`) instead of the agent itself.
-    init(wrapping executable: String, arguments: [String], directory: TemporaryDirectory, environment: [String: String] = [:]) throws {
+    init(
+        wrapping executable: String, arguments: [String], directory: TemporaryDirectory,
+        environment: [String: String] = [:]
+    ) throws {
         self.directory = directory
         socketPath = directory.file("agent.sock")
         stateDirectory = directory.file("state")
@@ -81,7 +87,9 @@ final class AgentProcess: @unchecked Sendable {
     /// Waits until `path` exists (a socket another process creates).
     func waitForFile(_ path: String, timeout: Duration = .seconds(30)) async throws {
         do {
-            try await Deadline.waitUntil("\(path) appearing", timeout: timeout) { FileManager.default.fileExists(atPath: path) }
+            try await Deadline.waitUntil("\(path) appearing", timeout: timeout) {
+                FileManager.default.fileExists(atPath: path)
+            }
         } catch {
             throw TestFailure("\(error)\n\(log)")
         }

@@ -34,7 +34,8 @@ enum Deadline {
 extension Deadline {
     /// Runs `operation`, failing when it has not finished within `timeout` (it is cancelled then).
     static func within<T: Sendable>(
-        _ timeout: Duration, _ description: @autoclosure () -> String, _ operation: @escaping @Sendable () async throws -> T
+        _ timeout: Duration, _ description: @autoclosure () -> String,
+        _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation() }

@@ -23,7 +23,10 @@ struct GSMSInProcess {
     let clock: ManualClock?
 
     /// gsmsd subscribed to `titles`; `configure` changes settings (timeouts) as flags would.
-    init(titles: Set<String> = ["1234"], clock: ManualClock? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    init(
+        titles: Set<String> = ["1234"], clock: ManualClock? = nil,
+        configure: (inout ServiceConfiguration) -> Void = { _ in }
+    ) throws {
         self.clock = clock
         directory = try TemporaryDirectory()
         let keyFile = directory.file("token.key")
@@ -73,7 +76,8 @@ struct GSMSInProcess {
         application.addServices(assembly.backgroundServices.map(\.service))
         do {
             let value = try await application.test(live ? .live : .router) { [self] client in
-                try await body(Driver(client: client, log: log, directory: directory, keyFile: configuration.tokenKeyFile))
+                try await body(
+                    Driver(client: client, log: log, directory: directory, keyFile: configuration.tokenKeyFile))
             }
             try await assembly.store.close()
             return value
@@ -110,7 +114,8 @@ struct GSMSInProcess {
             let client: any TestClientProtocol
 
             func send(
-                _ method: NIOHTTP1.HTTPMethod, _ path: String, headers extra: [(String, String)] = [], body: [UInt8]? = nil
+                _ method: NIOHTTP1.HTTPMethod, _ path: String, headers extra: [(String, String)] = [],
+                body: [UInt8]? = nil
             ) async throws -> HTTPTestClient.Answer {
                 var headers = HTTPFields()
                 for (name, value) in extra {
@@ -119,7 +124,8 @@ struct GSMSInProcess {
                 }
                 if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
                 let answer = try await client.execute(
-                    uri: path, method: HTTPRequest.Method(method.rawValue)!, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+                    uri: path, method: HTTPRequest.Method(method.rawValue)!, headers: headers,
+                    body: body.map { ByteBuffer(bytes: $0) })
                 return HTTPTestClient.Answer(
                     status: Int(answer.status.code), headers: answer.headers.map { ($0.name.rawName, $0.value) },
                     body: Array(answer.body.readableBytesView))
@@ -138,7 +144,9 @@ struct GSMSInProcess {
 
         /// `POST /titles/{title}/sessionhosts` with a token covering the title.
         func allocate(title: String = "1234", _ body: [String: Any]) async throws -> HTTPTestClient.Answer {
-            try await client.send(.POST, "/titles/\(title)/sessionhosts", headers: [try await GSMSProcess.authorization([title])], json: body)
+            try await client.send(
+                .POST, "/titles/\(title)/sessionhosts", headers: [try await GSMSProcess.authorization([title])],
+                json: body)
         }
 
         /// `POST /titles/{title}/clusters` with the contract version header.
@@ -164,7 +172,8 @@ struct GSMSInProcess {
             var body: [String: Any] = [
                 "titleId": title, "region": region, "hostName": "\(host).example.net",
                 "portMappings": [["Key": "game", "Value": ["internal": 7777, "external": 30000]]],
-                "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state, "health": "Healthy",
+                "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state,
+                "health": "Healthy",
             ]
             for (key, value) in extra { body[key] = value }
             return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: agentHeaders(host), json: body)
@@ -172,14 +181,16 @@ struct GSMSInProcess {
 
         /// Waits (held request) for a hand-off to `host`; its JSON, or nil when none came.
         func handoff(host: String, wait: Int = 10) async throws -> Handoff? {
-            let answer = try await client.send(.GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
+            let answer = try await client.send(
+                .GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
             guard answer.status == 200 else { throw TestFailure("handoff poll: \(answer)") }
             return try answer.decode(HandoffPoll.self).handoff
         }
 
         @discardableResult
         func acknowledge(host: String, sessionId: String) async throws -> HTTPTestClient.Answer {
-            try await client.send(.POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
+            try await client.send(
+                .POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
         }
 
         /// A simulated agent: waits for one hand-off to `host` and acknowledges it; returns it.

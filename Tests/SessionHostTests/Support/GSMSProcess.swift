@@ -84,7 +84,8 @@ final class GSMSProcess: @unchecked Sendable {
 
     /// `POST /titles/{title}/sessionhosts` with a token covering the title.
     func allocate(title: String = "1234", _ body: [String: Any]) async throws -> HTTPTestClient.Answer {
-        try await client.send(.POST, "/titles/\(title)/sessionhosts", headers: [try await Self.authorization([title])], json: body)
+        try await client.send(
+            .POST, "/titles/\(title)/sessionhosts", headers: [try await Self.authorization([title])], json: body)
     }
 
     /// `POST /titles/{title}/clusters` with the contract version header.
@@ -134,7 +135,8 @@ final class GSMSProcess: @unchecked Sendable {
         var body: [String: Any] = [
             "titleId": title, "region": region, "hostName": "\(host).example.net",
             "portMappings": [["Key": "game", "Value": ["internal": 7777, "external": 30000]]],
-            "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state, "health": "Healthy",
+            "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state,
+            "health": "Healthy",
         ]
         for (key, value) in extra { body[key] = value }
         return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: agentHeaders(host), json: body)
@@ -142,14 +144,16 @@ final class GSMSProcess: @unchecked Sendable {
 
     /// Waits (held request) for a hand-off to `host`; its JSON, or nil when none came.
     func handoff(host: String, wait: Int = 10) async throws -> Handoff? {
-        let answer = try await client.send(.GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
+        let answer = try await client.send(
+            .GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
         guard answer.status == 200 else { throw TestFailure("handoff poll: \(answer)") }
         return try answer.decode(HandoffPoll.self).handoff
     }
 
     @discardableResult
     func acknowledge(host: String, sessionId: String) async throws -> HTTPTestClient.Answer {
-        try await client.send(.POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
+        try await client.send(
+            .POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
     }
 
     /// A simulated agent: waits for one hand-off to `host` and acknowledges it; returns it.

@@ -26,7 +26,9 @@ final class HTTPRecordingProxy: @unchecked Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
         /// The answer's body.
         var answerText: String { String(decoding: answer, as: UTF8.self) }
-        var description: String { "\(method) \(path) \(text.prefix(200)) -> \(status.map(String.init) ?? (held ? "held" : "pending"))" }
+        var description: String {
+            "\(method) \(path) \(text.prefix(200)) -> \(status.map(String.init) ?? (held ? "held" : "pending"))"
+        }
     }
 
     typealias Rule = @Sendable (Exchange) -> Bool
@@ -41,7 +43,8 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     private var holdRule: Rule?
     private var held: [Int: CheckedContinuation<Bool, Never>] = [:]
     private var released: Set<Int> = []
-    private var waiters: [UUID: (condition: @Sendable ([Exchange]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var waiters:
+        [UUID: (condition: @Sendable ([Exchange]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private var cancelledWaiters: Set<UUID> = []
     private var stopped = false
     private var accepted: [any Channel] = []
@@ -62,7 +65,8 @@ final class HTTPRecordingProxy: @unchecked Sendable {
             server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
             address = .tcp(host: host, port: server.channel.localAddress?.port ?? port)
         case .unix(let path):
-            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
             address = listen
         }
         let server = self.server
@@ -123,13 +127,16 @@ final class HTTPRecordingProxy: @unchecked Sendable {
         let id = UUID()
         let satisfied = (try? await Deadline.within(timeout, description) { await self.wait(id, condition) }) ?? false
         guard satisfied else {
-            throw TestFailure("\(description) did not happen within \(timeout); exchanges:\n" + exchanges.map(\.description).joined(separator: "\n"))
+            throw TestFailure(
+                "\(description) did not happen within \(timeout); exchanges:\n"
+                    + exchanges.map(\.description).joined(separator: "\n"))
         }
     }
 
     /// Stops listening and ends every connection; held requests are never forwarded.
     func stop() async {
-        let (continuations, pending) = lock.withLock { () -> ([CheckedContinuation<Bool, Never>], [CheckedContinuation<Bool, Never>]) in
+        let (continuations, pending) = lock.withLock {
+            () -> ([CheckedContinuation<Bool, Never>], [CheckedContinuation<Bool, Never>]) in
             stopped = true
             defer {
                 held.removeAll()
@@ -200,7 +207,10 @@ final class HTTPRecordingProxy: @unchecked Sendable {
                     headers.add(name: "Content-Length", value: String(answer.body.count))
                     if !requestHead.isKeepAlive { headers.add(name: "Connection", value: "close") }
                     try await outbound.write(contentsOf: [
-                        .head(HTTPResponseHead(version: requestHead.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)),
+                        .head(
+                            HTTPResponseHead(
+                                version: requestHead.version, status: HTTPResponseStatus(statusCode: answer.status),
+                                headers: headers)),
                         .body(.byteBuffer(ByteBuffer(bytes: answer.body))),
                         .end(nil),
                     ])
@@ -224,7 +234,8 @@ final class HTTPRecordingProxy: @unchecked Sendable {
     /// The headers that are not about one connection (those the proxy sets itself).
     private static func endToEnd(_ headers: HTTPHeaders) -> HTTPHeaders {
         var kept = HTTPHeaders()
-        for (name, value) in headers where !["connection", "content-length", "transfer-encoding", "keep-alive"].contains(name.lowercased()) {
+        for (name, value) in headers
+        where !["connection", "content-length", "transfer-encoding", "keep-alive"].contains(name.lowercased()) {
             kept.add(name: name, value: value)
         }
         return kept

@@ -37,7 +37,9 @@ final class NotifySocketListener: @unchecked Sendable {
 
     /// Waits for a message for which `matches` holds, up to `timeout`; returns it.
     @discardableResult
-    func waitFor(_ description: String, timeout: Duration = .seconds(30), _ matches: (String) -> Bool) async throws -> String {
+    func waitFor(_ description: String, timeout: Duration = .seconds(30), _ matches: (String) -> Bool) async throws
+        -> String
+    {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         if let found = messages.first(where: matches) { return found }
         while ContinuousClock.now < deadline {

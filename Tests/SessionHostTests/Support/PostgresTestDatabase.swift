@@ -65,7 +65,8 @@ struct PostgresTestDatabase: Sendable {
     /// Drops the database, disconnecting whoever is still connected.
     func drop() async throws {
         try await Self.administer(server) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
         }
     }
 

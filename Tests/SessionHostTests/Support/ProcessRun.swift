@@ -34,7 +34,9 @@ enum ProcessRun {
         }
         try process.run()
         do {
-            try await Deadline.waitUntil("\(executable) \(arguments) finishing", timeout: timeout) { !process.isRunning }
+            try await Deadline.waitUntil("\(executable) \(arguments) finishing", timeout: timeout) {
+                !process.isRunning
+            }
         } catch {
             process.terminate()
             throw error

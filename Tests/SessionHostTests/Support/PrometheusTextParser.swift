@@ -36,7 +36,9 @@ enum PrometheusTextParser {
     }
 
     static var python: String {
-        if let given = ProcessInfo.processInfo.environment["SESSIONHOST_PROMETHEUS_PYTHON"], !given.isEmpty { return given }
+        if let given = ProcessInfo.processInfo.environment["SESSIONHOST_PROMETHEUS_PYTHON"], !given.isEmpty {
+            return given
+        }
         // This file is Tests/SessionHostTests/Support/PrometheusTextParser.swift in the package.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
@@ -57,7 +59,9 @@ enum PrometheusTextParser {
     static func parse(_ text: String) async throws -> Exposition {
         let python = Self.python
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw TestFailure("the Prometheus parser is missing: no \(python); run scripts/install-deps (it installs prometheus_client from PyPI)")
+            throw TestFailure(
+                "the Prometheus parser is missing: no \(python); run scripts/install-deps (it installs prometheus_client from PyPI)"
+            )
         }
         let directory = try TemporaryDirectory()
         let input = directory.file("metrics.txt")
@@ -65,7 +69,8 @@ enum PrometheusTextParser {
         let result = try await ProcessRun.run(
             "/bin/sh", ["-c", "exec \"$0\" -c \"$1\" < \"$2\"", python, script, input], in: directory)
         guard result.status == 0 else {
-            throw TestFailure("prometheus_client refused the exposition (\(result.status)): \(result.stderr)\n--- text:\n\(text)")
+            throw TestFailure(
+                "prometheus_client refused the exposition (\(result.status)): \(result.stderr)\n--- text:\n\(text)")
         }
         guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
             throw TestFailure("unexpected parser output: \(result.stdout)")

@@ -21,7 +21,7 @@ enum RawHTTP {
         var sent = 0
         while sent < request.count {
             let count = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count <= 0 { break }  // the agent may answer and close before reading everything
+            if count <= 0 { break } // the agent may answer and close before reading everything
             sent += count
         }
         var response: [UInt8] = []

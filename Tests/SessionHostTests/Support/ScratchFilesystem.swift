@@ -45,7 +45,8 @@ final class ScratchFilesystem: @unchecked Sendable {
     private func run(_ executable: String, _ arguments: [String]) async throws {
         let result = try await ProcessRun.run(executable, arguments, in: directory)
         guard result.status == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+            throw TestFailure(
+                "\(executable) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }
     }
 

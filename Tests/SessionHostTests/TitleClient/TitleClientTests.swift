@@ -12,7 +12,9 @@ final class AttemptLog: @unchecked Sendable {
     var instants: [ContinuousClock.Instant] { lock.withLock { times } }
 
     /// A token provider for `titles`, signed with gsmsd's key (or `key`), that records each call.
-    func provider(titles: [String] = ["1234"], key: [UInt8] = GSMSProcess.tokenKey) -> @Sendable () async throws -> String {
+    func provider(titles: [String] = ["1234"], key: [UInt8] = GSMSProcess.tokenKey)
+        -> @Sendable () async throws -> String
+    {
         { [self] in
             lock.withLock { times.append(ContinuousClock.now) }
             return try await GSMSProcess.token(titles: titles, key: key)
@@ -30,8 +32,12 @@ struct TitleClientTests {
 
     static func baseURL(_ gsms: GSMSInProcess.Driver) -> String { "http://127.0.0.1:\(gsms.port ?? 0)" }
 
-    static func client(_ gsms: GSMSInProcess.Driver, log: AttemptLog, titles: [String] = ["1234"], retry: RetryPolicy = tiny, key: [UInt8] = GSMSProcess.tokenKey) -> TitleClient {
-        TitleClient(baseURL: baseURL(gsms) + "/", titleId: "1234", token: log.provider(titles: titles, key: key), retry: retry)
+    static func client(
+        _ gsms: GSMSInProcess.Driver, log: AttemptLog, titles: [String] = ["1234"], retry: RetryPolicy = tiny,
+        key: [UInt8] = GSMSProcess.tokenKey
+    ) -> TitleClient {
+        TitleClient(
+            baseURL: baseURL(gsms) + "/", titleId: "1234", token: log.provider(titles: titles, key: key), retry: retry)
     }
 
     static func session(_ name: String) -> String {
@@ -46,7 +52,8 @@ struct TitleClientTests {
             let log = AttemptLog()
             let client = Self.client(gsms, log: log)
             let allocation = try await client.allocate(
-                SessionHostAllocationRequest(sessionId: Self.guid.uppercased(), locations: ["EastUS"], sessionCookie: "map=dust2"))
+                SessionHostAllocationRequest(
+                    sessionId: Self.guid.uppercased(), locations: ["EastUS"], sessionCookie: "map=dust2"))
             #expect(allocation.hostName == "host-a.example.net")
             #expect(allocation.region == "East US")
             #expect(allocation.sessionId == Self.guid)
@@ -60,8 +67,11 @@ struct TitleClientTests {
             #expect(try await client.sessionHost(sessionId: Self.guid) == allocation)
             #expect(try await client.sessionHost(sessionId: "11111111-2222-3333-4444-555555555555") == nil)
             // A 404 that is not SessionNotFound is an error, not nil.
-            let unsubscribed = TitleClient(baseURL: Self.baseURL(gsms), titleId: "9999", token: log.provider(titles: ["9999"]), retry: Self.tiny)
-            let error = try await #require(throws: TitleClientError.self) { _ = try await unsubscribed.sessionHost(sessionId: Self.guid) }
+            let unsubscribed = TitleClient(
+                baseURL: Self.baseURL(gsms), titleId: "9999", token: log.provider(titles: ["9999"]), retry: Self.tiny)
+            let error = try await #require(throws: TitleClientError.self) {
+                _ = try await unsubscribed.sessionHost(sessionId: Self.guid)
+            }
             #expect(error.status == 404)
             #expect(error.code == .titleNotSubscribed)
             #expect(error.correlationId?.count == 36)
@@ -89,7 +99,8 @@ struct TitleClientTests {
             let log = AttemptLog()
             let policy = RetryPolicy(maximumAttempts: 2, baseDelay: .milliseconds(10), maximumDelay: .seconds(5))
             let error = try await #require(throws: TitleClientError.self) {
-                _ = try await Self.client(gsms, log: log, retry: policy).allocate(SessionHostAllocationRequest(sessionId: Self.guid))
+                _ = try await Self.client(gsms, log: log, retry: policy).allocate(
+                    SessionHostAllocationRequest(sessionId: Self.guid))
             }
             #expect(error.status == 503)
             let instants = log.instants
@@ -107,8 +118,10 @@ struct TitleClientTests {
         try await GSMSInProcess(titles: ["1234", "5678"]).run(live: true) { gsms in
             let forged = AttemptLog()
             let unauthorized = try await #require(throws: TitleClientError.self) {
-                _ = try await Self.client(gsms, log: forged, key: Array("another-key-of-at-least-thirty-two-bytes!!".utf8))
-                    .allocate(SessionHostAllocationRequest(sessionId: Self.guid))
+                _ = try await Self.client(
+                    gsms, log: forged, key: Array("another-key-of-at-least-thirty-two-bytes!!".utf8)
+                )
+                .allocate(SessionHostAllocationRequest(sessionId: Self.guid))
             }
             #expect(unauthorized.status == 401)
             #expect(unauthorized.code == .invalidToken)
@@ -116,7 +129,8 @@ struct TitleClientTests {
 
             let otherTitle = AttemptLog()
             let forbidden = try await #require(throws: TitleClientError.self) {
-                _ = try await Self.client(gsms, log: otherTitle, titles: ["5678"]).requestCluster(sessionId: Self.session("x"))
+                _ = try await Self.client(gsms, log: otherTitle, titles: ["5678"]).requestCluster(
+                    sessionId: Self.session("x"))
             }
             #expect(forbidden.status == 403)
             #expect(forbidden.code == .titleNotAllowed)
@@ -124,7 +138,8 @@ struct TitleClientTests {
 
             let badRequest = AttemptLog()
             let invalid = try await #require(throws: TitleClientError.self) {
-                _ = try await Self.client(gsms, log: badRequest).allocate(SessionHostAllocationRequest(sessionId: "not-a-guid"))
+                _ = try await Self.client(gsms, log: badRequest).allocate(
+                    SessionHostAllocationRequest(sessionId: "not-a-guid"))
             }
             #expect(invalid.status == 400)
             #expect(invalid.code == .invalidSessionId)
@@ -137,7 +152,9 @@ struct TitleClientTests {
         try await GSMSInProcess(titles: ["1234", "5678"]) { $0.handoffTimeout = .seconds(30) }.run(live: true) { gsms in
             try await gsms.register(host: "host-a")
             let firstLog = AttemptLog()
-            let first = Task { try await Self.client(gsms, log: firstLog).allocate(SessionHostAllocationRequest(sessionId: Self.guid)) }
+            let first = Task {
+                try await Self.client(gsms, log: firstLog).allocate(SessionHostAllocationRequest(sessionId: Self.guid))
+            }
             let handoff = try #require(try await gsms.handoff(host: "host-a", wait: 20))
 
             let log = AttemptLog()
@@ -168,18 +185,23 @@ struct TitleClientTests {
             #expect(queued.queuePosition == 1)
             #expect(queued.pollIntervalMilliseconds >= 250)
             // Polling with a short timeout returns the last answer, still Queued.
-            let stillQueued = try await client.waitForCluster(sessionId: Self.session("match-42"), timeout: .milliseconds(300))
+            let stillQueued = try await client.waitForCluster(
+                sessionId: Self.session("match-42"), timeout: .milliseconds(300))
             #expect(stillQueued.fulfillmentState == .queued)
 
             // Through a proxy, to see the first poll answered (Queued) before a host comes.
             let proxy = try await HTTPRecordingProxy(
                 listen: .tcp(host: "127.0.0.1", port: 0), upstream: .tcp(host: "127.0.0.1", port: gsms.port ?? 0))
             let proxied = TitleClient(baseURL: proxy.url, titleId: "1234", token: log.provider(), retry: Self.tiny)
-            let waiting = Task { try await proxied.waitForCluster(sessionId: Self.session("match-42"), timeout: .seconds(30)) }
+            let waiting = Task {
+                try await proxied.waitForCluster(sessionId: Self.session("match-42"), timeout: .seconds(30))
+            }
             try await proxy.waitUntil("the first poll answered") { log in
                 log.contains { $0.method == "POST" && $0.path == "/titles/1234/clusters" && $0.status == 200 }
             }
-            #expect(proxy.exchanges.first?.answerText.contains(#""fulfillmentState":"Queued""#) == true, "\(proxy.exchanges)")
+            #expect(
+                proxy.exchanges.first?.answerText.contains(#""fulfillmentState":"Queued""#) == true,
+                "\(proxy.exchanges)")
             try await gsms.register(host: "host-a")
             let agent = gsms.acknowledgeNextHandoff(host: "host-a")
             let fulfilled = try await waiting.value
@@ -196,15 +218,20 @@ struct TitleClientTests {
     @Test("no answer: retried, then thrown as Unreachable without a status")
     func unreachable() async throws {
         let log = AttemptLog()
-        let client = TitleClient(baseURL: "http://127.0.0.1:1", titleId: "1234", token: log.provider(), retry: Self.tiny)
-        let error = try await #require(throws: TitleClientError.self) { _ = try await client.sessionHost(sessionId: Self.guid) }
+        let client = TitleClient(
+            baseURL: "http://127.0.0.1:1", titleId: "1234", token: log.provider(), retry: Self.tiny)
+        let error = try await #require(throws: TitleClientError.self) {
+            _ = try await client.sessionHost(sessionId: Self.guid)
+        }
         #expect(error.status == nil)
         #expect(error.code == TitleClientError.Code.unreachable)
         #expect(error.isUnreachable)
         #expect(log.count == Self.tiny.maximumAttempts)
 
         let bad = TitleClient(baseURL: "127.0.0.1:8080", titleId: "1234", token: log.provider(), retry: Self.tiny)
-        let invalid = try await #require(throws: TitleClientError.self) { _ = try await bad.requestCluster(sessionId: "/x") }
+        let invalid = try await #require(throws: TitleClientError.self) {
+            _ = try await bad.requestCluster(sessionId: "/x")
+        }
         #expect(invalid.code == TitleClientError.Code.invalidRequest)
     }
 }
@@ -214,7 +241,9 @@ struct RetryPolicyTests {
     @Test("retries only 408, 429, 500, 502, 503, 504")
     func retryableStatuses() {
         for status in [408, 429, 500, 502, 503, 504] { #expect(RetryPolicy.isRetryable(status: status)) }
-        for status in [200, 400, 401, 403, 404, 405, 409, 413, 501] { #expect(!RetryPolicy.isRetryable(status: status)) }
+        for status in [200, 400, 401, 403, 404, 405, 409, 413, 501] {
+            #expect(!RetryPolicy.isRetryable(status: status))
+        }
     }
 
     @Test("full jitter under an exponential cap; Retry-After as a floor; maximumDelay caps everything")

@@ -19,10 +19,13 @@ struct TitleTokenCommandTests {
         try await ProcessRun.run(Binaries.sessionhostctl, ["token"] + arguments, in: directory)
     }
 
-    @Test("prints only the token and a newline; TitleTokenAuthority accepts it with the titles, subject and ttl asked for")
+    @Test(
+        "prints only the token and a newline; TitleTokenAuthority accepts it with the titles, subject and ttl asked for"
+    )
     func mint() async throws {
         let (directory, key) = try Self.keyDirectory()
-        let result = try await Self.token(["--key-file", key, "--title", "1234", "--title", "ABCD", "--ttl", "120", "--subject", "ci"], in: directory)
+        let result = try await Self.token(
+            ["--key-file", key, "--title", "1234", "--title", "ABCD", "--ttl", "120", "--subject", "ci"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty)
         #expect(result.stdout.hasSuffix("\n"))
@@ -89,13 +92,19 @@ struct TitleTokenCommandTests {
     func help() async throws {
         let directory = try TemporaryDirectory()
         // Wide enough for the one-line example not to be wrapped.
-        let wide = try await ProcessRun.run(Binaries.sessionhostctl, ["token", "--help"], in: directory, environment: ["COLUMNS": "200"])
+        let wide = try await ProcessRun.run(
+            Binaries.sessionhostctl, ["token", "--help"], in: directory, environment: ["COLUMNS": "200"])
         #expect(wide.status == 0)
-        #expect(wide.stdout.contains(#"curl -H "Authorization: XBL3.0 x=-;$(sessionhostctl token --key-file k --title 1234)""#), "\(wide.stdout)")
+        #expect(
+            wide.stdout.contains(
+                #"curl -H "Authorization: XBL3.0 x=-;$(sessionhostctl token --key-file k --title 1234)""#),
+            "\(wide.stdout)")
         // At 80 columns the two-line example stays whole, ready to copy.
-        let narrow = try await ProcessRun.run(Binaries.sessionhostctl, ["token", "--help"], in: directory, environment: ["COLUMNS": "80"])
+        let narrow = try await ProcessRun.run(
+            Binaries.sessionhostctl, ["token", "--help"], in: directory, environment: ["COLUMNS": "80"])
         #expect(narrow.status == 0)
-        #expect(narrow.stdout.contains("  TOKEN=$(sessionhostctl token --key-file k --title 1234)\n"), "\(narrow.stdout)")
+        #expect(
+            narrow.stdout.contains("  TOKEN=$(sessionhostctl token --key-file k --title 1234)\n"), "\(narrow.stdout)")
         #expect(narrow.stdout.contains(#"  curl -H "Authorization: XBL3.0 x=-;$TOKEN""#), "\(narrow.stdout)")
         let top = try await ProcessRun.run(Binaries.sessionhostctl, ["--help"], in: directory)
         #expect(top.stdout.contains("token"))

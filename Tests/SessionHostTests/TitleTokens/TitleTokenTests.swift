@@ -33,7 +33,9 @@ struct TitleTokenTests {
         if let error, !token.isEmpty {
             #expect(!error.message.contains(token), "the message repeats the token", sourceLocation: sourceLocation)
             for part in token.split(separator: ".") where part.count > 8 {
-                #expect(!error.message.contains(part), "the message repeats part of the token", sourceLocation: sourceLocation)
+                #expect(
+                    !error.message.contains(part), "the message repeats part of the token",
+                    sourceLocation: sourceLocation)
             }
         }
     }
@@ -60,7 +62,8 @@ struct TitleTokenTests {
 
     // MARK: - Key
 
-    @Test("the key file loses one trailing newline (LF or CRLF), no more; 31 bytes are refused; a missing file is named")
+    @Test(
+        "the key file loses one trailing newline (LF or CRLF), no more; 31 bytes are refused; a missing file is named")
     func keyFile() async throws {
         let directory = try TemporaryDirectory()
         let secret = Self.secret
@@ -105,7 +108,8 @@ struct TitleTokenTests {
     func roundTrip() async throws {
         let authority = try await Self.authority()
         let now = Date()
-        let token = try await authority.mint(titles: ["1234ABCD", "my-game_2.0", "1234ABCD"], subject: "dev", ttl: .seconds(600), now: now)
+        let token = try await authority.mint(
+            titles: ["1234ABCD", "my-game_2.0", "1234ABCD"], subject: "dev", ttl: .seconds(600), now: now)
         let claims = try await authority.verify(token)
         #expect(claims.titles == ["1234ABCD", "my-game_2.0"])
         #expect(claims.subject == "dev")
@@ -119,7 +123,8 @@ struct TitleTokenTests {
         #expect(parts.count == 3)
         let header = try #require(JSONSerialization.jsonObject(with: Self.base64URLDecoded(parts[0])) as? [String: Any])
         #expect(header["alg"] as? String == "HS256")
-        let payload = try #require(JSONSerialization.jsonObject(with: Self.base64URLDecoded(parts[1])) as? [String: Any])
+        let payload = try #require(
+            JSONSerialization.jsonObject(with: Self.base64URLDecoded(parts[1])) as? [String: Any])
         #expect(Set(payload.keys) == ["sub", "titles", "iat", "exp"])
 
         let anonymous = try await authority.verify(try await authority.mint(titles: ["1234"]))
@@ -130,7 +135,9 @@ struct TitleTokenTests {
     @Test("minting refuses no titles, bad title ids, empty subjects and lifetimes outside 1 s to 365 days")
     func mintRules() async throws {
         let authority = try await Self.authority()
-        func code(_ titles: [String], subject: String? = nil, ttl: Duration = .seconds(60)) async -> TitleTokenError.Code? {
+        func code(_ titles: [String], subject: String? = nil, ttl: Duration = .seconds(60)) async -> TitleTokenError
+            .Code?
+        {
             do {
                 _ = try await authority.mint(titles: titles, subject: subject, ttl: ttl)
                 return nil
@@ -155,11 +162,13 @@ struct TitleTokenTests {
     @Test("an expired token is refused as TokenExpired; one minted with a later clock is not")
     func expired() async throws {
         let authority = try await Self.authority()
-        let stale = try await authority.mint(titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -7200))
+        let stale = try await authority.mint(
+            titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -7200))
         await Self.expectRefused(authority, stale, code: .tokenExpired)
         let error = await Self.refusal(authority, stale)
         #expect(error?.isAuthenticationFailure == true)
-        let fresh = try await authority.mint(titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -1800))
+        let fresh = try await authority.mint(
+            titles: ["1234"], ttl: .seconds(3600), now: Date(timeIntervalSinceNow: -1800))
         #expect(try await authority.verify(fresh).titles == ["1234"])
     }
 
@@ -177,7 +186,8 @@ struct TitleTokenTests {
         let authority = try await Self.authority()
         let token = try await authority.mint(titles: ["1234"])
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        var payload = try #require(JSONSerialization.jsonObject(with: Self.base64URLDecoded(parts[1])) as? [String: Any])
+        var payload = try #require(
+            JSONSerialization.jsonObject(with: Self.base64URLDecoded(parts[1])) as? [String: Any])
         payload["titles"] = ["1234", "5678"]
         let forged = try JSONSerialization.data(withJSONObject: payload)
         await Self.expectRefused(authority, [parts[0], Self.base64URL(forged), parts[2]].joined(separator: "."))
@@ -214,7 +224,8 @@ struct TitleTokenTests {
         let authority = try await Self.authority(secret)
         // Whole seconds, as JWT dates are.
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        let claims = TitleTokenClaims(subject: nil, titles: ["1234"], issuedAt: now, expiresAt: now.addingTimeInterval(3600))
+        let claims = TitleTokenClaims(
+            subject: nil, titles: ["1234"], issuedAt: now, expiresAt: now.addingTimeInterval(3600))
 
         let hs384 = try await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha384).sign(claims)
         await Self.expectRefused(authority, hs384)
@@ -244,19 +255,28 @@ struct TitleTokenTests {
         await keys.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
         let now = Date()
         let later = ExpirationClaim(value: now.addingTimeInterval(3600))
-        await Self.expectRefused(authority, try await keys.sign(OtherPayload(titles: [], iat: .init(value: now), exp: later)))
-        await Self.expectRefused(authority, try await keys.sign(OtherPayload(titles: ["bad title"], iat: .init(value: now), exp: later)))
-        await Self.expectRefused(authority, try await keys.sign(OtherPayload(titles: nil, iat: .init(value: now), exp: later)))
-        await Self.expectRefused(authority, try await keys.sign(OtherPayload(titles: ["1234"], iat: .init(value: now), exp: nil)))
-        #expect(try await authority.verify(try await keys.sign(OtherPayload(titles: ["1234"], iat: .init(value: now), exp: later))).titles == ["1234"])
+        await Self.expectRefused(
+            authority, try await keys.sign(OtherPayload(titles: [], iat: .init(value: now), exp: later)))
+        await Self.expectRefused(
+            authority, try await keys.sign(OtherPayload(titles: ["bad title"], iat: .init(value: now), exp: later)))
+        await Self.expectRefused(
+            authority, try await keys.sign(OtherPayload(titles: nil, iat: .init(value: now), exp: later)))
+        await Self.expectRefused(
+            authority, try await keys.sign(OtherPayload(titles: ["1234"], iat: .init(value: now), exp: nil)))
+        #expect(
+            try await authority.verify(
+                try await keys.sign(OtherPayload(titles: ["1234"], iat: .init(value: now), exp: later))
+            ).titles == ["1234"])
     }
 
     @Test("garbage is refused as InvalidToken without being repeated")
     func garbage() async throws {
         let authority = try await Self.authority()
-        for token in ["", "abc", "a.b", "a.b.c", "a.b.c.d", "...", "ey.ey.ey", "not a token at all",
-                      String(repeating: "A", count: 20_000) + ".e30.",
-                      Self.base64URL(Array("{}".utf8)) + "." + Self.base64URL(Array(Self.claimsJSON().utf8)) + "."] {
+        for token in [
+            "", "abc", "a.b", "a.b.c", "a.b.c.d", "...", "ey.ey.ey", "not a token at all",
+            String(repeating: "A", count: 20_000) + ".e30.",
+            Self.base64URL(Array("{}".utf8)) + "." + Self.base64URL(Array(Self.claimsJSON().utf8)) + ".",
+        ] {
             await Self.expectRefused(authority, token, "\(token.prefix(40))")
         }
     }
@@ -280,7 +300,9 @@ struct TitleTokenTests {
         #expect(try XBLAuthorization.token(fromHeader: "  XBL3.0    x=abc;   tok  ") == "tok")
         #expect(try XBLAuthorization.token(fromHeader: "\tXBL3.0\tx=abc;tok\t") == "tok")
         #expect(try XBLAuthorization.token(fromHeader: "XBL3.0 x=;tok") == "tok", "the user hash may be empty")
-        #expect(try XBLAuthorization.token(fromHeader: "XBL3.0 x=a b=c;tok") == "tok", "the user hash is any text without ';'")
+        #expect(
+            try XBLAuthorization.token(fromHeader: "XBL3.0 x=a b=c;tok") == "tok",
+            "the user hash is any text without ';'")
 
         for missing in [nil, "", "   ", "\t"] as [String?] {
             #expect(code(missing) == .missingAuthorization, "\(String(describing: missing))")
