@@ -45,7 +45,7 @@ struct HostAgentTests {
         let error = await #expect(throws: AgentError.self) {
             try await fixture.agent.allocate(AllocationRequest(sessionId: AgentFixture.sessionId))
         }
-        #expect(error?.code == "StateNotSaved")
+        #expect(error?.code == .stateNotSaved)
         #expect(await fixture.agent.state == .standingBy)
         #expect(fixture.agent.sessionInfo().sessionId == nil)
     }

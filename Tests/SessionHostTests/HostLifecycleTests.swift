@@ -28,7 +28,8 @@ struct HostLifecycleTests {
         try host.allocate(sessionId: sessionId, cookie: "c", at: "t")
         let before = host
         let error = #expect(throws: AgentError.self) { try host.ready() }
-        #expect(error?.status == 409)
+        #expect(error?.kind == .conflict)
+        #expect(error.map(GameSocketAPI.status(of:)) == 409)
         #expect(host == before)
     }
 
@@ -38,7 +39,8 @@ struct HostLifecycleTests {
         let error = #expect(throws: AgentError.self) {
             try initializing.allocate(sessionId: sessionId, cookie: nil, at: "t")
         }
-        #expect(error?.status == 409)
+        #expect(error?.kind == .conflict)
+        #expect(error.map(GameSocketAPI.status(of:)) == 409)
         #expect(initializing.state == .initializing)
 
         var host = lifecycle(.standingBy)
@@ -50,7 +52,8 @@ struct HostLifecycleTests {
         let other = #expect(throws: AgentError.self) {
             try host.allocate(sessionId: "00000000-0000-0000-0000-000000000001", cookie: nil, at: "t")
         }
-        #expect(other?.status == 409)
+        #expect(other?.kind == .conflict)
+        #expect(other.map(GameSocketAPI.status(of:)) == 409)
     }
 
     @Test("bad hand-offs are 400 and change nothing")
@@ -59,12 +62,13 @@ struct HostLifecycleTests {
         let badId = #expect(throws: AgentError.self) {
             try host.allocate(sessionId: "not-a-guid", cookie: nil, at: "t")
         }
-        #expect(badId?.status == 400)
-        #expect(badId?.code == "InvalidSessionId")
+        #expect(badId?.kind == .invalidRequest)
+        #expect(badId.map(GameSocketAPI.status(of:)) == 400)
+        #expect(badId?.code == AgentError.Code(InvalidInput.Code.invalidSessionId))
         let bigCookie = #expect(throws: AgentError.self) {
             try host.allocate(sessionId: sessionId, cookie: String(repeating: "x", count: 4097), at: "t")
         }
-        #expect(bigCookie?.code == "SessionCookieTooLarge")
+        #expect(bigCookie?.code == AgentError.Code(InvalidInput.Code.sessionCookieTooLarge))
         #expect(host.state == .standingBy)
         #expect(host.session == nil)
     }

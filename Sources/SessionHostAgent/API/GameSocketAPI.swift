@@ -68,18 +68,18 @@ public struct GameSocketAPI: Sendable {
         guard policy.allows(peer) else {
             return Self.error(
                 AgentError(
-                    status: 403, code: "PeerNotAllowed",
+                    .forbidden, code: .peerNotAllowed,
                     message:
                         "uid \(peer.uid) is not allowed on this socket; add the game server's user to the agent's group or use --allow-user/--allow-group"
                 ))
         }
         switch Self.table.match(method: request.method, path: request.path) {
         case .notFound:
-            return Self.error(AgentError(status: 404, code: "NotFound", message: "no such endpoint: \(request.path)"))
+            return Self.error(AgentError(.notFound, code: .notFound, message: "no such endpoint: \(request.path)"))
         case .methodNotAllowed(let methods):
             let allowed = RouteMatch<Endpoint>.allowHeader(methods)
             return Self.error(
-                AgentError(status: 405, code: "MethodNotAllowed", message: "\(request.path) takes \(allowed)"),
+                AgentError(.methodNotAllowed, code: .methodNotAllowed, message: "\(request.path) takes \(allowed)"),
                 headers: [("Allow", allowed)])
         case .found(let endpoint, _):
             do {
@@ -119,14 +119,14 @@ public struct GameSocketAPI: Sendable {
         case .localAllocate:
             guard localMode else {
                 throw AgentError(
-                    status: 409, code: "NotLocalMode",
+                    .conflict, code: .notLocalMode,
                     message:
                         "this agent takes its sessions from the control plane; local hand-offs work only without --control-plane"
                 )
             }
             guard policy.isPrivileged(peer) else {
                 throw AgentError(
-                    status: 403, code: "PeerNotAllowed",
+                    .forbidden, code: .peerNotAllowed,
                     message: "only root or the agent's own user may hand over a session")
             }
             guard let allocation: AllocationRequest = try Self.decodeBody(request.body) else {
@@ -220,6 +220,20 @@ public struct GameSocketAPI: Sendable {
 
     /// The error envelope of every agent server (`HTTPErrorEnvelope`).
     static func error(_ error: AgentError, headers: [(String, String)] = []) -> AgentResponse {
-        .error(status: error.status, error.body, headers: headers)
+        .error(status: status(of: error), error.body, headers: headers)
+    }
+
+    /// The HTTP status of an agent error: the one place the agent's servers turn the kind of a
+    /// refusal into a status.
+    public static func status(of error: AgentError) -> Int {
+        switch error.kind {
+        case .invalidRequest: 400
+        case .forbidden: 403
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .conflict: 409
+        case .unavailable: 503
+        case .failure: 500
+        }
     }
 }

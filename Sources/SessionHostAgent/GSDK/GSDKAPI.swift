@@ -39,18 +39,18 @@ public struct GSDKAPI: Sendable {
         switch Self.table.match(method: request.method, path: path) {
         case .notFound:
             return GameSocketAPI.error(
-                AgentError(status: 404, code: "NotFound", message: "no such GSDK endpoint: \(path.prefix(200))"))
+                AgentError(.notFound, code: .notFound, message: "no such GSDK endpoint: \(path.prefix(200))"))
         case .methodNotAllowed(let methods):
             let allowed = RouteMatch<Endpoint>.allowHeader(methods)
             return GameSocketAPI.error(
-                AgentError(status: 405, code: "MethodNotAllowed", message: "\(path.prefix(200)) takes \(allowed)"),
+                AgentError(.methodNotAllowed, code: .methodNotAllowed, message: "\(path.prefix(200)) takes \(allowed)"),
                 headers: [("Allow", allowed)])
         case .found(let endpoint, let parameters):
             let hostId = parameters["id"] ?? ""
             guard hostId == frontEnd.sessionHostId else {
                 return GameSocketAPI.error(
                     AgentError(
-                        status: 404, code: "UnknownSessionHost",
+                        .notFound, code: .unknownSessionHost,
                         message:
                             "this agent serves session host \(frontEnd.sessionHostId), not \(hostId.prefix(200)); read the id from the GSDK config file"
                     ))

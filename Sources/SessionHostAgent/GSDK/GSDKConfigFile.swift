@@ -103,8 +103,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
     /// bit: the agent's unit forbids setting it (`RestrictSUIDSGID=yes`).
     public static func prepareLogFolder(_ path: String) throws(AgentError) {
         func failure(_ what: String) -> AgentError {
-            AgentError(
-                status: 500, code: "GSDKLogFolder", message: "cannot prepare the GSDK log folder \(path): \(what)")
+            AgentError.failure(
+                .gsdkLogFolder, "cannot prepare the GSDK log folder \(path): \(what)")
         }
         var info = stat()
         if stat(path, &info) != 0 {
@@ -126,8 +126,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         do {
             try AtomicFile.write(encoded(), to: path, mode: 0o644, exactMode: true)
         } catch {
-            throw AgentError(
-                status: 500, code: "GSDKConfigNotWritten", message: "cannot write the GSDK config file: \(error)")
+            throw AgentError.failure(
+                .gsdkConfigNotWritten, "cannot write the GSDK config file: \(error)")
         }
     }
 }

@@ -120,7 +120,7 @@ public actor GSDKFrontEnd {
                     _ = try await agent.endSession()
                     taken = nil
                 }
-            } catch  where error.status == 409 {
+            } catch  where error.kind == .conflict {
                 logger.debug(
                     "GSDK heartbeat step skipped", metadata: ["step": "\(step)", "reason": "\(error.message)"])
             }

@@ -99,7 +99,7 @@ public struct GSDKListener: Service {
             if let kept, let store {
                 let endpoint = GSDKSettings.endpoint(host: settings.host, port: kept)
                 throw AgentError(
-                    status: 500, code: "GSDKPortUnavailable",
+                    .failure, code: .gsdkPortUnavailable,
                     message: "cannot listen for GSDK game servers on \(endpoint), the port picked for --gsdk-listen "
                         + "\(GSDKSettings.endpoint(host: settings.host, port: 0)) at an earlier start and kept in \(store.path) "
                         + "because running game servers heartbeat the port their config file names: \(error.reason). "
@@ -107,7 +107,7 @@ public struct GSDKListener: Service {
                         + "(then restart the game servers)")
             }
             throw AgentError(
-                status: 500, code: "GSDKListenFailed",
+                .failure, code: .gsdkListenFailed,
                 message:
                     "cannot listen for GSDK game servers on \(GSDKSettings.endpoint(host: settings.host, port: settings.port)): \(error.reason)"
             )

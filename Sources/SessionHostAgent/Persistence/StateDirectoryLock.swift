@@ -23,7 +23,7 @@ public final class StateDirectoryLock: Sendable {
             close(descriptor)
             if reason == EWOULDBLOCK {
                 throw AgentError(
-                    status: 500, code: "StateDirectoryInUse",
+                    .failure, code: .stateDirectoryInUse,
                     message:
                         "another sessionhostd\(owner.map { " (pid \($0))" } ?? "") is using the state directory \(directory); "
                         + "each agent on a machine needs its own --state-dir, --socket and --host-id")

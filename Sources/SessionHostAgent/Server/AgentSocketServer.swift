@@ -32,7 +32,7 @@ public struct AgentSocketServer: Service {
         do {
             try await server.run()
         } catch let error as HTTPListenError {
-            throw AgentError(status: 500, code: "SocketBindFailed", message: error.description)
+            throw AgentError.failure(.socketBindFailed, error.description)
         }
     }
 }

@@ -88,7 +88,7 @@ public enum AgentApplication {
                     baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, hostKey: hostKey,
                     sessionHostId: agent.sessionHostId, eventLoopGroup: eventLoopGroup)
             } catch {
-                throw AgentError(status: 500, code: error.code.rawValue, message: error.message)
+                throw AgentError.failure(AgentError.Code(error.code), error.message)
             }
             services.append(
                 .init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
@@ -204,7 +204,7 @@ public enum AgentApplication {
         }
         if connected {
             throw AgentError(
-                status: 500, code: "SocketInUse",
+                .failure, code: .socketInUse,
                 message:
                     "another process serves \(socketPath) (another sessionhostd?); give each agent its own --socket and --state-dir"
             )
@@ -219,7 +219,7 @@ public enum AgentApplication {
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
             throw AgentError(
-                status: 500, code: "SocketDirectory",
+                .failure, code: .socketDirectory,
                 message:
                     "cannot create the socket's directory \(directory): \(FileErrorDescription.describeCreating(directory: directory, error))"
             )

@@ -152,6 +152,6 @@ struct GSDKPersistenceTests {
         let file = directory.file("not-a-folder")
         #expect(FileManager.default.createFile(atPath: file, contents: nil))
         let error = #expect(throws: AgentError.self) { try GSDKConfigFile.prepareLogFolder(file) }
-        #expect(error?.code == "GSDKLogFolder")
+        #expect(error?.code == .gsdkLogFolder)
     }
 }
