@@ -202,7 +202,7 @@ extension BenchCommand {
     struct Agent: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "GET /v1/host over the agent socket against a minimal SwiftNIO server; the agent's memory and idle CPU."
+                "GET /v1/host over the agent socket against the floor (SessionHostHTTP's server with a fixed answer); the agent's memory and idle CPU."
         )
 
         @OptionGroup var common: CommonOptions

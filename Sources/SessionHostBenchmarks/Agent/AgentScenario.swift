@@ -115,7 +115,7 @@ public struct AgentScenario: Sendable {
                 request: "GET /v1/host (sessionhostd, \(bodyBytes)-byte answer)", latency: agentSummary,
                 requestsPerSecond: Report.rounded(agentRate), errors: agentResult.errors),
             floor: EndpointResult(
-                request: "GET /v1/host (minimal SwiftNIO server, the same answer)", latency: floorSummary,
+                request: "GET /v1/host (floor: SessionHostHTTP's server, the same answer)", latency: floorSummary,
                 requestsPerSecond: Report.rounded(floorRate), errors: floorResult.errors),
             ratioP50: ratioP50, ratioP99: ratio(agentSummary.p99Ms, floorSummary.p99Ms),
             throughputRatio: ratio(agentRate, floorRate),
