@@ -7,8 +7,32 @@ words. JSON Schema's maxLength counts characters, so a value of at most maxLengt
 still be over the limit in bytes: such a request is valid for the schema and rightly refused by
 gsmsd. Those values are left out of the generated requests; values over maxLength characters
 (refused either way) and values within both limits are still generated.
+
+gsmsd also matches member names ignoring case (documented), while JSON Schema's property names are
+exact: an "additional" member `cloudgameid: false` is, for gsmsd, `cloudGameId` with the wrong
+type. Bodies with a member spelled like a documented one in another case are left out too.
 """
+from pathlib import Path
+
 import schemathesis
+import yaml
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+
+
+def documented_members():
+    """The members of the request bodies that take additional members, as spelled."""
+    schemas = yaml.safe_load(DOCUMENT.read_text())["components"]["schemas"]
+    return {
+        name
+        for schema in schemas.values()
+        if schema.get("additionalProperties") is True
+        for name in schema.get("properties", {})
+    }
+
+
+MEMBERS = documented_members()
+MEMBERS_LOWER = {name.lower() for name in MEMBERS}
 
 # Member (lower case: gsmsd matches member names ignoring case) -> limit in bytes of UTF-8.
 BYTE_LIMITS = {
@@ -43,6 +67,15 @@ def byte_limits_ambiguous(body):
     return False
 
 
+def member_in_another_case(body):
+    """Whether a request body spells a documented member in another case (gsmsd reads it as that member)."""
+    if not isinstance(body, dict):
+        return False
+    return any(
+        isinstance(key, str) and key not in MEMBERS and key.lower() in MEMBERS_LOWER for key in body
+    )
+
+
 @schemathesis.hook
 def filter_body(ctx, body):
-    return not byte_limits_ambiguous(body)
+    return not byte_limits_ambiguous(body) and not member_in_another_case(body)
