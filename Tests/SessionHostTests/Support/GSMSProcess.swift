@@ -5,7 +5,7 @@ import TitleTokens
 /// A real `gsmsd` for end-to-end tests: a fresh SQLite file (or the given `--database`, e.g. a
 /// PostgreSQL URL shared by several instances), a title-token key, a fleet secret, an ephemeral
 /// port (read from its `STATUS=Listening on …` notification) and a log file.
-final class GSMSProcess: @unchecked Sendable {
+final class GSMSProcess: SimulatedAgentCalls, @unchecked Sendable {
     static let tokenKey = Array("sessionhost-test-title-token-key-0123456789".utf8)
     static let fleetSecret = "sessionhost-test-fleet-secret-0123456789abcdef"
 
@@ -124,50 +124,6 @@ final class GSMSProcess: @unchecked Sendable {
     func agentHeaders(_ host: String) -> [(String, String)] {
         let key = keysLock.withLock { realAgentKeys[host] } ?? Self.hostKey(host)
         return [Self.fleetHeader, ("SessionHost-Key", key)]
-    }
-
-    /// Registers a host (StandingBy unless told otherwise).
-    @discardableResult
-    func register(
-        host: String, title: String = "1234", region: String = "WestUS", state: String = "StandingBy",
-        extra: [String: Any] = [:]
-    ) async throws -> HTTPTestClient.Answer {
-        var body: [String: Any] = [
-            "titleId": title, "region": region, "hostName": "\(host).example.net",
-            "portMappings": [["Key": "game", "Value": ["internal": 7777, "external": 30000]]],
-            "secureContext": "AQDc8Hen/QCDJwWRPcW/1QEEAiABAACdOJU8JNujcXyUPwUBCnue+g==", "state": state,
-            "health": "Healthy",
-        ]
-        for (key, value) in extra { body[key] = value }
-        return try await client.send(.PUT, "/agent/v1/hosts/\(host)", headers: agentHeaders(host), json: body)
-    }
-
-    /// Waits (held request) for a hand-off to `host`; its JSON, or nil when none came.
-    func handoff(host: String, wait: Int = 10) async throws -> Handoff? {
-        let answer = try await client.send(
-            .GET, "/agent/v1/hosts/\(host)/handoff?wait=\(wait)", headers: agentHeaders(host))
-        guard answer.status == 200 else { throw TestFailure("handoff poll: \(answer)") }
-        return try answer.decode(HandoffPoll.self).handoff
-    }
-
-    @discardableResult
-    func acknowledge(host: String, sessionId: String) async throws -> HTTPTestClient.Answer {
-        try await client.send(
-            .POST, "/agent/v1/hosts/\(host)/ack", headers: agentHeaders(host), json: ["sessionId": sessionId])
-    }
-
-    /// A simulated agent: waits for one hand-off to `host` and acknowledges it; returns it.
-    func acknowledgeNextHandoff(host: String, wait: Int = 20) -> Task<Handoff?, any Error> {
-        Task {
-            guard let handoff = try await self.handoff(host: host, wait: wait) else { return nil }
-            let answer = try await self.acknowledge(host: host, sessionId: handoff.sessionId)
-            guard answer.status == 200 else { throw TestFailure("ack: \(answer)") }
-            return handoff
-        }
-    }
-
-    func hostStatus(_ host: String) async throws -> HTTPTestClient.Answer {
-        try await client.send(.GET, "/agent/v1/hosts/\(host)", headers: agentHeaders(host))
     }
 
     func stop() async throws {
