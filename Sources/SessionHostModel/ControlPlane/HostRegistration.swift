@@ -10,6 +10,10 @@ public struct HostRegistration: Codable, Sendable, Equatable {
     public var sandboxId: String?
     public var cloudGameId: String?
     public var gameModeId: String?
+    /// The machine (VM) the host runs on: an agent with several slots registers each with the
+    /// same `vmId`, and gsmsd's packed allocation strategy prefers VMs that already run sessions,
+    /// so that whole VMs empty out. Absent: the host is a VM of its own (its id).
+    public var vmId: String?
     /// `Initializing` or `StandingBy` (anything else is refused).
     public var state: HostState
     /// The game's health as the agent last saw it.
@@ -24,9 +28,10 @@ public struct HostRegistration: Codable, Sendable, Equatable {
 
     public init(
         titleId: String, region: String, hostName: String, portMappings: [PortMapping], secureContext: String,
-        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil,
+        sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil, vmId: String? = nil,
         state: HostState = .standingBy, health: GameHealth = .healthy
     ) {
+        self.vmId = vmId
         self.titleId = titleId
         self.region = region
         self.hostName = hostName
@@ -51,7 +56,9 @@ public struct HostRegistration: Codable, Sendable, Equatable {
         if TitleRules.locationKey(region).isEmpty {
             throw InvalidInput(code: .invalidRegistration, message: "region must not be only white space")
         }
-        for (name, value) in [("sandboxId", sandboxId), ("cloudGameId", cloudGameId), ("gameModeId", gameModeId)] {
+        for (name, value) in [
+            ("sandboxId", sandboxId), ("cloudGameId", cloudGameId), ("gameModeId", gameModeId), ("vmId", vmId),
+        ] {
             if let value, value.utf8.count > Self.maximumValueLength {
                 throw InvalidInput(
                     code: .invalidRegistration, message: "\(name) is longer than \(Self.maximumValueLength) bytes")
