@@ -31,6 +31,34 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var gsdkLogFolder: String?
     public var gsdkSharedContentFolder: String?
     public var metricsListen: String?
+    public var slots: Int?
+    public var slotPortStride: Int?
+    public var vmId: String?
+    /// One block per slot, in slot order: each may name its host id and ports.
+    public var slot: [SlotBlock]?
+
+    /// A `"slot"` block of the file: what one slot changes from the agent's settings.
+    public struct SlotBlock: Decodable, Sendable, Equatable {
+        public var hostId: String?
+        public var port: [String]?
+
+        public init(hostId: String? = nil, port: [String]? = nil) {
+            self.hostId = hostId
+            self.port = port
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case hostId = "host-id"
+            case port
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try ConfigFile.rejectUnknownKeys(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            hostId = try container.decodeIfPresent(String.self, forKey: .hostId)
+            port = try container.decodeIfPresent([String].self, forKey: .port)
+        }
+    }
 
     public init() {}
 
@@ -56,6 +84,10 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case gsdkLogFolder = "gsdk-log-folder"
         case gsdkSharedContentFolder = "gsdk-shared-content-folder"
         case metricsListen = "metrics-listen"
+        case slots
+        case slotPortStride = "slot-port-stride"
+        case vmId = "vm-id"
+        case slot
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +116,10 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         gsdkLogFolder = try container.decodeIfPresent(String.self, forKey: .gsdkLogFolder)
         gsdkSharedContentFolder = try container.decodeIfPresent(String.self, forKey: .gsdkSharedContentFolder)
         metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
+        slots = try container.decodeIfPresent(Int.self, forKey: .slots)
+        slotPortStride = try container.decodeIfPresent(Int.self, forKey: .slotPortStride)
+        vmId = try container.decodeIfPresent(String.self, forKey: .vmId)
+        slot = try container.decodeIfPresent([SlotBlock].self, forKey: .slot)
     }
 
     /// Reads and decodes the file at `path`, with errors that name the file and the problem.

@@ -38,6 +38,15 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var gsdk: GSDKSettings?
     /// Where to serve the metrics, or `nil` (off).
     public var metricsListen: MetricsListenAddress?
+    /// How many session hosts (slots) the agent runs (`--slots`), 1 to 64.
+    public var slotCount: Int
+    /// With several slots: how far apart two slots' ports are (`--slot-port-stride`); `nil`: the
+    /// span of the ports plus one.
+    public var slotPortStride: Int?
+    /// What each slot changes (the config file's `"slot"` blocks), in slot order; may be empty.
+    public var slotBlocks: [AgentConfigFile.SlotBlock]
+    /// The VM gsmsd packs by (`--vm-id`); `nil`: derived from the machine id.
+    public var vmId: String?
 
     /// Where gsmsd is and the fleet secret the agent presents.
     public struct ControlPlaneSettings: Sendable, Equatable {
@@ -56,8 +65,15 @@ public struct AgentConfiguration: Sendable, Equatable {
         secureContext: String = "", sandboxId: String? = nil, cloudGameId: String? = nil,
         gameModeId: String? = nil, healthTimeout: Duration? = .seconds(30), idleTimeout: Duration = .seconds(75),
         allowedUsers: [UInt32] = [], allowedGroups: [UInt32] = [], logLevel: Logger.Level = .info,
-        controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil, metricsListen: MetricsListenAddress? = nil
+        controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil,
+        metricsListen: MetricsListenAddress? = nil,
+        slotCount: Int = 1, slotPortStride: Int? = nil, slotBlocks: [AgentConfigFile.SlotBlock] = [],
+        vmId: String? = nil
     ) {
+        self.slotCount = slotCount
+        self.slotPortStride = slotPortStride
+        self.slotBlocks = slotBlocks
+        self.vmId = vmId
         self.controlPlane = controlPlane
         self.gsdk = gsdk
         self.metricsListen = metricsListen
@@ -113,12 +129,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
 
         let hostId = options.hostId ?? file.hostId
-        if let hostId,
-            hostId.isEmpty || hostId.count > 128
-                || !hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
-        {
+        if let hostId { try SlotPlan.checkHostId(hostId, option: "--host-id") }
+        let vmId = options.vmId ?? file.vmId
+        if let vmId, vmId.isEmpty || vmId.utf8.count > HostRegistration.maximumValueLength {
             throw InvalidInput(
-                code: .invalidHostId, message: "--host-id must be 1 to 128 visible ASCII characters without '/'")
+                code: .invalidVMId, message: "--vm-id must be 1 to \(HostRegistration.maximumValueLength) bytes")
         }
 
         let levelText = options.logLevel ?? file.logLevel ?? "info"
@@ -168,7 +183,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw InvalidInput(code: .missingGSDKListen, message: "the --gsdk-* settings need --gsdk-listen HOST:PORT")
         }
 
-        return AgentConfiguration(
+        let configuration = AgentConfiguration(
             socketPath: socketPath,
             stateDirectory: options.stateDir ?? file.stateDir ?? stateDirectory,
             titleId: options.titleId ?? file.titleId ?? "",
@@ -189,8 +204,14 @@ public struct AgentConfiguration: Sendable, Equatable {
             gsdk: gsdk,
             metricsListen: try (options.metricsListen ?? file.metricsListen).map { text throws(InvalidInput) in
                 try MetricsListenAddress(parsing: text)
-            }
+            },
+            slotCount: try SlotPlan.slotCount(flag: options.slots ?? file.slots, blocks: file.slot),
+            slotPortStride: options.slotPortStride ?? file.slotPortStride,
+            slotBlocks: file.slot ?? [],
+            vmId: vmId
         )
+        _ = try configuration.slotPlans() // every slot's ports and ids are checked before the agent starts
+        return configuration
     }
 
     /// `--control-plane` with `--agent-token-file` (and a title id), or neither (local mode).

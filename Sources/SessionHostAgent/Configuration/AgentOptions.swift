@@ -67,6 +67,27 @@ public struct AgentOptions: ParsableArguments, Sendable {
     public var ports: [String] = []
 
     @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Session hosts (game servers) this agent runs, 1 to 64, each with its own host id, ports, state, socket (agent-K.sock beside --socket) and session. Default: 1. See docs/operations.md, Several game servers per VM.",
+            valueName: "N"))
+    public var slots: Int?
+
+    @Option(
+        name: .customLong("slot-port-stride"),
+        help: ArgumentHelp(
+            "With --slots: slot K's ports are each --port plus (K-1) times this. Default: the span of the --port numbers plus one (7777 and 7778 give 2).",
+            valueName: "N"))
+    public var slotPortStride: Int?
+
+    @Option(
+        name: .customLong("vm-id"),
+        help: ArgumentHelp(
+            "The VM this agent runs on, e.g. the cloud instance id; gsmsd packs sessions onto VMs that already run some. Default: derived from /etc/machine-id.",
+            valueName: "ID"))
+    public var vmId: String?
+
+    @Option(
         name: .customLong("secure-context"),
         help: ArgumentHelp("The host's opaque secure device address, in base64.", valueName: "BASE64"))
     public var secureContext: String?

@@ -13,25 +13,25 @@ import Foundation
 import Glibc
 #endif
 
-/// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), authenticated with
-/// the fleet secret and the host's own key. Every call is one HTTP/1.1 request with a deadline, on a reused keep-alive
-/// connection; failures are `ControlPlaneError`s that say whether a retry can help.
+/// The agent's side of gsmsd's agent-facing API (docs/control-plane-api.md), for all of its
+/// slots, authenticated with the fleet secret and the agent's key (bound to every slot's host
+/// id). Every call is one HTTP/1.1 request with a deadline, on a reused keep-alive connection;
+/// failures are `ControlPlaneError`s that say whether a retry can help.
 struct ControlPlaneClient: Sendable, CustomStringConvertible {
     let endpoint: ControlPlaneEndpoint
     let fleetSecret: String
     let hostKey: String
-    let sessionHostId: String
     private let connections: HTTP1Client
 
     /// Never shows the fleet secret or the host key (service descriptions are logged).
-    var description: String { "ControlPlaneClient(\(endpoint), host \(sessionHostId))" }
+    var description: String { "ControlPlaneClient(\(endpoint))" }
 
     /// Deadline of calls that are not held on purpose.
     static let callTimeout: TimeAmount = .seconds(10)
     /// The largest answer accepted.
     static let maximumAnswerBytes = 1 << 20
-    /// The agent has at most two calls in flight (the held hand-off poll, and one of the others),
-    /// so a few idle connections cover it.
+    /// The agent has the held hand-off poll and one sync in flight, and per slot at most an
+    /// acknowledgement or a session end: a few idle connections cover it.
     static let maximumIdleConnections = 4
     /// The longest a connection attempt may take before it is retried on a new socket (a SYN lost
     /// to a partition is otherwise retried by the kernel only after 1, 3, 7… seconds).
@@ -61,53 +61,50 @@ struct ControlPlaneClient: Sendable, CustomStringConvertible {
     }
 
     init(
-        baseURL: String, fleetSecret: String, hostKey: String, sessionHostId: String, eventLoopGroup: any EventLoopGroup
+        baseURL: String, fleetSecret: String, hostKey: String, eventLoopGroup: any EventLoopGroup
     ) throws(InvalidInput) {
         endpoint = try ControlPlaneEndpoint(url: baseURL)
         self.fleetSecret = fleetSecret
         self.hostKey = hostKey
-        self.sessionHostId = sessionHostId
         connections = Self.httpClient(for: endpoint, eventLoopGroup: eventLoopGroup)
     }
 
     /// Host ids are checked at start-up: visible characters without '/' need no escaping.
-    private var hostPath: String { "/agent/v1/hosts/" + sessionHostId }
+    private func hostPath(_ sessionHostId: String) -> String { "/agent/v1/hosts/" + sessionHostId }
 
-    /// `PUT /agent/v1/hosts/{id}`.
-    func register(_ registration: HostRegistration) async throws(ControlPlaneError) -> HostStatus {
-        try await call(.PUT, hostPath, body: registration, as: HostStatus.self)
+    /// `POST /agent/v1/sync`: registrations and heartbeats of several hosts in one request.
+    func sync(_ request: HostSyncRequest) async throws(ControlPlaneError) -> HostSyncAnswer {
+        try await call(.POST, "/agent/v1/sync", body: request, as: HostSyncAnswer.self)
     }
 
-    /// `POST /agent/v1/hosts/{id}/heartbeat`.
-    func heartbeat(_ heartbeat: HostHeartbeat) async throws(ControlPlaneError) -> HostStatus {
-        try await call(.POST, hostPath + "/heartbeat", body: heartbeat, as: HostStatus.self)
-    }
-
-    /// `GET /agent/v1/hosts/{id}/handoff?wait=SECONDS`: held until a session is allocated here.
-    func nextHandoff(wait seconds: Int) async throws(ControlPlaneError) -> Handoff? {
+    /// `POST /agent/v1/handoffs`: held until a session is allocated to one of the hosts.
+    func nextHandoffs(_ request: HandoffsPollRequest) async throws(ControlPlaneError) -> [Handoff] {
         try await call(
-            .GET, hostPath + "/handoff?wait=\(seconds)", body: nil as HostSessionReference?, as: HandoffPoll.self,
-            timeout: .seconds(Int64(seconds) + 10)
-        ).handoff
+            .POST, "/agent/v1/handoffs", body: request, as: HandoffsPoll.self,
+            timeout: .milliseconds(Int64((request.wait ?? 30) * 1000)) + .seconds(10)
+        ).handoffs
     }
 
     /// `POST /agent/v1/hosts/{id}/ack`: the hand-off is saved here; a 200 means gsmsd confirmed it.
-    func acknowledge(sessionId: String, timeout: TimeAmount = callTimeout) async throws(ControlPlaneError) -> HostStatus
+    func acknowledge(hostId: String, sessionId: String, timeout: TimeAmount = callTimeout)
+        async throws(ControlPlaneError) -> HostStatus
     {
         try await call(
-            .POST, hostPath + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self,
+            .POST, hostPath(hostId) + "/ack", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self,
             timeout: timeout)
     }
 
     /// `POST /agent/v1/hosts/{id}/end`: the game finished the session.
-    func endSession(sessionId: String) async throws(ControlPlaneError) -> HostStatus {
-        try await call(.POST, hostPath + "/end", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self)
+    func endSession(hostId: String, sessionId: String) async throws(ControlPlaneError) -> HostStatus {
+        try await call(
+            .POST, hostPath(hostId) + "/end", body: HostSessionReference(sessionId: sessionId), as: HostStatus.self)
     }
 
     /// `DELETE /agent/v1/hosts/{id}`.
-    func deregister() async throws(ControlPlaneError) {
+    func deregister(hostId: String) async throws(ControlPlaneError) {
         _ = try await call(
-            .DELETE, hostPath, body: nil as HostSessionReference?, as: Deregistration.self, timeout: .seconds(3))
+            .DELETE, hostPath(hostId), body: nil as HostSessionReference?, as: Deregistration.self,
+            timeout: .seconds(3))
     }
 
     /// Closes the idle connections (on shutdown).

@@ -8,12 +8,13 @@ import NIOCore
 import ServiceLifecycle
 import SessionHostModel
 
-/// Keeps the agent and gsmsd in step (docs/control-plane-api.md):
+/// Keeps one slot (one `HostAgent`) and gsmsd in step (docs/control-plane-api.md), over the
+/// agent's one `ControlPlaneChannel`:
 ///
 /// - registers the host, then heartbeats at the interval gsmsd asks for and at once on every
 ///   state change, reconciling with gsmsd's answer (gsmsd is the source of truth for
 ///   assignments: a session it does not know is dropped, one the agent lost is taken back);
-/// - while StandingBy, holds a request for the next hand-off (the channel), saves it without
+/// - takes the hand-offs the channel's held poll delivers for this host: saves each without
 ///   showing it to the game, acknowledges it, and shows it to the game only once gsmsd has
 ///   confirmed it;
 /// - tells gsmsd when the game ended its session;
@@ -24,19 +25,18 @@ import SessionHostModel
 /// unreachable the agent keeps serving its socket and retries with exponential backoff and jitter.
 struct ControlPlaneLink: Service, CustomStringConvertible {
     let agent: HostAgent
-    let client: ControlPlaneClient
+    let channel: ControlPlaneChannel
     let logger: Logger
     let metrics: AgentMetrics
     /// The newest assignment revision seen.
     let fence = RevisionFence()
+
+    private var client: ControlPlaneClient { channel.client }
     /// The hand-off channel came back after failing: heartbeat at once, so that gsmsd hears
     /// from the host without waiting for the backoff (a partition healed).
-    let channelRestored = WakeSignal()
+    private var channelRestored: WakeSignal { channel.restored }
 
-    var description: String { "ControlPlaneLink(\(client))" }
-
-    /// How long one held hand-off request lasts.
-    static let handoffWaitSeconds = 30
+    var description: String { "ControlPlaneLink(\(agent.sessionHostId), \(client))" }
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -51,7 +51,6 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             logger.debug("control plane link stopping")
         }
         await deregisterIfIdle()
-        await client.shutdown()
     }
 
     // MARK: Registration, heartbeats, reconciliation
@@ -74,7 +73,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     basis = await fence.newest
                     status = try await heartbeat(basis: basis)
                 } else {
-                    status = try await client.register(await agent.registration())
+                    status = try await channel.sync(
+                        HostSyncReport(sessionHostId: agent.sessionHostId, registration: await agent.registration()))
                     _ = await fence.admit(status.revision)
                     registered = true
                     await agent.setControlPlaneStanding(ControlPlaneStanding(status: .registered))
@@ -177,7 +177,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         do throws(ControlPlaneError) {
             var report = await agent.heartbeatReport()
             report.revision = basis
-            let status = try await client.heartbeat(report)
+            let status = try await channel.sync(HostSyncReport(sessionHostId: agent.sessionHostId, heartbeat: report))
             metrics.controlPlaneHeartbeat(succeeded: true)
             return status
         } catch {
@@ -239,7 +239,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     private func reportEndedSession() async throws(ControlPlaneError) {
         guard let sessionId = await agent.unreportedEnd else { return }
         do {
-            let status = try await client.endSession(sessionId: sessionId)
+            let status = try await client.endSession(hostId: agent.sessionHostId, sessionId: sessionId)
             _ = await fence.admit(status.revision)
         } catch  where error.isRefusal {
             // gsmsd no longer has it on this host: nothing left to report.
@@ -256,31 +256,11 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
 
     // MARK: Hand-offs
 
-    /// Holds the hand-off poll while StandingBy. After a failure the next poll asks with
-    /// `wait=0`: its answer proves the channel is back, and the heartbeat loop is told at once.
+    /// Takes the hand-offs the channel delivers for this host, one at a time.
     private func receiveHandoffs() async {
-        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(1))
-        var failing = false
-        while !Task.isCancelled {
-            let seen = await agent.changeCount
-            guard await agent.state == .standingBy else {
-                await agent.waitForChange(since: seen, timeout: .seconds(30))
-                continue
-            }
-            do throws(ControlPlaneError) {
-                let handoff = try await client.nextHandoff(wait: failing ? 0 : Self.handoffWaitSeconds)
-                if failing {
-                    failing = false
-                    await channelRestored.fire()
-                }
-                backoff.reset()
-                if let handoff { await take(handoff) }
-            } catch {
-                // Unknown host: the registration loop registers it; wait a moment either way.
-                failing = true
-                if error.isUnknownHost { await channelRestored.fire() }
-                try? await Task.sleep(for: backoff.next())
-            }
+        for await handoff in channel.handoffs(for: agent.sessionHostId) {
+            await take(handoff)
+            await channel.handoffDone(sessionId: handoff.sessionId)
         }
     }
 
@@ -312,7 +292,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
             guard remaining > .zero else { break }
             attempts += 1
             do throws(ControlPlaneError) {
-                let status = try await client.acknowledge(sessionId: handoff.sessionId, timeout: remaining.timeAmount)
+                let status = try await client.acknowledge(
+                    hostId: agent.sessionHostId, sessionId: handoff.sessionId, timeout: remaining.timeAmount)
                 _ = await fence.admit(status.revision)
                 if await agent.confirm(sessionId: handoff.sessionId, revision: status.revision) {
                     logger.info("hand-off acknowledged", metadata: ["session_id": "\(handoff.sessionId)"])
@@ -353,7 +334,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
         let state = await agent.state
         guard await agent.session == nil, state == .standingBy || state == .initializing else { return }
         do {
-            try await client.deregister()
+            try await client.deregister(hostId: agent.sessionHostId)
             logger.info("deregistered from gsmsd")
         } catch {
             logger.warning("could not deregister from gsmsd", metadata: ["error": "\(error)"])

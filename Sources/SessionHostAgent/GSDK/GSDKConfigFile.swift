@@ -28,6 +28,8 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
     public var ipV4Address: String
     public var fullyQualifiedDomainName: String
     public var gameServerConnectionInfo: ConnectionInfo
+    /// Which of the agent's game servers this is (its slot, 1…N; 1 with one slot).
+    public var serverInstanceNumber: Int?
 
     public struct ConnectionInfo: Codable, Sendable, Equatable {
         public var publicIpV4Adress: String
@@ -54,7 +56,7 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         case heartbeatEndpoint, sessionHostId, vmId, logFolder, sharedContentFolder, certificateFolder
         case gameCertificates, buildMetadata, gamePorts, publicIpV4Address
         case ipV4Address = "IpV4Address"
-        case fullyQualifiedDomainName, gameServerConnectionInfo
+        case fullyQualifiedDomainName, gameServerConnectionInfo, serverInstanceNumber
     }
 
     /// The file for this host: its id and ports, the GSDK listener's endpoint and folders.
@@ -73,6 +75,7 @@ public struct GSDKConfigFile: Codable, Sendable, Equatable {
         publicIpV4Address = address
         ipV4Address = address
         fullyQualifiedDomainName = identity.hostName
+        serverInstanceNumber = identity.slot
         gameServerConnectionInfo = ConnectionInfo(
             publicIpV4Adress: address, publicIpV4Address: address, ipV4Address: address,
             gamePortsConfiguration: identity.ports.map {

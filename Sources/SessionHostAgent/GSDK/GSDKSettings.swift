@@ -35,6 +35,25 @@ public struct GSDKSettings: Sendable, Equatable {
         self.stateDirectory = stateDirectory
     }
 
+    /// Slot `number`'s settings when the agent runs `count` slots: each slot's game server has
+    /// its own listener, config file and state. With one slot they are `base`; with several,
+    /// slot K listens on the base port + K − 1 (port 0: each picks its own), writes
+    /// `gsdkConfig-K.json` (the base file's name with `-K`), and keeps its GSDK state and
+    /// default log folder in its own state directory.
+    public static func forSlot(_ number: Int, of count: Int, base: GSDKSettings) -> GSDKSettings {
+        guard count > 1 else { return base }
+        var settings = base
+        if base.port != 0 { settings.port = base.port + number - 1 }
+        let path = base.configFilePath
+        settings.configFilePath =
+            path.hasSuffix(".json") ? "\(path.dropLast(5))-\(number).json" : "\(path)-\(number)"
+        settings.stateDirectory = base.stateDirectory.map { SlotPlan.stateDirectory(of: number, in: $0) }
+        if base.createsLogFolder, let directory = settings.stateDirectory {
+            settings.logFolder = directory + "/" + defaultLogFolderName
+        }
+        return settings
+    }
+
     /// The name of the default log folder in the state directory.
     public static let defaultLogFolderName = "gsdk-logs"
 

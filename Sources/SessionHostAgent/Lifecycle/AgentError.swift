@@ -56,6 +56,7 @@ public struct AgentError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let gsdkConfigNotWritten = Code(rawValue: "GSDKConfigNotWritten")
         public static let gsdkPortUnavailable = Code(rawValue: "GSDKPortUnavailable")
         public static let gsdkListenFailed = Code(rawValue: "GSDKListenFailed")
+        public static let slotUnknown = Code(rawValue: "SlotUnknown")
     }
 
     public var description: String { "\(code): \(message)" }

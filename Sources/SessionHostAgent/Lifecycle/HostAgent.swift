@@ -279,7 +279,7 @@ public actor HostAgent {
             titleId: identity.titleId, region: identity.region, hostName: identity.hostName,
             portMappings: identity.ports.map(\.mapping), secureContext: identity.secureContext,
             sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId,
-            state: lifecycle.state == .standingBy ? .standingBy : .initializing,
+            vmId: identity.vmId, state: lifecycle.state == .standingBy ? .standingBy : .initializing,
             health: lifecycle.state == .unhealthy ? .unhealthy : .healthy)
     }
 

@@ -10,6 +10,10 @@ public struct HostIdentity: Sendable, Equatable {
     public var sandboxId: String?
     public var cloudGameId: String?
     public var gameModeId: String?
+    /// Which of the agent's slots the host is (1…N): the GSDK's `serverInstanceNumber`.
+    public var slot: Int
+    /// The VM gsmsd packs by; `nil`: the host is a VM of its own.
+    public var vmId: String?
 
     public init(configuration: AgentConfiguration) {
         titleId = configuration.titleId
@@ -20,5 +24,15 @@ public struct HostIdentity: Sendable, Equatable {
         sandboxId = configuration.sandboxId
         cloudGameId = configuration.cloudGameId
         gameModeId = configuration.gameModeId
+        slot = 1
+        vmId = configuration.vmId
+    }
+
+    /// The identity of the slot `plan` describes, on the VM `vmId`.
+    public init(configuration: AgentConfiguration, slot plan: SlotPlan, vmId: String?) {
+        self.init(configuration: configuration)
+        ports = plan.ports
+        slot = plan.number
+        self.vmId = vmId
     }
 }

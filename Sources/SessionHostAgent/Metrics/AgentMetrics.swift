@@ -48,12 +48,25 @@ public final class AgentMetrics: Sendable {
 
     /// Every metric in the Prometheus text format, with the host's current state.
     func scrape(state: HostState, sessionHostId: String, titleId: String, region: String) -> [UInt8] {
-        for candidate in HostState.allCases {
-            metrics.gauge("sessionhost_agent_state", [("state", candidate.rawValue)]).record(candidate == state ? 1 : 0)
+        scrape(hosts: [(1, sessionHostId, state)], titleId: titleId, region: region)
+    }
+
+    /// Every metric with each slot's current state. With several slots the state and info
+    /// gauges carry a `slot` label (1…N); with one they have none, as they always had.
+    func scrape(hosts: [(slot: Int, sessionHostId: String, state: HostState)], titleId: String, region: String)
+        -> [UInt8]
+    {
+        for host in hosts {
+            let slot: [(String, String)] = hosts.count > 1 ? [("slot", String(host.slot))] : []
+            for candidate in HostState.allCases {
+                metrics.gauge("sessionhost_agent_state", slot + [("state", candidate.rawValue)])
+                    .record(candidate == host.state ? 1 : 0)
+            }
+            metrics.gauge(
+                "sessionhost_agent_info",
+                slot + [("session_host_id", host.sessionHostId), ("title_id", titleId), ("region", region)]
+            ).record(1)
         }
-        metrics.gauge(
-            "sessionhost_agent_info", [("session_host_id", sessionHostId), ("title_id", titleId), ("region", region)]
-        ).record(1)
         return metrics.exposition()
     }
 }

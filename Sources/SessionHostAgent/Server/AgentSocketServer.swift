@@ -16,16 +16,30 @@ public struct AgentSocketServer: Service {
         drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
+        self.init(
+            address: address, handler: { await api.handle($0) }, stopping: api.stopping,
+            eventLoopGroup: eventLoopGroup, logger: logger, drainTimeout: drainTimeout, idleTimeout: idleTimeout,
+            onListening: onListening)
+    }
+
+    /// Serves `handler`: one slot's `GameSocketAPI`, or the `SlotSocketRouter` of several.
+    /// `stopping` is the APIs' signal (the server fires it when it begins to stop).
+    public init(
+        address: HTTPListenAddress, handler: @escaping @Sendable (AgentRequest) async -> AgentResponse,
+        stopping: OneShotSignal, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        drainTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(75),
+        onListening: @escaping @Sendable () async -> Void = {}
+    ) {
         server = HTTPServer(
             configuration: .init(
                 address: address, bodyLimit: GameSocketAPI.maximumBodyBytes, idleTimeout: idleTimeout,
                 drainTimeout: drainTimeout, closingStatuses: [403]),
-            eventLoopGroup: eventLoopGroup, logger: logger, stopping: api.stopping,
+            eventLoopGroup: eventLoopGroup, logger: logger, stopping: stopping,
             onListening: { _ in
                 logger.info("serving the agent API", metadata: ["socket": "\(address.description)"])
                 await onListening()
             },
-            handler: { await api.handle($0) })
+            handler: handler)
     }
 
     public func run() async throws {

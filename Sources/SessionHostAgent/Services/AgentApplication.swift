@@ -14,44 +14,78 @@ import SessionHostHTTP
 import SessionHostModel
 import Systemd
 
-/// Puts the agent together: loads the state, then runs the socket server, the health monitor,
-/// the systemd status reporter and the watchdog in one `ServiceGroup` that stops gracefully on
-/// SIGTERM or SIGINT.
+/// Puts the agent together: loads every slot's state, then runs the socket servers, the control
+/// plane channel and links, the health monitors, the systemd status reporter and the watchdog in
+/// one `ServiceGroup` that stops gracefully on SIGTERM or SIGINT.
 public enum AgentApplication {
     /// The 128-bit application id that derives the host id from `/etc/machine-id`.
     static let machineIDApplication = "6b1f0c2a9d3e4f5a8b7c6d5e4f3a2b1c"
+    /// The 128-bit application id that derives the VM id from `/etc/machine-id`.
+    static let vmIDApplication = "3e9a51c07d2b4f6e8a1c5b9d0f7e2a64"
 
     public static func run(configuration: AgentConfiguration, logger baseLogger: Logger) async throws {
+        let plans = try configuration.slotPlans()
         // One agent per state directory, for as long as this one runs.
         let store = AgentStateStore(directory: configuration.stateDirectory)
         try store.prepare()
         let stateLock = try StateDirectoryLock(directory: configuration.stateDirectory)
         defer { withExtendedLifetime(stateLock) {} }
-        let agent = try HostAgent(
-            identity: HostIdentity(configuration: configuration),
-            configuredHostId: configuration.hostId,
-            derivedHostId: {
-                derivedHostId(stateDirectory: configuration.stateDirectory) ?? UUID().uuidString.lowercased()
-            },
-            healthTimeout: configuration.healthTimeout,
-            controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
-            store: store,
-            logger: baseLogger)
-        let logger = HostAgent.identified(
-            baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
-        let loadedState = await agent.state
-        logger.info(
-            "agent state loaded",
-            metadata: [
-                "session_host_id": "\(agent.sessionHostId)",
-                "state": "\(loadedState.rawValue)",
-                "state_dir": "\(configuration.stateDirectory)",
-            ])
+        let vmId = configuration.vmId ?? MachineID.applicationSpecificGUID(application: vmIDApplication)
+        var slots: [AgentSlot] = []
+        for plan in plans {
+            let agent = try HostAgent(
+                identity: HostIdentity(configuration: configuration, slot: plan, vmId: vmId),
+                configuredHostId: plan.hostId,
+                derivedHostId: {
+                    derivedHostId(stateDirectory: plan.stateDirectory) ?? UUID().uuidString.lowercased()
+                },
+                healthTimeout: configuration.healthTimeout,
+                controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
+                store: AgentStateStore(directory: plan.stateDirectory),
+                logger: baseLogger)
+            slots.append(AgentSlot(plan: plan, agent: agent))
+        }
+        let agents = slots.map(\.agent)
+        let hosts = slots.map { (slot: $0.plan.number, agent: $0.agent) }
+        let logger =
+            slots.count == 1
+            ? HostAgent.identified(baseLogger, sessionHostId: agents[0].sessionHostId, titleId: configuration.titleId)
+            : baseLogger
+        for slot in slots {
+            var metadata: Logger.Metadata = [
+                "session_host_id": "\(slot.agent.sessionHostId)",
+                "state": "\(await slot.agent.state.rawValue)",
+                "state_dir": "\(slot.plan.stateDirectory)",
+            ]
+            if slots.count > 1 { metadata["slot"] = "\(slot.plan.number)" }
+            logger.info("agent state loaded", metadata: metadata)
+        }
 
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let notifier = SystemdNotifier()
+        let metrics = AgentMetrics()
+        let policy = PeerPolicy.forCurrentProcess(
+            allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
+        let stopping = OneShotSignal()
+        let apis = agents.map {
+            GameSocketAPI(
+                agent: $0, policy: policy, localMode: configuration.controlPlane == nil, stopping: stopping,
+                metrics: metrics)
+        }
+
+        // The main socket: the one slot, or every slot by the caller's unit instance.
+        var addresses: [(HTTPListenAddress, @Sendable (AgentRequest) async -> AgentResponse)] = []
+        let mainHandler: @Sendable (AgentRequest) async -> AgentResponse
+        if apis.count == 1 {
+            let api = apis[0]
+            mainHandler = { await api.handle($0) }
+        } else {
+            let router = SlotSocketRouter(apis: apis, socketPath: configuration.socketPath)
+            mainHandler = { await router.handle($0) }
+        }
         let inherited = SystemdListenSockets.take()
-        let target: HTTPListenAddress
         if let descriptor = inherited.first(where: SystemdListenSockets.isListeningUnixStream) {
-            target = .inheritedDescriptor(descriptor)
+            addresses.append((.inheritedDescriptor(descriptor), mainHandler))
         } else {
             if !inherited.isEmpty {
                 logger.warning(
@@ -60,38 +94,51 @@ public enum AgentApplication {
             }
             try prepareSocketDirectory(for: configuration.socketPath)
             try refuseIfServed(configuration.socketPath)
-            target = .unixSocket(path: configuration.socketPath, mode: 0o660)
+            addresses.append((.unixSocket(path: configuration.socketPath, mode: 0o660), mainHandler))
+        }
+        // With several slots, each also has a socket of its own.
+        for (slot, api) in zip(slots, apis) {
+            guard let path = slot.plan.socketPath else { continue }
+            try refuseIfServed(path)
+            addresses.append((.unixSocket(path: path, mode: 0o660), { await api.handle($0) }))
         }
 
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let notifier = SystemdNotifier()
-        let listeners = ListenersReady(count: configuration.gsdk == nil ? 1 : 2)
-        let metrics = AgentMetrics()
-        let policy = PeerPolicy.forCurrentProcess(
-            allowedUsers: configuration.allowedUsers, allowedGroups: configuration.allowedGroups)
-        let server = AgentSocketServer(
-            address: target,
-            api: GameSocketAPI(
-                agent: agent, policy: policy, localMode: configuration.controlPlane == nil, metrics: metrics),
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            idleTimeout: configuration.idleTimeout,
-            onListening: { listeners.listenerReady() })
-
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        let gsdkSettings = configuration.gsdk.map { settings in
+            slots.map { GSDKSettings.forSlot($0.plan.number, of: slots.count, base: settings) }
+        }
+        let listeners = ListenersReady(count: addresses.count + (gsdkSettings?.count ?? 0))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = addresses.map { address, handler in
+            .init(
+                service: AgentSocketServer(
+                    address: address, handler: handler, stopping: stopping, eventLoopGroup: eventLoopGroup,
+                    logger: logger, idleTimeout: configuration.idleTimeout,
+                    onListening: { listeners.listenerReady() }))
+        }
         if let controlPlane = configuration.controlPlane {
-            logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)"])
+            logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)", "slots": "\(slots.count)"])
             let hostKey = try HostKeyFile(stateDirectory: configuration.stateDirectory).loadOrCreate()
             let client: ControlPlaneClient
             do {
                 client = try ControlPlaneClient(
                     baseURL: controlPlane.baseURL, fleetSecret: controlPlane.fleetSecret, hostKey: hostKey,
-                    sessionHostId: agent.sessionHostId, eventLoopGroup: eventLoopGroup)
+                    eventLoopGroup: eventLoopGroup)
             } catch {
                 throw AgentError.failure(AgentError.Code(error.code), error.message)
             }
-            services.append(
-                .init(service: ControlPlaneLink(agent: agent, client: client, logger: logger, metrics: metrics)))
+            // The channel before the links: it stops after them, and closes the connections last.
+            let channel = ControlPlaneChannel(client: client, hostIds: agents.map(\.sessionHostId), logger: logger)
+            services.append(.init(service: channel))
+            for agent in agents {
+                let slotLogger =
+                    slots.count == 1
+                    ? logger
+                    : HostAgent.identified(
+                        baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
+                services.append(
+                    .init(
+                        service: ControlPlaneLink(agent: agent, channel: channel, logger: slotLogger, metrics: metrics))
+                )
+            }
         }
         if let address = configuration.metricsListen {
             let identity = (configuration.titleId, configuration.region)
@@ -101,41 +148,44 @@ public enum AgentApplication {
                         address: address, eventLoopGroup: eventLoopGroup, logger: logger,
                         render: {
                             metrics.scrape(
-                                state: agent.currentState, sessionHostId: agent.sessionHostId, titleId: identity.0,
-                                region: identity.1)
+                                hosts: hosts.map { ($0.slot, $0.agent.sessionHostId, $0.agent.currentState) },
+                                titleId: identity.0, region: identity.1)
                         })))
         }
-        if let gsdk = configuration.gsdk {
-            let frontEnd = GSDKFrontEnd(agent: agent, logger: logger)
-            services.append(
-                .init(
-                    service: GSDKListener(
-                        settings: gsdk, api: GSDKAPI(frontEnd: frontEnd),
-                        identity: agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
-                        idleTimeout: configuration.idleTimeout, onListening: { _ in listeners.listenerReady() })))
-            services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
+        if let gsdkSettings {
+            for (slot, settings) in zip(slots, gsdkSettings) {
+                let frontEnd = GSDKFrontEnd(agent: slot.agent, logger: logger)
+                services.append(
+                    .init(
+                        service: GSDKListener(
+                            settings: settings, api: GSDKAPI(frontEnd: frontEnd),
+                            identity: slot.agent.identity, eventLoopGroup: eventLoopGroup, logger: logger,
+                            idleTimeout: configuration.idleTimeout, onListening: { _ in listeners.listenerReady() })))
+                services.append(.init(service: GSDKSilenceMonitor(frontEnd: frontEnd)))
+            }
         }
+        services += agents.map { .init(service: HealthMonitor(agent: $0)) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [
-                    .init(service: HealthMonitor(agent: agent)),
                     .init(
                         service: WatchdogService(
-                            interval: SystemdWatchdog.pingInterval(), agent: agent,
+                            interval: SystemdWatchdog.pingInterval(), agents: agents,
                             eventLoop: eventLoopGroup.next(), notifier: notifier, logger: logger)),
                     // Last, so that it is the first told of shutdown and says STOPPING=1 at once.
-                    .init(service: SystemdStatusService(agent: agent, notifier: notifier, listening: listeners.stream)),
+                    .init(
+                        service: SystemdStatusService(agents: agents, notifier: notifier, listening: listeners.stream)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
             try await group.run()
         } catch {
-            await agent.finishListeners()
+            for agent in agents { await agent.finishListeners() }
             try? await eventLoopGroup.shutdownGracefully()
             throw error
         }
-        await agent.finishListeners()
+        for agent in agents { await agent.finishListeners() }
         try await eventLoopGroup.shutdownGracefully()
         logger.info("agent stopped")
     }

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import SessionHostModel
 import Systemd
 
 /// Tells systemd how the agent is: `READY=1` once the socket serves (the state is loaded before
@@ -8,7 +9,8 @@ import Systemd
 /// Sending never blocks (see `SystemdNotifier`). When the manager's queue was full, the message
 /// is retried every `retryInterval` until it goes out or a newer state replaces it.
 public struct SystemdStatusService: Service {
-    public let agent: HostAgent
+    /// Every slot's agent.
+    public let agents: [HostAgent]
     public let notifier: SystemdNotifier
     /// Yields once when the socket is listening.
     public let listening: AsyncStream<Void>
@@ -16,8 +18,13 @@ public struct SystemdStatusService: Service {
     /// How often a message the manager could not take is sent again.
     static let retryInterval: Duration = .seconds(1)
 
+    /// One slot's agent.
     public init(agent: HostAgent, notifier: SystemdNotifier, listening: AsyncStream<Void>) {
-        self.agent = agent
+        self.init(agents: [agent], notifier: notifier, listening: listening)
+    }
+
+    public init(agents: [HostAgent], notifier: SystemdNotifier, listening: AsyncStream<Void>) {
+        self.agents = agents
         self.notifier = notifier
         self.listening = listening
     }
@@ -27,20 +34,16 @@ public struct SystemdStatusService: Service {
             await cancelWhenGracefulShutdown {
                 var ready = listening.makeAsyncIterator()
                 guard await ready.next() != nil else { return }
-                var seen = await agent.changeCount
-                var seenStatus = await agent.statusChanged.count
-                var sent = await agent.statusText()
+                var seen = await counts()
+                var sent = await Self.statusText(of: agents)
                 notifier.ready(status: sent)
                 while !Task.isCancelled {
                     let owed = notifier.hasUndelivered
-                    await waitForChange(
-                        since: seen, statusSince: seenStatus, timeout: owed ? Self.retryInterval : .seconds(3600))
-                    let count = await agent.changeCount
-                    let statusCount = await agent.statusChanged.count
-                    if count != seen || statusCount != seenStatus {
-                        seen = count
-                        seenStatus = statusCount
-                        let text = await agent.statusText()
+                    await waitForChange(since: seen, timeout: owed ? Self.retryInterval : .seconds(3600))
+                    let now = await counts()
+                    if now != seen {
+                        seen = now
+                        let text = await Self.statusText(of: agents)
                         if text != sent {
                             sent = text
                             notifier.status(text)
@@ -55,14 +58,48 @@ public struct SystemdStatusService: Service {
         }
     }
 
-    /// Waits until the host changed after `seen`, its standing with gsmsd changed after
-    /// `statusSince`, or `timeout` passed.
-    private func waitForChange(since seen: UInt64, statusSince: UInt64, timeout: Duration) async {
+    /// Per slot: its change count and its status-change count.
+    private func counts() async -> [UInt64] {
+        var counts: [UInt64] = []
+        for agent in agents {
+            counts.append(await agent.changeCount)
+            counts.append(await agent.statusChanged.count)
+        }
+        return counts
+    }
+
+    /// Waits until a slot changed or its standing with gsmsd changed after `seen` (`counts()`),
+    /// or `timeout` passed.
+    private func waitForChange(since seen: [UInt64], timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await agent.waitForChange(since: seen, timeout: timeout) }
-            group.addTask { await agent.statusChanged.wait(since: statusSince) }
+            for (index, agent) in agents.enumerated() {
+                group.addTask { await agent.waitForChange(since: seen[2 * index], timeout: timeout) }
+                group.addTask { await agent.statusChanged.wait(since: seen[2 * index + 1]) }
+            }
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// `STATUS=`: the one slot's status, or with several a count per state, e.g.
+    /// `16 slots: 3 Active, 13 StandingBy (title T, region R)`, with the first slot's trouble with gsmsd.
+    static func statusText(of agents: [HostAgent]) async -> String {
+        guard agents.count > 1, let first = agents.first else { return await agents.first?.statusText() ?? "" }
+        var counts: [HostState: Int] = [:]
+        for agent in agents { counts[await agent.state, default: 0] += 1 }
+        let states = HostState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        let identity = first.identity
+        let title = identity.titleId.isEmpty ? "" : "title \(identity.titleId), "
+        var text = "\(agents.count) slots: \(states.joined(separator: ", ")) (\(title)region \(identity.region))"
+        let standing = first.controlPlaneStanding
+        switch standing.status {
+        case .refused:
+            text += "; not in gsmsd's pool: refused (\(standing.code ?? "?")): \(standing.message ?? "")"
+        case .unreachable:
+            text += "; not in gsmsd's pool: \(standing.message ?? "gsmsd cannot be reached")"
+        case .local, .connecting, .registered:
+            break
+        }
+        return text
     }
 }

@@ -71,10 +71,15 @@ public struct HandoffsPollRequest: Codable, Sendable, Equatable {
     public var sessionHostIds: [String]
     /// Seconds to hold the poll, 0 to 300; 0 looks and answers at once. Default 30.
     public var wait: Double?
+    /// Sessions whose hand-off the agent already received and is acknowledging: not answered
+    /// again (so that the poll stays held while a slot acknowledges, instead of answering the
+    /// same hand-off at once).
+    public var receivedSessionIds: [String]?
 
-    public init(sessionHostIds: [String], wait: Double? = nil) {
+    public init(sessionHostIds: [String], wait: Double? = nil, receivedSessionIds: [String]? = nil) {
         self.sessionHostIds = sessionHostIds
         self.wait = wait
+        self.receivedSessionIds = receivedSessionIds
     }
 }
 
