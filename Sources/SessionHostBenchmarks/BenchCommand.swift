@@ -149,11 +149,17 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("idle-seconds"), help: "Seconds over which the idle agent's CPU use is measured.")
     var idleSeconds = 10.0
 
+    @Option(
+        name: .long,
+        help: "Session hosts the agent runs (sessionhostd --slots); the requests go to every slot's socket in turn.")
+    var slots = 1
+
     func validate() throws {
         guard concurrency >= 1, agentRequests >= 1, rounds >= 1, agentWarmup >= 0, idleSeconds > 0 else {
             throw ValidationError(
                 "--concurrency, --agent-requests and --rounds must be at least 1, --idle-seconds above 0")
         }
+        guard (1...64).contains(slots) else { throw ValidationError("--slots must be 1 to 64") }
     }
 
     var scenario: AgentScenario.Options {
@@ -163,6 +169,7 @@ struct AgentOptions: ParsableArguments {
         options.rounds = rounds
         options.warmup = agentWarmup
         options.idleSeconds = idleSeconds
+        options.slots = slots
         return options
     }
 }

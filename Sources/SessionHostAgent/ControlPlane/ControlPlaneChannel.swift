@@ -27,6 +27,12 @@ actor ControlPlaneChannel: Service {
     nonisolated let restored = WakeSignal()
     /// How long one held poll lasts.
     static let handoffWaitSeconds = 30.0
+    /// How long a sync waits for the other slots' reports before it goes out: slots whose
+    /// heartbeats fall due together (`nextBeat`) are in one request.
+    static let gatherWindow: Duration = .milliseconds(3)
+    /// When the channel began: the slots' periodic heartbeats fall due at the same multiples of
+    /// the interval after it.
+    private nonisolated let epoch = ContinuousClock.now
 
     private var queued: [(ticket: Int, report: HostSyncReport)] = []
     private var sending = false
@@ -57,6 +63,7 @@ actor ControlPlaneChannel: Service {
         queued.append((ticket, report))
         if !sending {
             sending = true
+            if hostIds.count > 1 { try? await Task.sleep(for: Self.gatherWindow) }
             while !queued.isEmpty {
                 let batch = queued
                 queued.removeAll()
@@ -78,6 +85,15 @@ actor ControlPlaneChannel: Service {
             result = await withCheckedContinuation { waiters[ticket] = $0 }
         }
         return try result.get()
+    }
+
+    /// How long until the next periodic heartbeat of every slot: the next multiple of `interval`
+    /// after the channel began, so that all slots beat at the same moments (in one sync).
+    nonisolated func untilNextBeat(interval: Duration) -> Duration {
+        let elapsed = ContinuousClock.now - epoch
+        let intervalNanoseconds = max(interval.nanoseconds, 1_000_000)
+        let remainder = elapsed.nanoseconds % intervalNanoseconds
+        return .nanoseconds(intervalNanoseconds - remainder)
     }
 
     /// One sync request; a result per report, in order.
@@ -160,5 +176,13 @@ actor ControlPlaneChannel: Service {
                 try? await Task.sleep(for: backoff.next())
             }
         }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

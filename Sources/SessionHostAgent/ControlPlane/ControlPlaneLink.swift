@@ -97,7 +97,9 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                 // gsmsd took a report made before the host's assignment last changed as a sign
                 // of life only: report again now that the agent knows the change.
                 if let basis, let revision = status.revision, basis < revision { continue }
-                await waitForChange(since: seen, orRestoredSince: restored, timeout: interval)
+                // The next periodic beat falls due with every other slot's (one sync for all).
+                await waitForChange(
+                    since: seen, orRestoredSince: restored, timeout: channel.untilNextBeat(interval: interval))
             } catch {
                 if error.isUnknownHost {
                     registered = false

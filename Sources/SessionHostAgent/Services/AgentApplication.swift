@@ -107,13 +107,16 @@ public enum AgentApplication {
             slots.map { GSDKSettings.forSlot($0.plan.number, of: slots.count, base: settings) }
         }
         let listeners = ListenersReady(count: addresses.count + (gsdkSettings?.count ?? 0))
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = addresses.map { address, handler in
-            .init(
-                service: AgentSocketServer(
-                    address: address, handler: handler, stopping: stopping, eventLoopGroup: eventLoopGroup,
-                    logger: logger, idleTimeout: configuration.idleTimeout,
-                    onListening: { listeners.listenerReady() }))
+        let socketServers = addresses.map { address, handler in
+            AgentSocketServer(
+                address: address, handler: handler, stopping: stopping, eventLoopGroup: eventLoopGroup,
+                logger: logger, idleTimeout: configuration.idleTimeout,
+                onListening: { listeners.listenerReady() })
         }
+        // One service: the servers share `stopping` and must stop together (AgentSocketServers).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: AgentSocketServers(servers: socketServers))
+        ]
         if let controlPlane = configuration.controlPlane {
             logger.info("control plane", metadata: ["url": "\(controlPlane.baseURL)", "slots": "\(slots.count)"])
             let hostKey = try HostKeyFile(stateDirectory: configuration.stateDirectory).loadOrCreate()

@@ -1,9 +1,12 @@
 import NIOPosix
+import SessionHostModel
 import SessionHostSDK
 
 /// `agent`: `GET /v1/host` over the agent's Unix socket at concurrency C, against a minimal
 /// SwiftNIO server on a Unix socket answering the same body (the floor), alternating between the
-/// two round by round; then the agent's resident memory and its CPU use while idle.
+/// two round by round; then the agent's resident memory and its CPU use while idle. With
+/// `slots` > 1 the agent runs that many session hosts and the requests go to each slot's own
+/// socket in turn (every slot answers as fast as a single-slot agent: the target is per slot).
 public struct AgentScenario: Sendable {
     public struct Options: Sendable {
         public var concurrency = 8
@@ -12,8 +15,13 @@ public struct AgentScenario: Sendable {
         public var rounds = 3
         public var warmup = 2000
         public var idleSeconds = 10.0
+        /// `sessionhostd --slots`.
+        public var slots = 1
 
         public init() {}
+
+        /// The resident memory target: 20 MiB for one slot, 24 MiB for up to 16.
+        var memoryTargetMib: Double { slots == 1 ? 20 : 24 }
     }
 
     let options: Options
@@ -30,19 +38,22 @@ public struct AgentScenario: Sendable {
             binaries.sessionhostd,
             arguments: [
                 "--socket", socket, "--state-dir", workspace.file("state"), "--title-id", "BENCH", "--region", "Bench",
-                "--hostname", "agent.bench.invalid", "--port", "game:udp:7777:30000",
+                "--hostname", "agent.bench.invalid", "--port", "game:udp:7777:30000", "--slots", "\(options.slots)",
             ],
             notifyPath: workspace.file("agent.notify"), logPath: workspace.file("agent.log"))
         var floorServer: FloorServer?
         do {
             // The floor answers exactly what the agent answers.
-            let host = try await AgentClient(socketPath: socket).raw(method: "GET", path: "/v1/host")
+            let sockets =
+                options.slots == 1
+                ? [socket] : (1...options.slots).map { SlotSockets.path(of: $0, beside: socket) }
+            let host = try await AgentClient(socketPath: sockets[0]).raw(method: "GET", path: "/v1/host")
             guard host.status == 200 else { throw BenchError("GET /v1/host answered \(host.status)") }
             let floorSocket = workspace.file("floor.sock")
             let floor = try await FloorServer.start(path: floorSocket, body: host.body)
             floorServer = floor
             let report = try await measure(
-                agent: agent, socket: socket, floorSocket: floorSocket, bodyBytes: host.body.count, context: context)
+                agent: agent, sockets: sockets, floorSocket: floorSocket, bodyBytes: host.body.count, context: context)
             await floor.stop()
             await agent.stop()
             return report
@@ -54,15 +65,18 @@ public struct AgentScenario: Sendable {
     }
 
     private func measure(
-        agent: Daemon, socket: String, floorSocket: String, bodyBytes: Int, context: RunContext
+        agent: Daemon, sockets: [String], floorSocket: String, bodyBytes: Int, context: RunContext
     ) async throws -> AgentReport {
         let group = MultiThreadedEventLoopGroup.singleton
         let c = options.concurrency
         log("agent: warm-up, \(options.warmup) requests to each")
         _ = try await UnixSocketLoad.run(
             socketPath: floorSocket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
-        _ = try await UnixSocketLoad.run(
-            socketPath: socket, path: "/v1/host", total: options.warmup, concurrency: c, group: group)
+        for socket in sockets {
+            _ = try await UnixSocketLoad.run(
+                socketPath: socket, path: "/v1/host", total: max(1, options.warmup / sockets.count), concurrency: c,
+                group: group)
+        }
 
         var agentResult = UnixSocketLoad.Result()
         var floorResult = UnixSocketLoad.Result()
@@ -72,14 +86,20 @@ public struct AgentScenario: Sendable {
             )
             // Alternate which goes first, so that neither always runs on a warmer or cooler machine.
             for target in round % 2 == 0 ? ["floor", "agent"] : ["agent", "floor"] {
-                let path = target == "agent" ? socket : floorSocket
-                let part = try await UnixSocketLoad.run(
-                    socketPath: path, path: "/v1/host", total: options.requests, concurrency: c, group: group)
                 if target == "agent" {
-                    agentResult.latencies.merge(part.latencies)
-                    agentResult.errors += part.errors
-                    agentResult.seconds += part.seconds
+                    // The round's requests spread over the slots' sockets, one after the other.
+                    for socket in sockets {
+                        let part = try await UnixSocketLoad.run(
+                            socketPath: socket, path: "/v1/host", total: max(1, options.requests / sockets.count),
+                            concurrency: c, group: group)
+                        agentResult.latencies.merge(part.latencies)
+                        agentResult.errors += part.errors
+                        agentResult.seconds += part.seconds
+                    }
                 } else {
+                    let part = try await UnixSocketLoad.run(
+                        socketPath: floorSocket, path: "/v1/host", total: options.requests, concurrency: c,
+                        group: group)
                     floorResult.latencies.merge(part.latencies)
                     floorResult.errors += part.errors
                     floorResult.seconds += part.seconds
@@ -112,7 +132,9 @@ public struct AgentScenario: Sendable {
         return AgentReport(
             context: context, concurrency: c, rounds: options.rounds,
             agent: EndpointResult(
-                request: "GET /v1/host (sessionhostd, \(bodyBytes)-byte answer)", latency: agentSummary,
+                request:
+                    "GET /v1/host (sessionhostd\(sockets.count > 1 ? " with \(sockets.count) slots, each slot's socket in turn" : ""), \(bodyBytes)-byte answer)",
+                latency: agentSummary,
                 requestsPerSecond: Report.rounded(agentRate), errors: agentResult.errors),
             floor: EndpointResult(
                 request: "GET /v1/host (floor: SessionHostHTTP's server, the same answer)", latency: floorSummary,
@@ -127,8 +149,9 @@ public struct AgentScenario: Sendable {
                         "\(ratioP50)× (\(agentSummary.p50Ms) ms against \(floorSummary.p50Ms) ms at concurrency \(c))",
                     met: ratioP50 > 0 && ratioP50 <= 2),
                 TargetCheck(
-                    "agent resident memory", target: "≤ 20 MiB", measured: "\(memory.vmRssMib) MiB VmRSS after the run",
-                    met: memory.vmRssMib <= 20),
+                    "agent resident memory\(sockets.count > 1 ? " (\(sockets.count) slots)" : "")",
+                    target: "≤ \(Int(options.memoryTargetMib)) MiB", measured: "\(memory.vmRssMib) MiB VmRSS after the run",
+                    met: memory.vmRssMib <= options.memoryTargetMib),
                 TargetCheck(
                     "agent idle CPU", target: "< 0.1% of a core",
                     measured:

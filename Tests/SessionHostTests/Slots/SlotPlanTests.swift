@@ -7,7 +7,8 @@ import Testing
 struct SlotPlanTests {
     func resolve(_ arguments: [String], file: String = "{}") throws -> AgentConfiguration {
         try AgentConfiguration.resolve(
-            options: try AgentOptions.parse(["--socket", "/run/sh/agent.sock", "--state-dir", "/var/lib/sh"] + arguments),
+            options: try AgentOptions.parse(
+                ["--socket", "/run/sh/agent.sock", "--state-dir", "/var/lib/sh"] + arguments),
             file: try JSONDecoder().decode(AgentConfigFile.self, from: Data(file.utf8)), environment: [:])
     }
 
@@ -33,13 +34,18 @@ struct SlotPlanTests {
             ])
     }
 
-    @Test("N slots: slot K has state in slot-K (slot 1 in the state directory), agent-K.sock, ID-K and ports shifted by the span")
+    @Test(
+        "N slots: slot K has state in slot-K (slot 1 in the state directory), agent-K.sock, ID-K and ports shifted by the span"
+    )
     func layout() throws {
         let plans = try resolve([
             "--slots", "4", "--host-id", "vm-1", "--port", "game:udp:7777:30000", "--port", "query:tcp:7778:30001",
         ]).slotPlans()
         #expect(plans.map(\.number) == [1, 2, 3, 4])
-        #expect(plans.map(\.stateDirectory) == ["/var/lib/sh", "/var/lib/sh/slot-2", "/var/lib/sh/slot-3", "/var/lib/sh/slot-4"])
+        #expect(
+            plans.map(\.stateDirectory) == [
+                "/var/lib/sh", "/var/lib/sh/slot-2", "/var/lib/sh/slot-3", "/var/lib/sh/slot-4",
+            ])
         #expect(plans.map(\.socketPath) == (1...4).map { "/run/sh/agent-\($0).sock" })
         #expect(plans.map(\.hostId) == ["vm-1-1", "vm-1-2", "vm-1-3", "vm-1-4"])
         // The span of 7777 and 7778 is 1: a stride of 2.
@@ -84,14 +90,18 @@ struct SlotPlanTests {
         ])
         #expect(collision?.code == .invalidSlots)
         #expect(collision?.message.contains("both use internal port udp 7778") == true)
-        #expect(refusal(["--slots", "3", "--slot-port-stride", "40000", "--port", "game:udp:7777:30000"])?.code == .invalidSlots)
+        #expect(
+            refusal(["--slots", "3", "--slot-port-stride", "40000", "--port", "game:udp:7777:30000"])?.code
+                == .invalidSlots)
         #expect(refusal(["--slots", "3"], file: #"{"slot": [{}, {}]}"#)?.code == .invalidSlots)
         #expect(refusal([], file: #"{"slot": [{"host-id": "same"}, {"host-id": "same"}]}"#)?.code == .invalidSlots)
         #expect(refusal([], file: #"{"slot": [{"host": "x"}]}"#)?.message.contains("unknown key 'host'") == true)
         #expect(refusal(["--vm-id", ""])?.code == .invalidVMId)
     }
 
-    @Test("GSDK with slots: slot K listens on the base port + K - 1, writes gsdkConfig-K.json and keeps its state in its own directory")
+    @Test(
+        "GSDK with slots: slot K listens on the base port + K - 1, writes gsdkConfig-K.json and keeps its state in its own directory"
+    )
     func gsdkPerSlot() throws {
         let base = GSDKSettings(
             host: "127.0.0.1", port: 56001, configFilePath: "/run/sh/gsdkConfig.json",

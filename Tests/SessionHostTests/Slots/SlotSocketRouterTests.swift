@@ -58,7 +58,9 @@ struct SlotSocketRouterTests {
         #expect(await apis[2].agent.state == .initializing)
     }
 
-    @Test("a caller in no template unit, or an instance that is no slot, gets 400 SlotUnknown naming the per-slot sockets")
+    @Test(
+        "a caller in no template unit, or an instance that is no slot, gets 400 SlotUnknown naming the per-slot sockets"
+    )
     func unknownCaller() async throws {
         let (directory, apis) = try slots(2)
         _ = directory
@@ -79,7 +81,8 @@ struct SlotSocketRouterTests {
         _ = directory
         let router = SlotSocketRouter(apis: apis, socketPath: "/run/sh/agent.sock", unitOfProcess: { _ in nil })
         let response = await router.handle(
-            AgentRequest(method: "GET", target: "/v1/host", body: [], peer: PeerCredentials(pid: 9, uid: 6000, gid: 6000)))
+            AgentRequest(
+                method: "GET", target: "/v1/host", body: [], peer: PeerCredentials(pid: 9, uid: 6000, gid: 6000)))
         #expect(response.status == 403)
     }
 
