@@ -36,10 +36,13 @@ public struct AllocationClaim: Sendable, Equatable {
     public var acknowledgeBy: Date
     /// Hosts not to claim although they match: their hand-off channel is known to be down.
     public var unreachableHostIds: [String]
+    /// How to choose among the matching hosts of one location (also when a hand-off moves on).
+    public var strategy: AllocationStrategy
 
     public init(
         titleId: String, sessionId: String, kind: AllocationKind, criteria: HostCriteria, sessionCookie: String?,
-        now: Date, liveSince: Date, acknowledgeBy: Date, unreachableHostIds: [String] = []
+        now: Date, liveSince: Date, acknowledgeBy: Date, unreachableHostIds: [String] = [],
+        strategy: AllocationStrategy = .packed
     ) {
         self.titleId = titleId
         self.sessionId = sessionId
@@ -50,6 +53,7 @@ public struct AllocationClaim: Sendable, Equatable {
         self.liveSince = liveSince
         self.acknowledgeBy = acknowledgeBy
         self.unreachableHostIds = unreachableHostIds
+        self.strategy = strategy
     }
 }
 

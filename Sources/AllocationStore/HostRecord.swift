@@ -4,6 +4,10 @@ public import SessionHostModel
 /// One session host as the inventory keeps it.
 public struct HostRecord: Sendable, Equatable {
     public var sessionHostId: String
+    /// The description the agent registered. Its `vmId` reads back `nil` when the host is a VM of
+    /// its own: registered without one, or with its own host id (the two mean the same, and the
+    /// store keeps the host id as its VM id). So a registration without `vmId` round-trips
+    /// unchanged; `vmId` below gives the VM id in every case.
     public var registration: HostRegistration
     /// The state gsmsd gives the host (its own view, which can differ from the agent's).
     public var state: HostState
@@ -17,6 +21,10 @@ public struct HostRecord: Sendable, Equatable {
     /// moved away, ended), never smaller, also across deregistration (see `AssignmentRevision`).
     /// Every answer to the agent carries it, so that a stale answer never overrides a newer one.
     public var revision: Int64
+
+    /// The VM the host runs on: the registered `vmId`, else the host id (a VM of its own). The
+    /// packed allocation strategy counts sessions per VM id.
+    public var vmId: String { registration.vmId ?? sessionHostId }
 
     public init(
         sessionHostId: String, registration: HostRegistration, state: HostState, sessionId: String?,

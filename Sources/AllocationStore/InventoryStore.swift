@@ -38,9 +38,11 @@ public protocol InventoryStore: Sendable {
 
     // MARK: Allocations
 
-    /// If the title already has this session: `.active` or `.inFlight`. Otherwise picks the
-    /// longest-StandingBy live host matching the criteria (locations strictly in order), marks it
-    /// Allocating with the session, and answers `.claimed`; `.noHost` when none matches.
+    /// If the title already has this session: `.active` or `.inFlight`. Otherwise picks a live
+    /// StandingBy host matching the criteria (locations strictly in order; inside one location as
+    /// `claim.strategy` says: `.distributed` the longest-StandingBy host, `.packed` the host whose
+    /// VM has the most hosts holding a session, then the longest-StandingBy), marks it Allocating
+    /// with the session, and answers `.claimed`; `.noHost` when none matches.
     func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome
 
     /// The agent acknowledged: Allocating becomes Active on host and session. Idempotent for a
@@ -79,9 +81,11 @@ public protocol InventoryStore: Sendable {
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
     /// cloud game or game mode, in one transaction: the ticket leaves the queue and the host is
     /// Allocating with the cluster session. `nil` when the queue is empty or no host is free.
-    /// Hosts in `unreachableHostIds` (their hand-off channel is down) are passed over.
+    /// Hosts in `unreachableHostIds` (their hand-off channel is down) are passed over; the host
+    /// is chosen as `strategy` says (see `claimHost`).
     func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        strategy: AllocationStrategy
     ) async throws -> Allocation?
 
     /// Removes a queued ticket whose caller gave up waiting. False when there was none.
@@ -119,11 +123,21 @@ extension StoreError {
 }
 
 extension InventoryStore {
-    /// `claimHostForQueue` with every host a candidate.
+    /// `claimHostForQueue` with every host a candidate, packed.
     public func claimHostForQueue(titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date) async throws
         -> Allocation?
     {
         try await claimHostForQueue(
-            titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy, excluding: [])
+            titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy, excluding: [],
+            strategy: .packed)
+    }
+
+    /// `claimHostForQueue`, packed (gsmsd's default strategy).
+    public func claimHostForQueue(
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+    ) async throws -> Allocation? {
+        try await claimHostForQueue(
+            titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy,
+            excluding: unreachableHostIds, strategy: .packed)
     }
 }

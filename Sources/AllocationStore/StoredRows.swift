@@ -41,20 +41,28 @@ package enum HostRow {
     /// The columns `record(_:)` reads.
     package static let columns = """
         host_id, title_id, region, host_name, port_mappings, secure_context, sandbox_id, cloud_game_id, \
-        game_mode_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision
+        game_mode_id, vm_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, \
+        revision
         """
 
+    /// The `vm_id` column's value for a registration: its `vmId`, else the host's own id.
+    package static func vmId(hostId: String, _ registration: HostRegistration) -> String {
+        registration.vmId ?? hostId
+    }
+
     package static func record(_ c: some StoreColumns) throws -> HostRecord {
+        let hostId = try c.text("host_id")
+        let vmId = try c.text("vm_id")
         let registration = HostRegistration(
             titleId: try c.text("title_id"), region: try c.text("region"), hostName: try c.text("host_name"),
             portMappings: try c.portMappings("port_mappings"), secureContext: try c.text("secure_context"),
             sandboxId: try c.optionalText("sandbox_id"), cloudGameId: try c.optionalText("cloud_game_id"),
-            gameModeId: try c.optionalText("game_mode_id"),
+            gameModeId: try c.optionalText("game_mode_id"), vmId: vmId == hostId ? nil : vmId,
             state: try c.enumeration("registered_state", HostState.self),
             health: try c.enumeration("health", GameHealth.self)
         )
         return HostRecord(
-            sessionHostId: try c.text("host_id"), registration: registration,
+            sessionHostId: hostId, registration: registration,
             state: try c.enumeration("state", HostState.self),
             sessionId: try c.optionalText("session_id"), lastHeartbeat: try c.date("last_heartbeat_ms"),
             standingBySince: try c.optionalDate("standing_by_since_ms"), revision: try c.int("revision")

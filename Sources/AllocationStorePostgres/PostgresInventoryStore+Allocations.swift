@@ -4,8 +4,8 @@ import PostgresNIO
 import SessionHostModel
 
 extension PostgresInventoryStore {
-    /// `.active` or `.inFlight` for a session the title already has; otherwise claims the
-    /// longest-StandingBy live matching host (`.claimed`) or answers `.noHost`.
+    /// `.active` or `.inFlight` for a session the title already has; otherwise claims a live
+    /// matching host as `claim.strategy` says (`.claimed`) or answers `.noHost`.
     public func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome {
         try await transaction { connection in
             try await self.lock(connection, Self.sessionLock(titleId: claim.titleId, sessionId: claim.sessionId))
@@ -162,7 +162,7 @@ extension PostgresInventoryStore {
         try await takeCandidate(
             connection, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria,
             liveSince: claim.liveSince,
-            excluding: claim.unreachableHostIds, at: claim.now)
+            excluding: claim.unreachableHostIds, strategy: claim.strategy, at: claim.now)
     }
 
     /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
@@ -176,10 +176,11 @@ extension PostgresInventoryStore {
             """)
     }
 
-    /// Marks the best candidate host Allocating (see above); hosts in `excluding` are passed over.
+    /// Marks the best candidate host Allocating (see above), chosen inside one location as
+    /// `strategy` says; hosts in `excluding` are passed over.
     func takeCandidate(
         _ connection: PostgresConnection, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
-        excluding: [String], at now: Date
+        excluding: [String], strategy: AllocationStrategy, at now: Date
     ) async throws -> ClaimedHost? {
         var regions: [String?] = []
         if criteria.locations.isEmpty {
@@ -194,7 +195,7 @@ extension PostgresInventoryStore {
             for region in regions {
                 let query = CandidateQuery(
                     titleId: titleId, sessionId: sessionId, criteria: criteria, liveSince: liveSince, regionKey: region,
-                    excluding: excluding, now: now, skipLocked: !waitForBusyRows)
+                    excluding: excluding, strategy: strategy, now: now, skipLocked: !waitForBusyRows)
                 if let row = try await rows(connection, query.statement).first {
                     return try ClaimedHost(row)
                 }
@@ -257,16 +258,18 @@ extension PostgresInventoryStore {
     }
 }
 
-/// The statement that marks the longest-StandingBy live host for a request Allocating (SPEC §2):
-/// a host that declared a sandbox, cloud game or game mode serves only requests with the same
-/// value (`TitleRules.matchKey`), one that declared none serves any; with a region key, only
-/// hosts in that region.
+/// The statement that marks the live host for a request Allocating (SPEC §2): a host that
+/// declared a sandbox, cloud game or game mode serves only requests with the same value
+/// (`TitleRules.matchKey`), one that declared none serves any; with a region key, only hosts in
+/// that region. `.distributed` takes the longest-StandingBy host; `.packed` first the host whose
+/// VM has the most hosts holding a session (a count per candidate through `hosts_vm_busy`), then
+/// the longest-StandingBy.
 struct CandidateQuery {
     var statement: PostgresQuery
 
     init(
         titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?,
-        excluding: [String],
+        excluding: [String], strategy: AllocationStrategy = .packed,
         now: Date, skipLocked: Bool
     ) {
         var binds = PostgresBindings()
@@ -289,13 +292,20 @@ struct CandidateQuery {
         binds.append(AssignmentRevision.floor(now))
         let revision = "$\(binds.count)"
         let locking = skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
+        let order =
+            switch strategy {
+            case .distributed: "standing_by_since_ms, host_id"
+            case .packed:
+                "(SELECT COUNT(*) FROM hosts AS busy WHERE busy.vm_id = candidate.vm_id"
+                    + " AND busy.session_id IS NOT NULL) DESC, standing_by_since_ms, host_id"
+            }
         statement = PostgresQuery(
             unsafeSQL: """
                 UPDATE hosts SET state = 'Allocating', session_id = \(session), standing_by_since_ms = NULL,
                     revision = GREATEST(revision + 1, \(revision))
                 WHERE host_id = (
-                    SELECT host_id FROM hosts WHERE \(filter)
-                    ORDER BY standing_by_since_ms, host_id LIMIT 1 \(locking))
+                    SELECT host_id FROM hosts AS candidate WHERE \(filter)
+                    ORDER BY \(order) LIMIT 1 \(locking))
                 RETURNING \(ClaimedHost.columns)
                 """,
             binds: binds)

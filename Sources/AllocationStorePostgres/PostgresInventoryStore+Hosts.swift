@@ -23,14 +23,14 @@ extension PostgresInventoryStore {
                 connection,
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
-                    sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
+                    sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key, vm_id,
                     state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
                 VALUES (\(id), \(registration.titleId), \(registration.region), \(TitleRules.locationKey(registration.region)),
                     \(registration.hostName), \(portMappings), \(registration.secureContext),
                     \(registration.sandboxId), \(TitleRules.matchKey(registration.sandboxId)),
                     \(registration.cloudGameId), \(TitleRules.matchKey(registration.cloudGameId)),
                     \(registration.gameModeId), \(TitleRules.matchKey(registration.gameModeId)),
-                    \(state.rawValue), NULL, \(now.milliseconds), \(since?.milliseconds), \(registration.health.rawValue),
+                    \(HostRow.vmId(hostId: id, registration)), \(state.rawValue), NULL, \(now.milliseconds), \(since?.milliseconds), \(registration.health.rawValue),
                     \(registration.state.rawValue), \(AssignmentRevision.floor(now)))
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
@@ -38,7 +38,7 @@ extension PostgresInventoryStore {
                     secure_context = excluded.secure_context, sandbox_id = excluded.sandbox_id,
                     sandbox_key = excluded.sandbox_key, cloud_game_id = excluded.cloud_game_id,
                     cloud_game_key = excluded.cloud_game_key, game_mode_id = excluded.game_mode_id,
-                    game_mode_key = excluded.game_mode_key, state = excluded.state,
+                    game_mode_key = excluded.game_mode_key, vm_id = excluded.vm_id, state = excluded.state,
                     last_heartbeat_ms = GREATEST(hosts.last_heartbeat_ms, excluded.last_heartbeat_ms),
                     standing_by_since_ms = excluded.standing_by_since_ms, health = excluded.health,
                     registered_state = excluded.registered_state

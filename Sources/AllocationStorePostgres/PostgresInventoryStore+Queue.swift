@@ -43,8 +43,10 @@ extension PostgresInventoryStore {
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
     /// cloud game or game mode (any region), in one transaction; nil when either is missing.
     /// Instances serve one title's queue one at a time (its advisory lock), first in, first out.
+    /// The host is chosen as `strategy` says.
     public func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        strategy: AllocationStrategy
     ) async throws -> Allocation? {
         try await transaction { connection in
             try await self.lock(connection, Self.queueLock(titleId: titleId))
@@ -76,7 +78,7 @@ extension PostgresInventoryStore {
                     let host = try await self.takeCandidate(
                         connection, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(),
                         liveSince: liveSince,
-                        excluding: unreachableHostIds, at: now)
+                        excluding: unreachableHostIds, strategy: strategy, at: now)
                 else { return nil }
                 try await self.run(connection, "DELETE FROM cluster_queue WHERE seq = \(seq)")
                 let allocation = Allocation(

@@ -17,7 +17,7 @@ struct PostgresSchemaMigration: Sendable {
 /// build knows.
 enum PostgresSchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [PostgresSchemaMigration] = [version1, version2, version3]
+    static let all: [PostgresSchemaMigration] = [version1, version2, version3, version4]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -44,6 +44,17 @@ enum PostgresSchemaMigrations {
         version: 3,
         statements: [
             "ALTER TABLE hosts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"
+        ])
+
+    /// Version 4: the VM each host runs on, as in the embedded store's version 4: rows of older
+    /// databases take their host id (VMs of their own), then the column is NOT NULL.
+    static let version4 = PostgresSchemaMigration(
+        version: 4,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN vm_id TEXT COLLATE \"C\"",
+            "UPDATE hosts SET vm_id = host_id",
+            "ALTER TABLE hosts ALTER COLUMN vm_id SET NOT NULL",
+            "CREATE INDEX hosts_vm_busy ON hosts (vm_id) WHERE session_id IS NOT NULL",
         ])
 
     /// Version 1: hosts, sessions and the cluster queue, as in the embedded store's version 1.

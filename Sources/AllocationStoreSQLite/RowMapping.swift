@@ -87,17 +87,23 @@ extension ClaimedHost {
 
 // MARK: Candidate hosts
 
-/// The statement part that picks the longest-StandingBy live host for a request (SPEC §2):
-/// a host that declared a sandbox, cloud game or game mode serves only requests with the same
-/// value (`TitleRules.matchKey`), one that declared none serves any; with locations, only hosts
-/// whose region has one of their `TitleRules.locationKey`s, tried strictly in order.
+/// The statement part that picks the live host for a request (SPEC §2): a host that declared a
+/// sandbox, cloud game or game mode serves only requests with the same value
+/// (`TitleRules.matchKey`), one that declared none serves any; with locations, only hosts whose
+/// region has one of their `TitleRules.locationKey`s, tried strictly in order. Inside one
+/// location, `.distributed` takes the longest-StandingBy host; `.packed` first the host whose VM
+/// has the most hosts holding a session (a count per candidate through `hosts_vm_busy`), then the
+/// longest-StandingBy.
 struct CandidateQuery {
     /// `SELECT host_id … LIMIT 1`, to be used as a scalar subquery.
     var sql: String
     var arguments: StatementArguments
 
     /// Hosts in `excluding` are passed over (a JSON array read with `json_each`).
-    init(titleId: String, criteria: HostCriteria, liveSince: Date, excluding: [String] = []) throws {
+    init(
+        titleId: String, criteria: HostCriteria, liveSince: Date, excluding: [String] = [],
+        strategy: AllocationStrategy = .packed
+    ) throws {
         var filter = """
             title_id = ? AND state = 'StandingBy' AND session_id IS NULL AND last_heartbeat_ms >= ? \
             AND (sandbox_key IS NULL OR sandbox_key = ?) AND (cloud_game_key IS NULL OR cloud_game_key = ?) \
@@ -117,9 +123,15 @@ struct CandidateQuery {
             }
             filterArguments += [list]
         }
-        let order = "ORDER BY standing_by_since_ms, host_id LIMIT 1"
+        let order =
+            switch strategy {
+            case .distributed: "ORDER BY standing_by_since_ms, host_id LIMIT 1"
+            case .packed:
+                "ORDER BY (SELECT COUNT(*) FROM hosts AS busy WHERE busy.vm_id = candidate.vm_id"
+                    + " AND busy.session_id IS NOT NULL) DESC, standing_by_since_ms, host_id LIMIT 1"
+            }
         if criteria.locations.isEmpty {
-            sql = "SELECT host_id FROM hosts WHERE \(filter) \(order)"
+            sql = "SELECT host_id FROM hosts AS candidate WHERE \(filter) \(order)"
             arguments = filterArguments
             return
         }
@@ -135,7 +147,7 @@ struct CandidateQuery {
         }
         // One index-ordered probe per location; the first location with a host wins.
         let probes = keys.indices.map { index in
-            "SELECT * FROM (SELECT host_id, \(index) AS preference FROM hosts WHERE \(filter) AND region_key = ? \(order))"
+            "SELECT * FROM (SELECT host_id, \(index) AS preference FROM hosts AS candidate WHERE \(filter) AND region_key = ? \(order))"
         }
         sql = "SELECT host_id FROM (\(probes.joined(separator: " UNION ALL "))) ORDER BY preference LIMIT 1"
         arguments = StatementArguments()

@@ -3,8 +3,8 @@ public import FoundationEssentials
 import GRDB
 
 extension SQLiteInventoryStore {
-    /// `.active` or `.inFlight` for a session the title already has; otherwise claims the
-    /// longest-StandingBy live matching host (`.claimed`) or answers `.noHost`.
+    /// `.active` or `.inFlight` for a session the title already has; otherwise claims a live
+    /// matching host as `claim.strategy` says (`.claimed`) or answers `.noHost`.
     public func claimHost(_ claim: AllocationClaim) async throws -> ClaimOutcome {
         try await write { db in
             if let existing = try Self.session(db, titleId: claim.titleId, sessionId: claim.sessionId) {
@@ -144,17 +144,17 @@ extension SQLiteInventoryStore {
         try takeCandidate(
             db, titleId: claim.titleId, sessionId: claim.sessionId, criteria: claim.criteria,
             liveSince: claim.liveSince,
-            excluding: claim.unreachableHostIds, at: claim.now)
+            excluding: claim.unreachableHostIds, strategy: claim.strategy, at: claim.now)
     }
 
-    /// Marks the best candidate host Allocating with the session and returns its description;
-    /// nil when no host matches. Hosts in `excluding` are passed over.
+    /// Marks the best candidate host (as `strategy` says) Allocating with the session and returns
+    /// its description; nil when no host matches. Hosts in `excluding` are passed over.
     static func takeCandidate(
         _ db: Database, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
-        excluding: [String], at now: Date
+        excluding: [String], strategy: AllocationStrategy, at now: Date
     ) throws -> ClaimedHost? {
         let candidate = try CandidateQuery(
-            titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding)
+            titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding, strategy: strategy)
         let rows = try db.rows(
             """
             UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL,

@@ -22,16 +22,16 @@ extension SQLiteInventoryStore {
             let rows = try db.rows(
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
-                    sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key,
+                    sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key, vm_id,
                     state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
                     host_name = excluded.host_name, port_mappings = excluded.port_mappings,
                     secure_context = excluded.secure_context, sandbox_id = excluded.sandbox_id,
                     sandbox_key = excluded.sandbox_key, cloud_game_id = excluded.cloud_game_id,
                     cloud_game_key = excluded.cloud_game_key, game_mode_id = excluded.game_mode_id,
-                    game_mode_key = excluded.game_mode_key, state = excluded.state,
+                    game_mode_key = excluded.game_mode_key, vm_id = excluded.vm_id, state = excluded.state,
                     last_heartbeat_ms = MAX(hosts.last_heartbeat_ms, excluded.last_heartbeat_ms),
                     standing_by_since_ms = excluded.standing_by_since_ms, health = excluded.health,
                     registered_state = excluded.registered_state
@@ -43,7 +43,8 @@ extension SQLiteInventoryStore {
                     registration.secureContext, registration.sandboxId,
                     TitleRules.matchKey(registration.sandboxId), registration.cloudGameId,
                     TitleRules.matchKey(registration.cloudGameId), registration.gameModeId,
-                    TitleRules.matchKey(registration.gameModeId), state.rawValue, now.storeArgument,
+                    TitleRules.matchKey(registration.gameModeId), HostRow.vmId(hostId: id, registration),
+                    state.rawValue, now.storeArgument,
                     since.storeArgument, registration.health.rawValue, registration.state.rawValue,
                     AssignmentRevision.floor(now),
                 ]

@@ -40,9 +40,11 @@ extension SQLiteInventoryStore {
     }
 
     /// Takes the head of the title's queue and a live StandingBy host that declared no sandbox,
-    /// cloud game or game mode (any region), in one transaction; nil when either is missing.
+    /// cloud game or game mode (any region, chosen as `strategy` says), in one transaction; nil
+    /// when either is missing.
     public func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        strategy: AllocationStrategy
     ) async throws -> Allocation? {
         try await write { db in
             // A ticket whose session exists already (claimed directly meanwhile) is stale: drop it.
@@ -67,7 +69,7 @@ extension SQLiteInventoryStore {
                 guard
                     let host = try Self.takeCandidate(
                         db, titleId: titleId, sessionId: sessionId, criteria: HostCriteria(), liveSince: liveSince,
-                        excluding: unreachableHostIds, at: now)
+                        excluding: unreachableHostIds, strategy: strategy, at: now)
                 else { return nil }
                 try db.run("DELETE FROM cluster_queue WHERE seq = ?", [seq])
                 let allocation = Allocation(

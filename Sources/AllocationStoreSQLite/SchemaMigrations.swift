@@ -14,7 +14,7 @@ struct SchemaMigration: Sendable {
 /// refuses a file whose version is above the newest this build knows.
 enum SchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [SchemaMigration] = [version1, version2, version3]
+    static let all: [SchemaMigration] = [version1, version2, version3, version4]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -121,6 +121,18 @@ enum SchemaMigrations {
         version: 3,
         statements: [
             "ALTER TABLE hosts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"
+        ])
+
+    /// Version 4: the VM each host runs on (`HostRegistration.vmId`, else the host's own id), for
+    /// the packed allocation strategy, which counts the hosts holding a session per VM through
+    /// `hosts_vm_busy`. Hosts of older files are VMs of their own. (SQLite adds a NOT NULL column
+    /// only with a default; every registration writes the column, and no row keeps the default.)
+    static let version4 = SchemaMigration(
+        version: 4,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN vm_id TEXT NOT NULL DEFAULT ''",
+            "UPDATE hosts SET vm_id = host_id",
+            "CREATE INDEX hosts_vm_busy ON hosts (vm_id) WHERE session_id IS NOT NULL",
         ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`

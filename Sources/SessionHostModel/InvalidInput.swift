@@ -53,6 +53,7 @@ public struct InvalidInput: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidTimeout = Code(rawValue: "InvalidTimeout")
         public static let invalidHealthTimeout = Code(rawValue: "InvalidHealthTimeout")
         public static let invalidIdleTimeout = Code(rawValue: "InvalidIdleTimeout")
+        public static let invalidAllocationStrategy = Code(rawValue: "InvalidAllocationStrategy")
         public static let invalidHostId = Code(rawValue: "InvalidHostId")
         public static let invalidSecureContext = Code(rawValue: "InvalidSecureContext")
         public static let invalidGSDKListen = Code(rawValue: "InvalidGSDKListen")

@@ -29,6 +29,8 @@ struct Allocator: Sendable {
     let timings: AllocationTimings
     let logger: Logger
     let metrics: GSMSMetrics
+    /// How claims choose among the matching hosts (`--allocation-strategy`).
+    var strategy: AllocationStrategy = .packed
 
     /// Allocates for `request`; `now` and the deadlines of the claim are refreshed on each retry.
     func allocate(
@@ -39,7 +41,7 @@ struct Allocator: Sendable {
             return AllocationClaim(
                 titleId: titleId, sessionId: sessionId, kind: kind, criteria: criteria, sessionCookie: sessionCookie,
                 now: now, liveSince: timings.liveSince(now), acknowledgeBy: timings.acknowledgeBy(now),
-                unreachableHostIds: channels.unreachableHosts())
+                unreachableHostIds: channels.unreachableHosts(), strategy: strategy)
         }
         var outcome = try await store.claimHost(claim())
         while true {

@@ -141,7 +141,8 @@ actor ClusterQueue: Service {
                     guard
                         let allocation = try await store.claimHostForQueue(
                             titleId: titleId, now: now, liveSince: timings.liveSince(now),
-                            acknowledgeBy: timings.acknowledgeBy(now), excluding: allocator.channels.unreachableHosts())
+                            acknowledgeBy: timings.acknowledgeBy(now), excluding: allocator.channels.unreachableHosts(),
+                            strategy: allocator.strategy)
                     else { break }
                     logger.info(
                         "queued cluster request handed to a session host",
@@ -181,7 +182,7 @@ actor ClusterQueue: Service {
                     titleId: allocation.titleId, sessionId: allocation.sessionId, kind: .cluster,
                     criteria: HostCriteria(),
                     sessionCookie: nil, now: now, liveSince: timings.liveSince(now),
-                    acknowledgeBy: timings.acknowledgeBy(now))
+                    acknowledgeBy: timings.acknowledgeBy(now), strategy: allocator.strategy)
                 switch try await store.reassignHandoff(claim, failedHostId: allocation.sessionHostId) {
                 case .claimed(let next):
                     allocation = next

@@ -12,6 +12,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
     public var hostTimeout: Double?
     public var queueTimeout: Double?
     public var idleTimeout: Double?
+    public var allocationStrategy: String?
     public var logLevel: String?
 
     public init() {}
@@ -24,6 +25,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         case hostTimeout = "host-timeout"
         case queueTimeout = "queue-timeout"
         case idleTimeout = "idle-timeout"
+        case allocationStrategy = "allocation-strategy"
         case logLevel = "log-level"
     }
 
@@ -39,6 +41,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         hostTimeout = try container.decodeIfPresent(Double.self, forKey: .hostTimeout)
         queueTimeout = try container.decodeIfPresent(Double.self, forKey: .queueTimeout)
         idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout)
+        allocationStrategy = try container.decodeIfPresent(String.self, forKey: .allocationStrategy)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
     }
 }

@@ -1,3 +1,4 @@
+public import AllocationStore
 public import AllocationStorePostgres
 import Logging
 import SessionHostModel
@@ -30,13 +31,15 @@ public struct ServiceConfiguration: Sendable {
     public var queueTimeout: Duration
     /// How long a connection may stay idle, or take to send a request head, before it is closed.
     public var idleTimeout: Duration
+    /// How allocations choose among matching hosts (`--allocation-strategy`).
+    public var allocationStrategy: AllocationStrategy
     public var logLevel: Logger.Level
 
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = 8080, database: Database, titles: Set<String>,
         tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
         hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30),
-        idleTimeout: Duration = .seconds(75),
+        idleTimeout: Duration = .seconds(75), allocationStrategy: AllocationStrategy = .packed,
         logLevel: Logger.Level = .info
     ) {
         self.listenHost = listenHost
@@ -49,6 +52,7 @@ public struct ServiceConfiguration: Sendable {
         self.hostTimeout = hostTimeout
         self.queueTimeout = queueTimeout
         self.idleTimeout = idleTimeout
+        self.allocationStrategy = allocationStrategy
         self.logLevel = logLevel
     }
 
@@ -91,6 +95,15 @@ public struct ServiceConfiguration: Sendable {
         let idleTimeout = try seconds(
             options.idleTimeout ?? file.idleTimeout ?? 75, flag: "idle-timeout", range: 0.1...3_600)
 
+        let strategyText = options.allocationStrategy ?? file.allocationStrategy ?? "packed"
+        guard let allocationStrategy = AllocationStrategy(rawValue: strategyText.lowercased()) else {
+            throw InvalidInput(
+                code: .invalidAllocationStrategy,
+                message:
+                    "--allocation-strategy must be one of \(AllocationStrategy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(strategyText.prefix(64))'"
+            )
+        }
+
         let levelText = options.logLevel ?? file.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: levelText.lowercased()) else {
             throw InvalidInput(
@@ -101,7 +114,8 @@ public struct ServiceConfiguration: Sendable {
         return ServiceConfiguration(
             listenHost: host, listenPort: port, database: database, titles: titles, tokenKeyFile: tokenKeyFile,
             agentTokenFile: agentTokenFile, handoffTimeout: handoff, hostTimeout: hostTimeout,
-            queueTimeout: queueTimeout, idleTimeout: idleTimeout, logLevel: logLevel)
+            queueTimeout: queueTimeout, idleTimeout: idleTimeout, allocationStrategy: allocationStrategy,
+            logLevel: logLevel)
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

@@ -61,6 +61,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public var idleTimeout: Double?
 
     @Option(
+        name: .customLong("allocation-strategy"),
+        help: ArgumentHelp(
+            "packed (fill the VMs that already run sessions first, so that whole VMs empty out) or distributed (the longest-StandingBy host first) (default packed).",
+            valueName: "STRATEGY"))
+    public var allocationStrategy: String?
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "LEVEL")
     )

@@ -92,7 +92,8 @@ public enum GSMSApplication {
         let metrics = GSMSMetrics(subscribedTitles: configuration.titles)
         let channels = HandoffChannels(clock: clock)
         let allocator = Allocator(
-            store: store, notifier: notifier, channels: channels, timings: timings, logger: logger, metrics: metrics)
+            store: store, notifier: notifier, channels: channels, timings: timings, logger: logger, metrics: metrics,
+            strategy: configuration.allocationStrategy)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
 
         let router = Router(context: GSMSRequestContext.self)

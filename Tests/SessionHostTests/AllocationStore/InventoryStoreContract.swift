@@ -24,7 +24,7 @@ enum InventoryStoreContract {
 
     static func registration(
         title: String = title, region: String = "WestUS", hostName: String = "game.example", sandboxId: String? = nil,
-        cloudGameId: String? = nil, gameModeId: String? = nil, state: HostState = .standingBy,
+        cloudGameId: String? = nil, gameModeId: String? = nil, vmId: String? = nil, state: HostState = .standingBy,
         health: GameHealth = .healthy
     ) -> HostRegistration {
         HostRegistration(
@@ -34,7 +34,7 @@ enum InventoryStoreContract {
                 PortMapping(name: "query", internal: 27015, external: 30001),
             ],
             secureContext: "c2VjdXJl", sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId,
-            state: state, health: health
+            vmId: vmId, state: state, health: health
         )
     }
 
@@ -718,6 +718,123 @@ enum InventoryStoreContract {
         #expect(try await store.queueLength(titleId: title) == 1)
         // Polling the fulfilled request finds the allocation.
         #expect(try await store.claimHost(claim(clusterId(1), kind: .cluster, now: at(12))) == .inFlight(taken))
+    }
+
+    // MARK: Allocation strategy
+
+    /// `claim` with `strategy`.
+    static func claim(
+        _ sessionId: String, _ strategy: AllocationStrategy, criteria: HostCriteria = HostCriteria(), now: Date
+    )
+        -> AllocationClaim
+    {
+        var made = claim(sessionId, criteria: criteria, now: now)
+        made.strategy = strategy
+        return made
+    }
+
+    /// Registers `host` on `vm` in `region` at `seconds`, claims a session for it (the only
+    /// StandingBy host of its region) and confirms it: the host is Active.
+    static func activeHost(
+        _ store: any InventoryStore, _ host: String, vm: String?, region: String = "WestUS", session: String,
+        at seconds: Double
+    ) async throws {
+        _ = try await store.registerHost(id: host, registration(region: region, vmId: vm), at: at(seconds))
+        let taken = try await store.claimHost(
+            claim(session, .distributed, criteria: HostCriteria(locations: [region]), now: at(seconds)))
+        #expect(taken.claimedAllocation?.sessionHostId == host)
+        #expect(try await store.confirmHandoff(hostId: host, sessionId: session, at: at(seconds))?.session != nil)
+    }
+
+    /// VM A holds one Active session among its three slots; VM B's three slots have all stood by
+    /// longer. Packed fills A first (whole VMs empty out), distributed takes B's longest-StandingBy
+    /// host; a hand-off that moves on packs too; and locations still come first.
+    static func claimPacksSessionsOntoBusyVMs(_ store: any InventoryStore) async throws {
+        try await activeHost(store, "a1", vm: "vm-a", session: sid(1), at: 0)
+        for (offset, id) in ["b1", "b2", "b3"].enumerated() {
+            _ = try await store.registerHost(id: id, registration(vmId: "vm-b"), at: at(1 + Double(offset)))
+        }
+        _ = try await store.registerHost(id: "a2", registration(vmId: "vm-a"), at: at(4))
+        _ = try await store.registerHost(id: "a3", registration(vmId: "vm-a"), at: at(5))
+        let a2 = try #require(try await store.host(id: "a2"))
+        #expect(a2.registration.vmId == "vm-a")
+        #expect(a2.vmId == "vm-a")
+
+        // Packed (the default): A's slot although B's have waited longer.
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))).claimedAllocation?.sessionHostId == "a2")
+        // Distributed: the longest-StandingBy host, on the empty VM.
+        #expect(
+            try await store.claimHost(claim(sid(3), .distributed, now: at(11))).claimedAllocation?.sessionHostId
+                == "b1")
+        // A (two sessions) before B (one).
+        let third = try #require(try await store.claimHost(claim(sid(4), .packed, now: at(12))).claimedAllocation)
+        #expect(third.sessionHostId == "a3")
+        // A's slot does not acknowledge: the hand-off moves on, packed, and A has no free slot
+        // left: B's longest-StandingBy free slot.
+        let moved = try await store.reassignHandoff(claim(sid(4), .packed, now: at(20)), failedHostId: "a3")
+        #expect(moved.claimedAllocation?.sessionHostId == "b2")
+
+        // Locations strictly in order: the busy VM of the second location does not win over an
+        // empty VM of the first.
+        try await activeHost(store, "e1", vm: "vm-e", region: "East US", session: sid(10), at: 21)
+        try await activeHost(store, "e2", vm: "vm-e", region: "East US", session: sid(11), at: 22)
+        _ = try await store.registerHost(id: "e3", registration(region: "East US", vmId: "vm-e"), at: at(23))
+        _ = try await store.registerHost(id: "w1", registration(vmId: "vm-w"), at: at(24))
+        let westFirst = HostCriteria(locations: ["WestUS", "East US"])
+        // West: vm-b (two sessions) before vm-w (none).
+        #expect(
+            try await store.claimHost(claim(sid(12), .packed, criteria: westFirst, now: at(25))).claimedAllocation?
+                .sessionHostId == "b3")
+        #expect(
+            try await store.claimHost(claim(sid(13), .packed, criteria: westFirst, now: at(25))).claimedAllocation?
+                .sessionHostId == "w1")
+        #expect(
+            try await store.claimHost(claim(sid(14), .packed, criteria: westFirst, now: at(25))).claimedAllocation?
+                .sessionHostId == "e3")
+    }
+
+    /// A host registered without `vmId` is a VM of its own, whose id is its host id: it reads back
+    /// without `vmId`, and a host that names that id as its VM shares it.
+    static func hostWithoutVmIdIsItsOwnVM(_ store: any InventoryStore) async throws {
+        try await activeHost(store, "solo", vm: nil, session: sid(1), at: 0)
+        let solo = try #require(try await store.host(id: "solo"))
+        #expect(solo.registration.vmId == nil)
+        #expect(solo.vmId == "solo")
+        // The same registration round-trips unchanged.
+        #expect(solo.registration == registration())
+
+        _ = try await store.registerHost(id: "waiting", registration(), at: at(1))
+        _ = try await store.registerHost(id: "beside", registration(vmId: "solo"), at: at(2))
+        // `beside` shares the busy VM `solo`; `waiting`, its own VM, is empty.
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))).claimedAllocation?.sessionHostId == "beside")
+        #expect(try await store.host(id: "beside")?.vmId == "solo")
+
+        // Registering again without `vmId` makes the host its own VM again.
+        _ = try await store.registerHost(id: "waiting", registration(vmId: "elsewhere"), at: at(11))
+        #expect(try await store.host(id: "waiting")?.registration.vmId == "elsewhere")
+        let again = try await store.registerHost(id: "waiting", registration(), at: at(12))
+        #expect(again.registration.vmId == nil)
+        #expect(again.vmId == "waiting")
+    }
+
+    /// The head of the cluster queue is packed too (and distributed when asked).
+    static func queueClaimPacks(_ store: any InventoryStore) async throws {
+        try await activeHost(store, "a1", vm: "vm-a", session: sid(1), at: 0)
+        _ = try await store.registerHost(id: "b1", registration(vmId: "vm-b"), at: at(1))
+        _ = try await store.registerHost(id: "b2", registration(vmId: "vm-b"), at: at(2))
+        _ = try await store.registerHost(id: "a2", registration(vmId: "vm-a"), at: at(3))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(4))
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(2), at: at(5))
+
+        let packed = try await store.claimHostForQueue(
+            titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20), excluding: [])
+        #expect(packed?.sessionId == clusterId(1))
+        #expect(packed?.sessionHostId == "a2")
+        let distributed = try await store.claimHostForQueue(
+            titleId: title, now: at(10), liveSince: at(0), acknowledgeBy: at(20), excluding: [],
+            strategy: .distributed)
+        #expect(distributed?.sessionId == clusterId(2))
+        #expect(distributed?.sessionHostId == "b1")
     }
 
     // MARK: Upkeep

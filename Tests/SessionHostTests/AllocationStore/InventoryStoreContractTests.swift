@@ -114,6 +114,21 @@ struct InventoryStoreContractTests {
     func claimForQueue(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.claimHostForQueue) }
 
     @Test(
+        "packed fills the VM with sessions first, distributed takes the longest-StandingBy host",
+        arguments: StoreBackend.allCases)
+    func packedAndDistributed(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.claimPacksSessionsOntoBusyVMs)
+    }
+
+    @Test("a host registered without vmId is a VM of its own", arguments: StoreBackend.allCases)
+    func hostIsItsOwnVM(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.hostWithoutVmIdIsItsOwnVM)
+    }
+
+    @Test("the cluster queue's claim packs too", arguments: StoreBackend.allCases)
+    func queueClaimPacks(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.queueClaimPacks) }
+
+    @Test(
         "a sweep marks silent hosts, abandons overdue hand-offs and expires tickets", arguments: StoreBackend.allCases)
     func sweep(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.sweep) }
 

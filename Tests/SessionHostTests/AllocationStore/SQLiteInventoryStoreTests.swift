@@ -71,6 +71,9 @@ struct SQLiteInventoryStoreTests {
         #expect(try await second.host(id: "h1") != nil)
         #expect(
             try await second.checkHostKey(hostId: "h1", digest: "k", bindIfAbsent: false, at: Contract.at(1)) == .bound)
+        // Hosts of files older than version 4 are VMs of their own.
+        #expect(try await second.read { db in try String.fetchOne(db, sql: "SELECT vm_id FROM hosts") } == "h1")
+        #expect(try await second.host(id: "h1")?.registration.vmId == nil)
         try await second.close()
 
         // A later build adds a version; this build must then refuse the file rather than misuse it.
@@ -82,6 +85,29 @@ struct SQLiteInventoryStoreTests {
         try await laterStore.close()
 
         await #expect(throws: StoreError.schemaTooNew(found: newest + 1, known: newest)) { try await Self.open(path) }
+        withExtendedLifetime(directory) {}
+    }
+
+    @Test("a packed claim counts each candidate's VM through the index, never by scanning the hosts")
+    func packedQueryPlan() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await Self.open(directory.file("gsms.sqlite"))
+        for locations in [[], ["WestUS", "East US"]] {
+            let query = try CandidateQuery(
+                titleId: Contract.title, criteria: HostCriteria(locations: locations), liveSince: Contract.at(0),
+                excluding: ["gone"], strategy: .packed)
+            let plan = try await store.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments).map {
+                    $0["detail"] as String
+                }
+            }
+            #expect(plan.contains { $0.hasPrefix("SEARCH busy USING INDEX hosts_vm_busy (vm_id=?)") }, "\(plan)")
+            #expect(plan.contains { $0.hasPrefix("SEARCH candidate USING INDEX hosts_standing_by") }, "\(plan)")
+            for table in ["busy", "candidate", "hosts"] {
+                #expect(!plan.contains { $0.hasPrefix("SCAN \(table)") }, "\(plan)")
+            }
+        }
+        try await store.close()
         withExtendedLifetime(directory) {}
     }
 
