@@ -126,13 +126,16 @@ check "the agent was started (a control plane is configured): active/running" \
 check "... and the socket listens" unit_is $AGENT_SOCKET active
 check "the example game server is neither enabled nor started" \
   bash -c '[ "$(systemctl is-enabled '$GAME')" = disabled ] && [ "$(systemctl show -p ActiveState --value '$GAME')" = inactive ]'
+check "... and ships the template unit sessionhost-game@.service (one instance per slot)" \
+  test -f /usr/lib/systemd/system/sessionhost-game@.service
 HOST_ID=$(acurl http://localhost/v1/host 2>/dev/null | tr -d '\n' | json_string sessionHostId)
 info "host id $HOST_ID"
 check "the agent registered its host with gsmsd (GET /agent/v1/hosts/{id} says Initializing)" \
   wait_for 15 gsms_host_state_is Initializing
 
 verify_out=$(systemd-analyze verify --man=no /usr/lib/systemd/system/$AGENT_SOCKET \
-  /usr/lib/systemd/system/$AGENT /usr/lib/systemd/system/$GAME /usr/lib/systemd/system/$GSMS 2>&1)
+  /usr/lib/systemd/system/$AGENT /usr/lib/systemd/system/$GAME /usr/lib/systemd/system/$GSMS \
+  /usr/lib/systemd/system/sessionhost-game@.service 2>&1)
 check "systemd-analyze verify accepts the installed units" test -z "$verify_out"
 [ -n "$verify_out" ] && info "$verify_out"
 echo "== systemd-analyze security --offline=true (installed units)"

@@ -15,7 +15,8 @@ now() { date +%s.%N; }
 status_has() { prop $AGENT StatusText | grep -q -- "$1"; }
 dump_on_failure() {
   [ "$failures" = 0 ] && return
-  journalctl --no-pager -o short-monotonic -u sessionhostd.socket -u $AGENT -u $GAME -u $GSMS > $T/journal.txt 2>&1
+  journalctl --no-pager -o short-monotonic -u sessionhostd.socket -u $AGENT -u $GAME -u $GSMS \
+    -u 'sessionhost-game@*' -u 'sessionhost-probe@*' > $T/journal.txt 2>&1
   echo "---- last journal lines (full: journal.txt in the scratch folder) ----"
   tail -n 60 $T/journal.txt
 }
@@ -28,7 +29,8 @@ install -m 0755 $T/bin/sessionhostd $T/bin/sessionhostctl $T/bin/gsmsd /usr/bin/
 install -d -m 0755 /usr/lib/sessionhost /usr/lib/sysusers.d /etc/sessionhost /etc/gsms
 install -m 0755 $T/systemd/example-game-server.sh /usr/lib/sessionhost/
 install -m 0644 $T/systemd/sessionhostd.service $T/systemd/sessionhostd.socket \
-  $T/systemd/example-game-server.service $T/systemd/gsmsd.service /etc/systemd/system/
+  $T/systemd/example-game-server.service $T/systemd/sessionhost-game@.service $T/systemd/gsmsd.service \
+  /etc/systemd/system/
 install -m 0644 $T/systemd/sessionhost.sysusers /usr/lib/sysusers.d/sessionhost.conf
 install -m 0644 $T/systemd/gsms.sysusers /usr/lib/sysusers.d/gsms.conf
 install -m 0644 $T/systemd/sessionhostd.json /etc/sessionhost/sessionhostd.json
@@ -60,7 +62,8 @@ Environment=SESSION_SECONDS=3 HEARTBEAT_INTERVAL=2
 CONF
 systemctl daemon-reload
 verify_out=$(systemd-analyze verify --man=no /etc/systemd/system/sessionhostd.socket \
-  /etc/systemd/system/$AGENT /etc/systemd/system/$GAME /etc/systemd/system/$GSMS 2>&1)
+  /etc/systemd/system/$AGENT /etc/systemd/system/$GAME /etc/systemd/system/sessionhost-game@.service \
+  /etc/systemd/system/$GSMS 2>&1)
 check "systemd-analyze verify accepts the units" test -z "$verify_out"
 [ -n "$verify_out" ] && info "$verify_out"
 
@@ -406,6 +409,83 @@ check "main process exited with status 0 (ExecMainStatus=$(prop $GSMS ExecMainSt
 check "the journal has 'gsmsd stopped'" journal_has $GSMS "gsmsd stopped"
 check "the database was closed cleanly: its WAL is checkpointed and removed" test ! -e /var/lib/gsms/gsms.sqlite-wal
 check "the database stays in /var/lib/gsms after the stop" test -s /var/lib/gsms/gsms.sqlite
+
+# ---------------------------------------------------------------- (i) slots
+echo "== (i) several game servers per VM: the agent with --slots 3, sessionhost-game@1..3"
+# The single-slot agent and its example game are stopped ((g), (g2)); the agent grows to 3 slots
+# in local mode, with the state of (g2) as slot 1's.
+systemctl stop $GAME $AGENT sessionhostd.socket
+cat > /etc/systemd/system/$AGENT.d/70-slots.conf <<'CONF'
+[Service]
+ExecStart=
+ExecStart=/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json --slots 3
+CONF
+# Long matches: the sessions below stay Active while the checks look at them.
+mkdir -p /etc/systemd/system/sessionhost-game@.service.d
+printf '[Service]\nEnvironment=SESSION_SECONDS=600 HEARTBEAT_INTERVAL=2\n' \
+  > /etc/systemd/system/sessionhost-game@.service.d/50-test.conf
+systemctl daemon-reload
+slot_sock() { echo "/run/sessionhost/agent-$1.sock"; }
+slot_host() { curl -sS --max-time 5 --unix-socket "$(slot_sock "$1")" http://localhost/v1/host 2>/dev/null | tr -d '\n'; }
+slot_state_is() { [ "$(slot_host "$1" | json_string state)" = "$2" ]; }
+systemctl start sessionhostd.socket $AGENT; rc=$?
+check "the agent starts with --slots 3 (rc=$rc)" test "$rc" = 0
+for k in 1 2 3; do
+  check "slot $k has its own socket $(slot_sock $k): srw-rw---- sessionhost:sessionhost" \
+    test "$(stat -c '%A %U:%G' "$(slot_sock $k)" 2>&1)" = "srw-rw---- sessionhost:sessionhost"
+done
+systemctl start sessionhost-game@1.service sessionhost-game@2.service sessionhost-game@3.service; rc=$?
+check "systemctl start sessionhost-game@{1..3}.service (rc=$rc)" test "$rc" = 0
+declare -A slot_id
+for k in 1 2 3; do
+  check "sessionhost-game@$k runs with SESSIONHOST_SOCKET=$(slot_sock $k)" \
+    bash -c 'systemctl show -p Environment --value sessionhost-game@$1.service | tr " " "\n" |
+             grep -qx "SESSIONHOST_SOCKET=$2"' _ $k "$(slot_sock $k)"
+  check "its game called ready: slot $k is StandingBy" wait_for 30 slot_state_is $k StandingBy
+  check "... and logs it" wait_for 10 journal_has sessionhost-game@$k.service "ready: the host is StandingBy"
+  slot_id[$k]=$(sessionhostctl host --socket "$(slot_sock $k)" --json 2>&1 | tr -d '\n' | json_string sessionHostId)
+  info "slot $k: sessionhostctl host --socket $(slot_sock $k): ${slot_id[$k]}"
+done
+check "the three slots are three hosts (three distinct sessionHostId)" \
+  test "$(printf '%s\n' "${slot_id[@]}" | grep -c .)/$(printf '%s\n' "${slot_id[@]}" | sort -u | grep -c .)" = 3/3
+check "slot 1 keeps the single-slot agent's host id ($gsdk_id)" test -n "$gsdk_id" -a "${slot_id[1]}" = "$gsdk_id"
+check "sessionhostctl host --slot 2 (agent-2.sock beside the default socket) is slot 2" \
+  test -n "${slot_id[2]}" -a "$(sessionhostctl host --slot 2 --json 2>&1 | tr -d '\n' | json_string sessionHostId)" = "${slot_id[2]}"
+check "STATUS= counts the slots: '3 slots: 3 StandingBy'" wait_for 10 status_has "3 slots: 3 StandingBy"
+info "StatusText=$(prop $AGENT StatusText)"
+
+# The main socket serves every slot by the caller's unit instance: a process in an instance of a
+# template unit with instance 2 (a transient one: sessionhost-game@2 has a unit file) is slot 2.
+out=$(systemd-run --quiet --wait --pipe --unit=sessionhost-probe@2 -p DynamicUser=yes \
+  -p SupplementaryGroups=sessionhost /usr/bin/sessionhostctl host --socket $SOCK --json 2>&1)
+info "sessionhostctl host --socket $SOCK in sessionhost-probe@2.service: $(printf '%s' "$out" | tr -d '\n' | cut -c1-200)"
+check "a process in unit sessionhost-probe@2.service (a dynamic user) gets slot 2's host on the main socket" \
+  test -n "${slot_id[2]}" -a "$(printf '%s' "$out" | tr -d '\n' | json_string sessionHostId)" = "${slot_id[2]}"
+code=$(curl -sS --max-time 5 --unix-socket $SOCK -o /tmp/slotunknown.body -w '%{http_code}' http://localhost/v1/host 2>&1)
+info "outside a template unit: $code $(cut -c1-300 /tmp/slotunknown.body)"
+check "a caller in no template unit gets 400 SlotUnknown on the main socket (got $code)" \
+  bash -c '[ "$1" = 400 ] && grep -q "\"SlotUnknown\"" /tmp/slotunknown.body' _ "$code"
+
+# A session for slot 3 only.
+sid4=$(cat /proc/sys/kernel/random/uuid)
+out=$(sessionhostctl allocate --slot 3 --session-id "$sid4" --cookie slot-three 2>&1); rc=$?
+check "sessionhostctl allocate --slot 3 --session-id $sid4 (rc=$rc)" test "$rc" = 0
+check "sessionhost-game@3 logs the session" \
+  wait_for 30 journal_has sessionhost-game@3.service "session started: sessionId=$sid4 sessionCookie=slot-three"
+check "slots 1 and 2 stay StandingBy" bash -c 'for k in 1 2; do
+    curl -sS --max-time 5 --unix-socket /run/sessionhost/agent-$k.sock http://localhost/v1/host |
+      tr -d "\n" | grep -q "\"state\"[[:space:]]*:[[:space:]]*\"StandingBy\"" || exit 1; done'
+check "STATUS= counts 1 Active and 2 StandingBy of 3 slots" \
+  wait_for 10 bash -c 'systemctl show -p StatusText --value '$AGENT' | grep "^3 slots: " | grep " 1 Active" | grep -q " 2 StandingBy"' 
+info "StatusText=$(prop $AGENT StatusText)"
+systemctl stop sessionhost-game@1.service sessionhost-game@2.service sessionhost-game@3.service
+systemctl stop $AGENT
+check "the agent with 3 slots (4 sockets) stops cleanly: Result=$(prop $AGENT Result), ExecMainStatus=$(prop $AGENT ExecMainStatus)" \
+  test "$(prop $AGENT Result)/$(prop $AGENT ExecMainStatus)" = success/0
+systemctl stop sessionhostd.socket
+rm -f /etc/systemd/system/$AGENT.d/70-slots.conf
+rm -rf /etc/systemd/system/sessionhost-game@.service.d
+systemctl daemon-reload
 
 echo "== $passes passed, $failures failed"
 [ "$failures" -gt 100 ] && failures=100

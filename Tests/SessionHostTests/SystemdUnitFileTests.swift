@@ -10,7 +10,7 @@ import Testing
 @Suite("systemd unit files")
 struct SystemdUnitFileTests {
     /// Highest accepted `systemd-analyze security` exposure (0 = locked down, 10 = unprotected).
-    /// Measured 1.2 ("OK") for sessionhostd.service, 1.1 for gsmsd.service and 1.3 for the
+    /// Measured 1.4 ("OK") for sessionhostd.service, 1.1 for gsmsd.service and 1.3 for the
     /// example game server with systemd 252; the margin absorbs scoring changes between systemd
     /// versions.
     static let maximumExposure = 2.0
@@ -75,6 +75,9 @@ struct SystemdUnitFileTests {
         try rewriteExecStart(
             in: dir.appendingPathComponent("example-game-server.service"),
             from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
+        try rewriteExecStart(
+            in: dir.appendingPathComponent("sessionhost-game@.service"),
+            from: "/usr/lib/sessionhost/example-game-server.sh", to: script)
         return dir
     }
 
@@ -92,7 +95,10 @@ struct SystemdUnitFileTests {
     static func verify(_ dir: URL) throws -> Output {
         try run(
             ["systemd-analyze", "verify", "--man=no", "--recursive-errors=no"]
-                + ["sessionhostd.socket", "sessionhostd.service", "example-game-server.service", "gsmsd.service"]
+                + [
+                    "sessionhostd.socket", "sessionhostd.service", "example-game-server.service",
+                    "sessionhost-game@.service", "gsmsd.service",
+                ]
                 .map { dir.appendingPathComponent($0).path })
     }
 
@@ -125,7 +131,7 @@ struct SystemdUnitFileTests {
 
     // MARK: - systemd-analyze verify
 
-    @Test("systemd-analyze verify accepts the socket, agent, example game-server and gsmsd units")
+    @Test("systemd-analyze verify accepts the socket, agent, example game-server, game template and gsmsd units")
     func verifyAcceptsUnits() throws {
         for name in ["sessionhostd", "gsmsd"] {
             let binary = try Self.binaryDirectory().appendingPathComponent(name)
@@ -138,7 +144,8 @@ struct SystemdUnitFileTests {
         let out = try Self.verify(dir)
         #expect(out.status == 0, "systemd-analyze verify failed:\n\(out.text)")
         let diagnostics = out.text.split(separator: "\n").filter {
-            $0.contains("sessionhostd") || $0.contains("example-game-server") || $0.contains("gsmsd")
+            $0.contains("sessionhostd") || $0.contains("example-game-server") || $0.contains("sessionhost-game@")
+                || $0.contains("gsmsd")
         }
         #expect(diagnostics.isEmpty, "systemd-analyze verify complained:\n\(out.text)")
     }
@@ -192,6 +199,13 @@ struct SystemdUnitFileTests {
     func gameServerExposure() throws {
         let (score, output) = try Self.exposure(
             of: Self.systemdDirectory.appendingPathComponent("example-game-server.service"))
+        #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
+    }
+
+    @Test("sessionhost-game@.service has a low exposure score")
+    func gameTemplateExposure() throws {
+        let (score, output) = try Self.exposure(
+            of: Self.systemdDirectory.appendingPathComponent("sessionhost-game@.service"))
         #expect(score <= Self.maximumExposure, "exposure \(score) > \(Self.maximumExposure):\n\(output)")
     }
 
@@ -286,6 +300,36 @@ struct SystemdUnitFileTests {
         #expect(Self.value("SupplementaryGroups", in: unit) == ["sessionhost"])
         #expect(Self.value("Environment", in: unit).contains("SESSIONHOST_SOCKET=/run/sessionhost/agent.sock"))
         #expect(Self.value("ExecStart", in: unit) == ["/usr/lib/sessionhost/example-game-server.sh"])
+    }
+
+    @Test("sessionhost-game@.service: one game server per slot, on the slot's own socket, as hardened as the example")
+    func gameTemplateContract() throws {
+        let template = try Self.assignments("sessionhost-game@.service")
+        let example = try Self.assignments("example-game-server.service")
+        let after = Self.value("After", in: template).flatMap { $0.split(separator: " ").map(String.init) }
+        let wants = Self.value("Wants", in: template).flatMap { $0.split(separator: " ").map(String.init) }
+        for name in ["sessionhostd.socket", "sessionhostd.service"] {
+            #expect(after.contains(name))
+            #expect(wants.contains(name))
+        }
+        #expect(Self.value("SupplementaryGroups", in: template) == ["sessionhost"])
+        // Slot K's socket, as the agent names it beside its main socket.
+        #expect(SlotSockets.path(of: 3, beside: "/run/sessionhost/agent.sock") == "/run/sessionhost/agent-3.sock")
+        #expect(
+            Self.value("Environment", in: template).contains("SESSIONHOST_SOCKET=/run/sessionhost/agent-%i.sock"))
+        #expect(Self.value("ExecStart", in: template) == ["/usr/lib/sessionhost/example-game-server.sh"])
+        // The same service settings and hardening as the example, but the socket and the description.
+        let differing: Set<String> = ["Description", "Environment"]
+        let templateRest = template.filter { !differing.contains($0.key) }.map { "\($0.key)=\($0.value)" }
+        let exampleRest = example.filter { !differing.contains($0.key) }.map { "\($0.key)=\($0.value)" }
+        #expect(templateRest == exampleRest)
+        let text = try String(
+            contentsOf: Self.systemdDirectory.appendingPathComponent("sessionhost-game@.service"), encoding: .utf8)
+        for needle in [
+            "--slots", "sessionhost-game@{1..", "GSDK_CONFIG_FILE=/run/sessionhost/gsdkConfig-%i.json",
+        ] {
+            #expect(text.contains(needle), "the comments do not mention \(needle)")
+        }
     }
 
     @Test("the example game-server script is valid POSIX sh and uses the agent API")

@@ -150,7 +150,8 @@ public struct AgentScenario: Sendable {
                     met: ratioP50 > 0 && ratioP50 <= 2),
                 TargetCheck(
                     "agent resident memory\(sockets.count > 1 ? " (\(sockets.count) slots)" : "")",
-                    target: "≤ \(Int(options.memoryTargetMib)) MiB", measured: "\(memory.vmRssMib) MiB VmRSS after the run",
+                    target: "≤ \(Int(options.memoryTargetMib)) MiB",
+                    measured: "\(memory.vmRssMib) MiB VmRSS after the run",
                     met: memory.vmRssMib <= options.memoryTargetMib),
                 TargetCheck(
                     "agent idle CPU", target: "< 0.1% of a core",

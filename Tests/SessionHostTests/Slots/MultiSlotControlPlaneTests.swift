@@ -65,7 +65,10 @@ struct MultiSlotControlPlaneTests {
 
         // One channel: no per-host registration, heartbeat or poll; never two polls held at once.
         let exchanges = proxy.exchanges
-        #expect(!exchanges.contains { $0.method == "PUT" || $0.path.hasSuffix("/heartbeat") || $0.path.contains("/handoff?") })
+        #expect(
+            !exchanges.contains {
+                $0.method == "PUT" || $0.path.hasSuffix("/heartbeat") || $0.path.contains("/handoff?")
+            })
         #expect(exchanges.contains { $0.path == "/agent/v1/handoffs" })
         let pendingPolls = exchanges.filter { $0.path == "/agent/v1/handoffs" && $0.status == nil }
         #expect(pendingPolls.count <= 1, "\(pendingPolls)")
