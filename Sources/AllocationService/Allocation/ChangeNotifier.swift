@@ -27,7 +27,10 @@ actor ChangeNotifier {
         case waiting(CheckedContinuation<Void, Never>)
     }
 
-    private var waiters: [ChangeTopic: [UInt64: Waiter]] = [:]
+    /// The waiters subscribed to each topic; a waiter may be subscribed to several.
+    private var subscribers: [ChangeTopic: Set<UInt64>] = [:]
+    /// Each waiter's state and its topics.
+    private var waiters: [UInt64: (state: Waiter, topics: [ChangeTopic])] = [:]
     private var nextID: UInt64 = 0
     private let relay: (any ChangeRelay)?
 
@@ -44,22 +47,24 @@ actor ChangeNotifier {
 
     /// Wakes every waiter of every topic here (the relay may have missed changes).
     func wakeAll() {
-        for topic in Array(waiters.keys) { receive(topic) }
+        for id in Array(waiters.keys) { wake(id) }
     }
 
     /// Wakes every current subscriber of `topic` here (a change made here or on another instance).
     func receive(_ topic: ChangeTopic) {
-        guard var entries = waiters[topic] else { return }
-        for (id, waiter) in entries {
-            switch waiter {
-            case .idle: entries[id] = .notified
-            case .notified: break
-            case .waiting(let continuation):
-                entries[id] = .notified
-                continuation.resume()
-            }
+        guard let ids = subscribers[topic] else { return }
+        for id in ids { wake(id) }
+    }
+
+    private func wake(_ id: UInt64) {
+        guard let waiter = waiters[id] else { return }
+        switch waiter.state {
+        case .idle: waiters[id]?.state = .notified
+        case .notified: break
+        case .waiting(let continuation):
+            waiters[id]?.state = .notified
+            continuation.resume()
         }
-        waiters[topic] = entries
     }
 
     /// Re-checks `read` each time `topic` changes, until it returns a value or `deadline` passes
@@ -68,60 +73,78 @@ actor ChangeNotifier {
         of topic: ChangeTopic, until deadline: ClockInstant,
         read: @Sendable () async throws -> Value?
     ) async throws -> Value? {
+        try await waitForValue(of: [topic], until: deadline, read: read)
+    }
+
+    /// Re-checks `read` each time any of `topics` changes (one waiter subscribed to all of
+    /// them), until it returns a value or `deadline` passes on its clock. Returns `nil` at the
+    /// deadline or when the task is cancelled.
+    nonisolated func waitForValue<Value: Sendable>(
+        of topics: [ChangeTopic], until deadline: ClockInstant,
+        read: @Sendable () async throws -> Value?
+    ) async throws -> Value? {
         while true {
-            let id = await subscribe(topic)
+            let id = await subscribe(topics)
             do {
                 if let value = try await read() {
-                    await unsubscribe(topic, id)
+                    await unsubscribe(id)
                     return value
                 }
             } catch {
-                await unsubscribe(topic, id)
+                await unsubscribe(id)
                 throw error
             }
             if deadline.hasPassed || Task.isCancelled {
-                await unsubscribe(topic, id)
+                await unsubscribe(id)
                 return nil
             }
-            await wait(topic, id, until: deadline)
+            await wait(id, until: deadline)
         }
     }
 
-    private func subscribe(_ topic: ChangeTopic) -> UInt64 {
+    /// How many waiters are subscribed now (for tests: nothing is left behind).
+    var waiterCount: Int { waiters.count }
+
+    private func subscribe(_ topics: [ChangeTopic]) -> UInt64 {
         nextID += 1
-        waiters[topic, default: [:]][nextID] = .idle
+        let unique = Array(Set(topics))
+        waiters[nextID] = (.idle, unique)
+        for topic in unique { subscribers[topic, default: []].insert(nextID) }
         return nextID
     }
 
-    private func unsubscribe(_ topic: ChangeTopic, _ id: UInt64) {
-        guard var entries = waiters[topic] else { return }
-        if case .waiting(let continuation) = entries.removeValue(forKey: id) {
+    private func unsubscribe(_ id: UInt64) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        for topic in waiter.topics {
+            subscribers[topic]?.remove(id)
+            if subscribers[topic]?.isEmpty == true { subscribers[topic] = nil }
+        }
+        if case .waiting(let continuation) = waiter.state {
             continuation.resume()
         }
-        waiters[topic] = entries.isEmpty ? nil : entries
     }
 
     /// Suspends until notified, the deadline, or cancellation; always unsubscribes. The timer is
     /// a child task of the waiter: cancelling the waiter ends its sleep at once, which wakes the
     /// waiter (unsubscribing resumes it).
-    private func wait(_ topic: ChangeTopic, _ id: UInt64, until deadline: ClockInstant) async {
+    private func wait(_ id: UInt64, until deadline: ClockInstant) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await deadline.sleep()
-                await self.unsubscribe(topic, id)
+                await self.unsubscribe(id)
             }
-            group.addTask { await self.suspend(topic, id) }
+            group.addTask { await self.suspend(id) }
             await group.next()
             group.cancelAll()
         }
-        unsubscribe(topic, id)
+        unsubscribe(id)
     }
 
     /// Suspends until `id` is notified or unsubscribed (at once if it was already).
-    private func suspend(_ topic: ChangeTopic, _ id: UInt64) async {
+    private func suspend(_ id: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            switch waiters[topic]?[id] {
-            case .idle?: waiters[topic]?[id] = .waiting(continuation)
+            switch waiters[id]?.state {
+            case .idle?: waiters[id]?.state = .waiting(continuation)
             default: continuation.resume() // already notified, timed out or cancelled
             }
         }

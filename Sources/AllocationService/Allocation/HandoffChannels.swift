@@ -4,8 +4,8 @@ import Synchronization
 /// Which hosts' hand-off channels this gsmsd instance knows to be down, so that allocations pass
 /// them over instead of waiting `--handoff-timeout` for an agent that cannot hear.
 ///
-/// An agent's channel is its held `GET …/handoff` poll, on a TCP connection with keepalive
-/// probes (`HandoffConnection`). The channel of a host is **down** when
+/// An agent's channel is its held `GET …/handoff` poll, or its one held `POST /agent/v1/handoffs`
+/// poll for all of its hosts, on a TCP connection with keepalive probes (`HandoffConnection`). The channel of a host is **down** when
 /// - its held poll's connection closed before the poll was answered (the agent died, or the
 ///   keepalive probes went unanswered: a partition), or
 /// - its poll was answered empty (the wait ran out) and no new poll came within `repollGrace`
@@ -33,25 +33,43 @@ final class HandoffChannels: Sendable {
 
     /// A poll of `hostId` arrived: its channel is up.
     func pollStarted(hostId: String) {
+        pollStarted(hostIds: [hostId])
+    }
+
+    /// A poll of all of `hostIds` arrived (an agent's one poll for its hosts,
+    /// `POST /agent/v1/handoffs`): each one's channel is up.
+    func pollStarted(hostIds: some Sequence<String>) {
         state.withLock { state in
-            state.held[hostId, default: 0] += 1
-            state.answeredEmptyAt[hostId] = nil
-            state.down.remove(hostId)
+            for hostId in hostIds {
+                state.held[hostId, default: 0] += 1
+                state.answeredEmptyAt[hostId] = nil
+                state.down.remove(hostId)
+            }
         }
     }
 
     /// A poll of `hostId` ended: answered with a hand-off, answered empty, or its connection
     /// closed first.
     func pollEnded(hostId: String, outcome: PollOutcome) {
+        pollEnded([(hostId, outcome)])
+    }
+
+    /// A poll of several hosts ended, with each host's outcome: the hosts handed a session
+    /// `.handedOff`, the others `.looked` (the agent polls again at once) when some were handed
+    /// one, all `.answeredEmpty` when the wait ran out, all `.connectionLost` when the
+    /// connection closed first.
+    func pollEnded(_ outcomes: [(hostId: String, outcome: PollOutcome)]) {
         let now = clock.instant()
         state.withLock { state in
-            let remaining = (state.held[hostId] ?? 1) - 1
-            state.held[hostId] = remaining > 0 ? remaining : nil
-            guard remaining <= 0 else { return }
-            switch outcome {
-            case .handedOff, .looked: break // the agent acknowledges, then polls again once StandingBy
-            case .answeredEmpty: state.answeredEmptyAt[hostId] = now
-            case .connectionLost: state.down.insert(hostId)
+            for (hostId, outcome) in outcomes {
+                let remaining = (state.held[hostId] ?? 1) - 1
+                state.held[hostId] = remaining > 0 ? remaining : nil
+                guard remaining <= 0 else { continue }
+                switch outcome {
+                case .handedOff, .looked: break // the agent acknowledges, then polls again once StandingBy
+                case .answeredEmpty: state.answeredEmptyAt[hostId] = now
+                case .connectionLost: state.down.insert(hostId)
+                }
             }
         }
     }

@@ -57,6 +57,10 @@ public struct APIError: Error, Sendable, Equatable {
         public static let invalidWait = Code(rawValue: "InvalidWait")
         public static let unknownHost = Code(rawValue: "UnknownHost")
         public static let handoffExpired = Code(rawValue: "HandoffExpired")
+        // The agent-facing calls for several hosts (`/agent/v1/sync`, `/agent/v1/handoffs`).
+        public static let invalidHostCount = Code(rawValue: "InvalidHostCount")
+        public static let duplicateHostId = Code(rawValue: "DuplicateHostId")
+        public static let invalidHostReport = Code(rawValue: "InvalidHostReport")
     }
 
     static func badRequest(code: Code, _ message: String) -> APIError {

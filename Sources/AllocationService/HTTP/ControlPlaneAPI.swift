@@ -24,6 +24,11 @@ import Foundation
 /// | `POST /agent/v1/hosts/{id}/ack` | the agent saved the hand-off: the session becomes Active |
 /// | `POST /agent/v1/hosts/{id}/end` | the game finished the session: the host is released |
 /// | `DELETE /agent/v1/hosts/{id}` | deregister a host without a session |
+/// | `POST /agent/v1/sync` | register or heartbeat several hosts of one agent (`ControlPlaneAPI+Sync`) |
+/// | `POST /agent/v1/handoffs` | one held poll for several hosts of one agent (`ControlPlaneAPI+Channel`) |
+///
+/// The per-host `PUT` and heartbeat, and `/agent/v1/sync`, run the same code
+/// (`register(hostId:_:)`, `recordHeartbeat(hostId:_:)`) on the decoded body.
 struct ControlPlaneAPI: Sendable {
     let store: any InventoryStore
     let notifier: ChangeNotifier
@@ -35,6 +40,27 @@ struct ControlPlaneAPI: Sendable {
     let timings: AllocationTimings
     let logger: Logger
     let metrics: GSMSMetrics
+    /// Logs the refusals of single hosts inside `/agent/v1/sync` and `/agent/v1/handoffs`, as
+    /// `APIResponseMiddleware` logs the refusals of whole requests.
+    let refusals: RefusalLog
+
+    init(
+        store: any InventoryStore, notifier: ChangeNotifier, clusters: ClusterQueue, fleet: FleetAuthenticator,
+        hostKeys: HostKeyAuthenticator, channels: HandoffChannels, subscribedTitles: Set<String>,
+        timings: AllocationTimings, logger: Logger, metrics: GSMSMetrics
+    ) {
+        self.store = store
+        self.notifier = notifier
+        self.clusters = clusters
+        self.fleet = fleet
+        self.hostKeys = hostKeys
+        self.channels = channels
+        self.subscribedTitles = subscribedTitles
+        self.timings = timings
+        self.logger = logger
+        self.metrics = metrics
+        self.refusals = RefusalLog(logger: logger, metrics: metrics)
+    }
 
     /// The longest hand-off wait an agent may ask for.
     static let maximumWaitSeconds = 300.0
@@ -42,7 +68,9 @@ struct ControlPlaneAPI: Sendable {
     func register(on router: Router<GSMSRequestContext>) {
         let host = "agent/v1/hosts/:hostId"
         router.put(RouterPath(host)) { request, context in
-            try await registerHost(request, hostId: await authenticated(request, context))
+            let hostId = try await authenticated(request, context)
+            let registration = try await JSONBody.decode(HostRegistration.self, from: request)
+            return try JSONBody.response(try await register(hostId: hostId, registration))
         }
         router.get(RouterPath(host)) { request, context in
             try await status(of: await authenticated(request, context))
@@ -51,7 +79,9 @@ struct ControlPlaneAPI: Sendable {
             try await deregister(hostId: await authenticated(request, context))
         }
         router.post(RouterPath(host + "/heartbeat")) { request, context in
-            try await heartbeat(request, hostId: await authenticated(request, context))
+            let hostId = try await authenticated(request, context)
+            let heartbeat = try await JSONBody.decode(HostHeartbeat.self, from: request)
+            return try JSONBody.response(try await recordHeartbeat(hostId: hostId, heartbeat))
         }
         router.get(RouterPath(host + "/handoff")) { request, context in
             try await waitForHandoff(
@@ -69,24 +99,31 @@ struct ControlPlaneAPI: Sendable {
         ] {
             MethodNotAllowed.register(on: router, path: RouterPath(host + suffix), allowed: [method])
         }
+        registerAgentChannel(on: router)
     }
 
     /// Checks the fleet secret, the host id and the host's key; returns the host id.
     private func authenticated<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> String {
         try fleet.authenticate(request)
         let hostId = try context.parameters.require("hostId")
+        try Self.checkHostId(hostId)
+        try await hostKeys.authenticate(request, hostId: hostId, registering: request.method == .put)
+        return hostId
+    }
+
+    /// Throws 400 `InvalidHostId` unless `hostId` is 1 to 128 visible ASCII characters without '/'.
+    static func checkHostId(_ hostId: String) throws(APIError) {
         guard !hostId.isEmpty, hostId.utf8.count <= 128,
             hostId.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "/" })
         else {
             throw APIError.badRequest(
                 code: .invalidHostId, "the session host id must be 1 to 128 visible ASCII characters without '/'")
         }
-        try await hostKeys.authenticate(request, hostId: hostId, registering: request.method == .put)
-        return hostId
     }
 
-    func registerHost(_ request: Request, hostId: String) async throws -> Response {
-        let registration = try await JSONBody.decode(HostRegistration.self, from: request)
+    /// Registers the host or updates its description (`PUT /agent/v1/hosts/{id}`, and a
+    /// `registration` of `/agent/v1/sync`); the host key is checked (and bound) already.
+    func register(hostId: String, _ registration: HostRegistration) async throws -> HostStatus {
         do {
             try registration.validate()
         } catch {
@@ -105,15 +142,16 @@ struct ControlPlaneAPI: Sendable {
                 "state": "\(record.state.rawValue)",
             ])
         await hostMayBeStandingBy(record)
-        return try JSONBody.response(try await status(record))
+        return try await status(record)
     }
 
-    func heartbeat(_ request: Request, hostId: String) async throws -> Response {
-        let heartbeat = try await JSONBody.decode(HostHeartbeat.self, from: request)
+    /// Records a heartbeat (`POST /agent/v1/hosts/{id}/heartbeat`, and a `heartbeat` of
+    /// `/agent/v1/sync`); the host key is checked already.
+    func recordHeartbeat(hostId: String, _ heartbeat: HostHeartbeat) async throws -> HostStatus {
         let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: timings.now)
         metrics.heartbeatReceived(titleId: record.registration.titleId)
         await hostMayBeStandingBy(record)
-        return try JSONBody.response(try await status(record))
+        return try await status(record)
     }
 
     func status(of hostId: String) async throws -> Response {

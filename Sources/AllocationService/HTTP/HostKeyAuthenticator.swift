@@ -36,7 +36,16 @@ final class HostKeyAuthenticator: Sendable {
     /// Throws 401 without a well-formed key and 403 when the host id is bound to another key.
     /// `registering` is set for `PUT` (a registration binds the key of a host not seen before).
     func authenticate(_ request: Request, hostId: String, registering: Bool) async throws {
-        let digest = try Self.digest(of: request)
+        try await authenticate(digest: Self.digest(of: request), hostId: hostId, registering: registering)
+    }
+
+    /// As `authenticate(_:hostId:registering:)`, with the digest of the request's key read
+    /// once (`digest(of:)`): the calls for several hosts (`/agent/v1/sync`, `/agent/v1/handoffs`)
+    /// check one key against each host. Returns false when the host id is bound to no key (an
+    /// unregistered host, unless `registering` bound it); throws 403 `HostKeyMismatch` when it is
+    /// bound to another key.
+    @discardableResult
+    func authenticate(digest: String, hostId: String, registering: Bool) async throws -> Bool {
         let now = ContinuousClock.now
         let cached = matched.withLock { entries -> Bool in
             guard let entry = entries[hostId] else { return false }
@@ -46,13 +55,14 @@ final class HostKeyAuthenticator: Sendable {
             }
             return Self.equal(entry.digest, digest)
         }
-        if cached { return }
+        if cached { return true }
         let check = try await store.checkHostKey(hostId: hostId, digest: digest, bindIfAbsent: registering, at: Date())
         switch check {
         case .bound, .matched:
             matched.withLock { $0[hostId] = (digest, now + Self.cacheLifetime) }
+            return true
         case .absent:
-            return // an unregistered host: the handler answers UnknownHost
+            return false // an unregistered host: the handler answers UnknownHost
         case .mismatched:
             throw APIError(
                 .forbidden, code: .hostKeyMismatch,

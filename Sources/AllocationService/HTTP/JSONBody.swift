@@ -13,16 +13,17 @@ enum JSONBody {
     /// The largest request body accepted; bigger ones get 413.
     static let maximumRequestBytes = 64 * 1024
 
-    /// Collects the body (at most 64 KiB) and decodes it; malformed JSON or wrong types get 400
-    /// with a message naming the member.
-    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
+    /// Collects the body (at most `limit`, 64 KiB unless told) and decodes it; malformed JSON or
+    /// wrong types get 400 with a message naming the member.
+    static func decode<Body: Decodable>(
+        _ type: Body.Type, from request: Request, limit: Int = maximumRequestBytes
+    ) async throws -> Body {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maximumRequestBytes)
+            buffer = try await request.collectBody(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(
-                .contentTooLarge, code: .bodyTooLarge, "the request body is larger than \(maximumRequestBytes) bytes")
+            throw APIError(.contentTooLarge, code: .bodyTooLarge, "the request body is larger than \(limit) bytes")
         }
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))

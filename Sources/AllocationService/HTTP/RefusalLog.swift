@@ -27,8 +27,11 @@ final class RefusalLog: Sendable {
         self.metrics = metrics
     }
 
+    /// `hostId` names the host refused inside a call for several hosts (`/agent/v1/sync`);
+    /// otherwise it is read from the path.
     func answered(
-        method: String, path: String, status: Int, code: String, message: String, correlationId: String
+        method: String, path: String, status: Int, code: String, message: String, correlationId: String,
+        hostId: String? = nil
     ) {
         guard status >= 400 else { return }
         var metadata: Logger.Metadata = [
@@ -37,7 +40,7 @@ final class RefusalLog: Sendable {
         ]
         if Self.isAgentRefusal(path: path, status: status) {
             metrics?.agentRefused(code: code)
-            let host = Self.hostId(in: path) ?? "?"
+            let host = hostId ?? Self.hostId(in: path) ?? "?"
             guard let suppressed = shouldLog(key: host + " " + code) else { return }
             metadata["session_host_id"] = "\(host.prefix(128))"
             if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }

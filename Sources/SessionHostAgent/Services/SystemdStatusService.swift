@@ -82,7 +82,7 @@ public struct SystemdStatusService: Service {
     }
 
     /// `STATUS=`: the one slot's status, or with several a count per state, e.g.
-    /// `16 slots: 3 Active, 13 StandingBy (title T, region R)`, with the first slot's trouble with gsmsd.
+    /// `16 slots: 13 StandingBy, 3 Active (title T, region R)`, with the first slot's trouble with gsmsd.
     static func statusText(of agents: [HostAgent]) async -> String {
         guard agents.count > 1, let first = agents.first else { return await agents.first?.statusText() ?? "" }
         var counts: [HostState: Int] = [:]
