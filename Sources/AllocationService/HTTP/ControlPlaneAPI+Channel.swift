@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import ServiceLifecycle
 import SessionHostModel
+import Synchronization
 
 /// `POST /agent/v1/handoffs`: one held poll for the hand-offs of all of an agent's hosts (its
 /// slots), the agent's one channel (docs/control-plane-api.md), held like the per-host
@@ -20,8 +21,8 @@ import SessionHostModel
 /// - the hand-offs of `receivedSessionIds` (which the agent is acknowledging) are not answered
 ///   again: the poll stays held for the others.
 ///
-/// `HandoffChannels` counts the hosts registered when the poll arrived: each one's channel is
-/// up while the poll is held; when it ends, a host handed a session is `.handedOff`, the others
+/// `HandoffChannels` counts the hosts registered when the poll arrived, and those that register
+/// while it is held: each one's channel is up while the poll is held; when it ends, a host handed a session is `.handedOff`, the others
 /// `.looked` (the agent polls again at once), all `.answeredEmpty` when the wait ran out (or a
 /// look under a second: `.looked`), all `.connectionLost` when the connection closed first.
 extension ControlPlaneAPI {
@@ -55,29 +56,46 @@ extension ControlPlaneAPI {
         let hostIds = watched
         let received = Set(poll.receivedSessionIds ?? [])
         let notifier = self.notifier
+        let store = self.store
+        let channels = self.channels
         let deadline = timings.clock.instant(in: .milliseconds(Int64(wait * 1000)))
+        // The hosts whose channel this poll holds up: those registered when it arrived, and
+        // those that register while it is held (a registration wakes it), so that an agent's
+        // first poll, sent while its slots register, counts them at once.
+        let counted = Mutex(registered)
         channels.pollStarted(hostIds: registered)
-        var outcomes = registered.map { (hostId: $0, outcome: HandoffChannels.PollOutcome.connectionLost) }
+        var closed = true
+        var handoffs: [Handoff] = []
         defer {
             HandoffConnection.unwatch(connection)
-            channels.pollEnded(outcomes)
+            let handedOff = Set(handoffs.map(\.sessionHostId))
+            let others: HandoffChannels.PollOutcome = !handoffs.isEmpty || wait < 1 ? .looked : .answeredEmpty
+            channels.pollEnded(
+                counted.withLock { $0 }.map { hostId in
+                    (hostId, closed ? .connectionLost : handedOff.contains(hostId) ? .handedOff : others)
+                })
         }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
-        let (pending, closed) = try await cancelWhenGracefulShutdown {
+        let (pending, connectionClosed) = try await cancelWhenGracefulShutdown {
             try await HandoffConnection.run(on: connection) {
                 try await notifier.waitForValue(of: hostIds.map { .host($0) }, until: deadline) {
                     () async throws -> [Handoff]? in
+                    let known = Set(counted.withLock { $0 })
+                    var joined: [String] = []
+                    for hostId in hostIds where !known.contains(hostId) {
+                        if try await store.host(id: hostId) != nil { joined.append(hostId) }
+                    }
+                    if !joined.isEmpty {
+                        counted.withLock { $0 += joined }
+                        channels.pollStarted(hostIds: joined)
+                    }
                     let handoffs = try await pendingHandoffs(of: hostIds, digest: digest, except: received)
                     return handoffs.isEmpty ? nil : handoffs
                 }
             }
         }
-        let handoffs = pending ?? []
-        if !closed {
-            let handedOff = Set(handoffs.map(\.sessionHostId))
-            let others: HandoffChannels.PollOutcome = !handoffs.isEmpty || wait < 1 ? .looked : .answeredEmpty
-            outcomes = registered.map { ($0, handedOff.contains($0) ? .handedOff : others) }
-        }
+        closed = connectionClosed
+        handoffs = pending ?? []
         return try JSONBody.response(HandoffsPoll(handoffs: handoffs))
     }
 

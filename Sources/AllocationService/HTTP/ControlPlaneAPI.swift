@@ -142,6 +142,8 @@ struct ControlPlaneAPI: Sendable {
                 "state": "\(record.state.rawValue)",
             ])
         await hostMayBeStandingBy(record)
+        // A held poll of the host's agent (sent while it registered) counts its channel now.
+        await notifier.notify(.host(hostId))
         return try await status(record)
     }
 

@@ -18,8 +18,11 @@ struct HandoffAcknowledgementTests {
         exchange.method == "POST" && exchange.path.hasSuffix("/ack")
     }
 
+    /// A heartbeat: the agent's sync carrying one (or a simulated agent's per-host call).
     static func isHeartbeat(_ exchange: HTTPRecordingProxy.Exchange) -> Bool {
-        exchange.method == "POST" && exchange.path.hasSuffix("/heartbeat")
+        exchange.method == "POST"
+            && (exchange.path.hasSuffix("/heartbeat")
+                || (exchange.path == "/agent/v1/sync" && exchange.text.contains("\"heartbeat\"")))
     }
 
     /// gsmsd with a hand-off timeout long enough for a held acknowledgement, a proxy in front of
