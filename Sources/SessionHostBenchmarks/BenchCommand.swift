@@ -159,7 +159,9 @@ struct AgentOptions: ParsableArguments {
             throw ValidationError(
                 "--concurrency, --agent-requests and --rounds must be at least 1, --idle-seconds above 0")
         }
-        guard (1...64).contains(slots) else { throw ValidationError("--slots must be 1 to 64") }
+        guard (1...SlotSockets.maximumSlots).contains(slots) else {
+            throw ValidationError("--slots must be 1 to \(SlotSockets.maximumSlots)")
+        }
     }
 
     var scenario: AgentScenario.Options {

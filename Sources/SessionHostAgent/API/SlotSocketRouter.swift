@@ -43,7 +43,7 @@ public struct SlotSocketRouter: Sendable {
         {
             return .success(number)
         }
-        let path = String(SlotPlan.socketPath(of: 1, beside: socketPath).dropLast("-1.sock".count)) + "-K.sock"
+        let path = SlotSockets.pattern(beside: socketPath)
         let seen = unit.map { "runs in \($0)" } ?? "runs in no systemd unit"
         return .failure(
             AgentError(

@@ -31,7 +31,7 @@ public struct SlotPlan: Sendable, Equatable {
     }
 
     /// The most slots one agent runs (one sync request to gsmsd carries them all).
-    public static let maximumSlots = HostRegistration.maximumPortMappings
+    public static let maximumSlots = SlotSockets.maximumSlots
 
     /// `--slots` or the number of `"slot"` blocks (they must agree when both are given).
     static func slotCount(flag: Int?, blocks: [AgentConfigFile.SlotBlock]?) throws(InvalidInput) -> Int {
@@ -136,8 +136,8 @@ extension AgentConfiguration {
     /// No two slots may have the same host id, or the same port and protocol (inside or outside).
     private static func checkDistinct(_ plans: [SlotPlan]) throws(InvalidInput) {
         var hostIds: [String: Int] = [:]
-        var internalPorts: [String: Int] = [:]
-        var externalPorts: [String: Int] = [:]
+        /// "internal port udp 7777" to the slot that uses it.
+        var ports: [String: Int] = [:]
         for plan in plans {
             if let id = plan.hostId {
                 if let other = hostIds[id] {
@@ -147,19 +147,18 @@ extension AgentConfiguration {
                 hostIds[id] = plan.number
             }
             for port in plan.ports {
-                for (side, number, seen) in [
-                    ("internal", port.internalPort, 0), ("external", port.externalPort, 1),
+                for key in [
+                    "internal port \(port.transport.rawValue) \(port.internalPort)",
+                    "external port \(port.transport.rawValue) \(port.externalPort)",
                 ] {
-                    let key = "\(port.transport.rawValue)/\(number)"
-                    let other = seen == 0 ? internalPorts[key] : externalPorts[key]
-                    if let other, other != plan.number {
+                    if let other = ports[key], other != plan.number {
                         throw InvalidInput(
                             code: .invalidSlots,
                             message:
-                                "slots \(other) and \(plan.number) both use \(side) port \(port.transport.rawValue) \(number); set --slot-port-stride (at least the span of the ports plus one) or give each slot its ports"
+                                "slots \(other) and \(plan.number) both use \(key); set --slot-port-stride (at least the span of the ports plus one) or give each slot its ports"
                         )
                     }
-                    if seen == 0 { internalPorts[key] = plan.number } else { externalPorts[key] = plan.number }
+                    ports[key] = plan.number
                 }
             }
         }
