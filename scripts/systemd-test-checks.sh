@@ -438,10 +438,10 @@ systemctl start sessionhost-game@1.service sessionhost-game@2.service sessionhos
 check "systemctl start sessionhost-game@{1..3}.service (rc=$rc)" test "$rc" = 0
 declare -A slot_id
 for k in 1 2 3; do
-  check "sessionhost-game@$k runs with SESSIONHOST_SOCKET=$(slot_sock $k)" \
+  check "sessionhost-game@$k runs with SESSIONHOST_SOCKET=$SOCK (the main socket: its unit instance is its slot)" \
     bash -c 'systemctl show -p Environment --value sessionhost-game@$1.service | tr " " "\n" |
-             grep -qx "SESSIONHOST_SOCKET=$2"' _ $k "$(slot_sock $k)"
-  check "its game called ready: slot $k is StandingBy" wait_for 30 slot_state_is $k StandingBy
+             grep -qx "SESSIONHOST_SOCKET=$2"' _ $k "$SOCK"
+  check "its game called ready on the main socket: slot $k is StandingBy" wait_for 30 slot_state_is $k StandingBy
   check "... and logs it" wait_for 10 journal_has sessionhost-game@$k.service "ready: the host is StandingBy"
   slot_id[$k]=$(sessionhostctl host --socket "$(slot_sock $k)" --json 2>&1 | tr -d '\n' | json_string sessionHostId)
   info "slot $k: sessionhostctl host --socket $(slot_sock $k): ${slot_id[$k]}"

@@ -315,8 +315,8 @@ struct SystemdUnitFileTests {
         #expect(Self.value("SupplementaryGroups", in: template) == ["sessionhost"])
         // Slot K's socket, as the agent names it beside its main socket.
         #expect(SlotSockets.path(of: 3, beside: "/run/sessionhost/agent.sock") == "/run/sessionhost/agent-3.sock")
-        #expect(
-            Self.value("Environment", in: template).contains("SESSIONHOST_SOCKET=/run/sessionhost/agent-%i.sock"))
+        // The main (socket-activated) socket: the agent maps instance K to slot K.
+        #expect(Self.value("Environment", in: template).contains("SESSIONHOST_SOCKET=/run/sessionhost/agent.sock"))
         #expect(Self.value("ExecStart", in: template) == ["/usr/lib/sessionhost/example-game-server.sh"])
         // The same service settings and hardening as the example, but the socket and the description.
         let differing: Set<String> = ["Description", "Environment"]
