@@ -31,33 +31,43 @@ extension ControlPlaneAPI {
         let digest = try HostKeyAuthenticator.digest(of: request)
         let body = try await JSONBody.decode(HostSyncRequest.self, from: request, limit: Self.maximumSyncRequestBytes)
         try Self.checkHostList(body.hosts.map(\.sessionHostId))
-        for report in body.hosts where (report.registration == nil) == (report.heartbeat == nil) {
-            throw APIError.badRequest(
-                code: .invalidHostReport,
-                "host \(report.sessionHostId) must carry exactly one of 'registration' and 'heartbeat'")
+        let parts = try body.hosts.map { report throws(APIError) in
+            switch (report.registration, report.heartbeat) {
+            case (let registration?, nil): (report.sessionHostId, SyncPart.registration(registration))
+            case (nil, let heartbeat?): (report.sessionHostId, SyncPart.heartbeat(heartbeat))
+            default:
+                throw APIError.badRequest(
+                    code: .invalidHostReport,
+                    "host \(report.sessionHostId) must carry exactly one of 'registration' and 'heartbeat'")
+            }
         }
         let correlationId = APIResponseMiddleware<GSMSRequestContext>.correlationId(from: request)
         var results: [HostSyncResult] = []
-        results.reserveCapacity(body.hosts.count)
-        for report in body.hosts {
-            results.append(try await sync(report, digest: digest, correlationId: correlationId))
+        results.reserveCapacity(parts.count)
+        for (hostId, part) in parts {
+            results.append(try await sync(part, hostId: hostId, digest: digest, correlationId: correlationId))
         }
         return try JSONBody.response(HostSyncAnswer(hosts: results))
     }
 
-    private func sync(_ report: HostSyncReport, digest: String, correlationId: String) async throws
+    /// One host's part of a sync: what it reports.
+    private enum SyncPart {
+        case registration(HostRegistration)
+        case heartbeat(HostHeartbeat)
+    }
+
+    private func sync(_ part: SyncPart, hostId: String, digest: String, correlationId: String) async throws
         -> HostSyncResult
     {
-        let hostId = report.sessionHostId
         do {
-            try await hostKeys.authenticate(digest: digest, hostId: hostId, registering: report.registration != nil)
             let status: HostStatus
-            if let registration = report.registration {
+            switch part {
+            case .registration(let registration):
+                try await hostKeys.authenticate(digest: digest, hostId: hostId, registering: true)
                 status = try await register(hostId: hostId, registration)
-            } else if let heartbeat = report.heartbeat {
+            case .heartbeat(let heartbeat):
+                try await hostKeys.authenticate(digest: digest, hostId: hostId, registering: false)
                 status = try await recordHeartbeat(hostId: hostId, heartbeat)
-            } else {
-                preconditionFailure("checked: exactly one of registration and heartbeat")
             }
             return HostSyncResult(sessionHostId: hostId, status: status)
         } catch {

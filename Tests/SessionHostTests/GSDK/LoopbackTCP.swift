@@ -7,21 +7,8 @@ enum LoopbackTCP {
     static func exchange(
         port: Int, _ request: String, timeout: Duration = .seconds(10), until complete: (String) -> Bool
     ) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket failed") }
+        let fd = try connect(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            throw TestFailure("connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
-        }
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -40,6 +27,27 @@ enum LoopbackTCP {
             response.append(contentsOf: buffer[0..<count])
         }
         return String(decoding: response, as: UTF8.self)
+    }
+
+    /// A connected TCP socket to 127.0.0.1:`port`; the caller closes it.
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TestFailure("connect 127.0.0.1:\(port): \(reason)")
+        }
+        return fd
     }
 
     /// A listening socket on a free loopback port, to make that port busy; close the descriptor.
