@@ -21,6 +21,14 @@ public struct HostRecord: Sendable, Equatable {
     /// moved away, ended), never smaller, also across deregistration (see `AssignmentRevision`).
     /// Every answer to the agent carries it, so that a stale answer never overrides a newer one.
     public var revision: Int64
+    /// The drain in force on the host (an operator's, or the one its agent reported), if any:
+    /// a draining host is never given a session.
+    public var drain: HostDrain?
+    /// Its agent reported the VM drained: draining and every slot idle.
+    public var drained: Bool
+    /// The players the game last reported for the host's session; nil when it holds none or
+    /// the game never reported any.
+    public var players: [Player]?
 
     /// The VM the host runs on: the registered `vmId`, else the host id (a VM of its own). The
     /// packed allocation strategy counts sessions per VM id.
@@ -28,8 +36,12 @@ public struct HostRecord: Sendable, Equatable {
 
     public init(
         sessionHostId: String, registration: HostRegistration, state: HostState, sessionId: String?,
-        lastHeartbeat: Date, standingBySince: Date?, revision: Int64 = 0
+        lastHeartbeat: Date, standingBySince: Date?, revision: Int64 = 0, drain: HostDrain? = nil,
+        drained: Bool = false, players: [Player]? = nil
     ) {
+        self.drain = drain
+        self.drained = drained
+        self.players = players
         self.sessionHostId = sessionHostId
         self.registration = registration
         self.state = state

@@ -12,13 +12,18 @@ public protocol InventoryStore: Sendable {
 
     /// Registers a host or updates its description (upsert). A host holding a session keeps it
     /// and its state; otherwise its state becomes the registration's (`Unhealthy` when the game is
-    /// unhealthy). Counts as a heartbeat.
+    /// unhealthy). Counts as a heartbeat. A host without a drain takes the registration's
+    /// `drain`, else the drain of an operator's scope that covers it and whose deadline is ahead
+    /// (`drain(_:_:at:)`); a drain once on a host stays until the host is deregistered.
     func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord
 
     /// Records a heartbeat and reconciles the agent's view with the inventory's: a host holding a
     /// session keeps it (Active, or Unhealthy while the game is unhealthy); a host without one
     /// takes the agent's state, except that an agent claiming a session the inventory does not
     /// know is set Terminating. Throws `StoreError.unknownHost` for an unregistered host.
+    /// Also: a host without a drain takes the heartbeat's `drain`; `drained` is recorded (false
+    /// when absent); `players` are recorded when the heartbeat names the session the host
+    /// holds (a host's players are cleared whenever its session changes or ends).
     func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord
 
     /// The host, if registered.
@@ -36,10 +41,36 @@ public protocol InventoryStore: Sendable {
     /// registered (hosts registered before keys existed), else answers `.absent`.
     func checkHostKey(hostId: String, digest: String, bindIfAbsent: Bool, at now: Date) async throws -> HostKeyCheck
 
+    // MARK: Fleet (the operator API)
+
+    /// Hosts matching `filter`, ordered by host id, the first `limit` after the host id `after`.
+    func listHosts(_ filter: HostFilter, after: String?, limit: Int) async throws -> [HostRecord]
+
+    /// Sessions (Allocating or Active) matching `filter`, ordered by title then session id, the
+    /// first `limit` after `after`.
+    func listSessions(_ filter: SessionFilter, after: SessionCursor?, limit: Int) async throws -> [SessionListing]
+
+    /// The title's session (Allocating or Active) with its host's VM and players.
+    func sessionListing(titleId: String, sessionId: String) async throws -> SessionListing?
+
+    /// Drains every host `scope` covers that has no drain yet (an earlier deadline replaces a
+    /// later one), and keeps the scope until `drain.deadline` so that hosts registering under it
+    /// meanwhile are drained too. Returns how many hosts the scope covers now. Every host changed
+    /// gets a larger revision.
+    func drain(_ scope: DrainScope, _ drain: HostDrain, at now: Date) async throws -> Int
+
+    /// Shuts the title's session down: it leaves the inventory and its host becomes Terminating
+    /// (revision up) until its agent reports StandingBy, as when the game ends it. Answers the
+    /// host as changed; nil when the title has no such session (Allocating or Active).
+    func shutdownSession(titleId: String, sessionId: String, at now: Date) async throws -> HostRecord?
+
+    /// Per title and region: hosts by state, draining hosts, VMs (one read).
+    func fleetCounts() async throws -> [RegionFleetCount]
+
     // MARK: Allocations
 
     /// If the title already has this session: `.active` or `.inFlight`. Otherwise picks a live
-    /// StandingBy host matching the criteria (locations strictly in order; inside one location as
+    /// StandingBy host without a drain matching the criteria (locations strictly in order; inside one location as
     /// `claim.strategy` says: `.distributed` the longest-StandingBy host, `.packed` the host whose
     /// VM has the most hosts holding a session, then the longest-StandingBy), marks it Allocating
     /// with the session, and answers `.claimed`; `.noHost` when none matches.

@@ -12,6 +12,8 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public var gameModeId: String?
     /// Whether gsmsd has the host (`nil` from agents before this member existed).
     public var controlPlane: ControlPlaneStanding?
+    /// The VM is draining: no new session comes; end the running one before `deadline`.
+    public var drain: DrainNotice?
 
     public init(
         sessionHostId: String, titleId: String, hostName: String, region: String,
@@ -119,6 +121,8 @@ public struct HostEvent: Codable, Sendable, Equatable {
     public var at: String
     /// Why the state changed, in words (e.g. "game called ready").
     public var reason: String?
+    /// The drain in force, from the event that announced it on (see `HostInfo.drain`).
+    public var drain: DrainNotice?
 
     public init(sequence: UInt64, state: HostState, sessionId: String?, at: String, reason: String?) {
         self.sequence = sequence

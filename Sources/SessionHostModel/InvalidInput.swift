@@ -41,6 +41,12 @@ public struct InvalidInput: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidLocation = Code(rawValue: "InvalidLocation")
         // The agent-facing API.
         public static let invalidRegistration = Code(rawValue: "InvalidRegistration")
+        // Fleet operations (drain, operator API, standby buffers).
+        public static let invalidDrain = Code(rawValue: "InvalidDrain")
+        public static let invalidFilter = Code(rawValue: "InvalidFilter")
+        public static let invalidStandbyBuffer = Code(rawValue: "InvalidStandbyBuffer")
+        public static let invalidScalingHook = Code(rawValue: "InvalidScalingHook")
+        public static let missingOperatorToken = Code(rawValue: "MissingOperatorToken")
         // Configuration and command lines of both daemons.
         public static let configUnreadable = Code(rawValue: "ConfigUnreadable")
         public static let configInvalid = Code(rawValue: "ConfigInvalid")

@@ -8,6 +8,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
     public var title: [String]?
     public var tokenKeyFile: String?
     public var agentTokenFile: String?
+    public var operatorTokenFile: String?
     public var handoffTimeout: Double?
     public var hostTimeout: Double?
     public var queueTimeout: Double?
@@ -21,6 +22,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         case listen, database, title
         case tokenKeyFile = "token-key-file"
         case agentTokenFile = "agent-token-file"
+        case operatorTokenFile = "operator-token-file"
         case handoffTimeout = "handoff-timeout"
         case hostTimeout = "host-timeout"
         case queueTimeout = "queue-timeout"
@@ -37,6 +39,7 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         title = try container.decodeIfPresent([String].self, forKey: .title)
         tokenKeyFile = try container.decodeIfPresent(String.self, forKey: .tokenKeyFile)
         agentTokenFile = try container.decodeIfPresent(String.self, forKey: .agentTokenFile)
+        operatorTokenFile = try container.decodeIfPresent(String.self, forKey: .operatorTokenFile)
         handoffTimeout = try container.decodeIfPresent(Double.self, forKey: .handoffTimeout)
         hostTimeout = try container.decodeIfPresent(Double.self, forKey: .hostTimeout)
         queueTimeout = try container.decodeIfPresent(Double.self, forKey: .queueTimeout)

@@ -26,6 +26,8 @@ public struct ServiceConfiguration: Sendable {
     public var titles: Set<String>
     public var tokenKeyFile: String
     public var agentTokenFile: String
+    /// The operator secret's file; nil: no operator API.
+    public var operatorTokenFile: String?
     public var handoffTimeout: Duration
     public var hostTimeout: Duration
     public var queueTimeout: Duration
@@ -40,8 +42,9 @@ public struct ServiceConfiguration: Sendable {
         tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
         hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(75), allocationStrategy: AllocationStrategy = .packed,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info, operatorTokenFile: String? = nil
     ) {
+        self.operatorTokenFile = operatorTokenFile
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.database = database
@@ -115,7 +118,7 @@ public struct ServiceConfiguration: Sendable {
             listenHost: host, listenPort: port, database: database, titles: titles, tokenKeyFile: tokenKeyFile,
             agentTokenFile: agentTokenFile, handoffTimeout: handoff, hostTimeout: hostTimeout,
             queueTimeout: queueTimeout, idleTimeout: idleTimeout, allocationStrategy: allocationStrategy,
-            logLevel: logLevel)
+            logLevel: logLevel, operatorTokenFile: options.operatorTokenFile ?? file.operatorTokenFile)
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

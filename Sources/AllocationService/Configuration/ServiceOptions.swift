@@ -35,6 +35,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public var agentTokenFile: String?
 
     @Option(
+        name: .customLong("operator-token-file"),
+        help: ArgumentHelp(
+            "Operator secret (at least 32 bytes) for the operator API (/operator/v1/…), presented as 'Authorization: Bearer <secret>'. Without it the operator API answers 404.",
+            valueName: "FILE"))
+    public var operatorTokenFile: String?
+
+    @Option(
         name: .customLong("handoff-timeout"),
         help: ArgumentHelp(
             "Seconds an agent has to acknowledge a hand-off before the next host is tried (default 5).",

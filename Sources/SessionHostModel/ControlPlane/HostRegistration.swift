@@ -18,6 +18,9 @@ public struct HostRegistration: Codable, Sendable, Equatable {
     public var state: HostState
     /// The game's health as the agent last saw it.
     public var health: GameHealth
+    /// A drain the agent holds (asked for on the VM, or by gsmsd before a restart): gsmsd never
+    /// gives the host a session while it is draining.
+    public var drain: DrainNotice?
 
     /// The most port mappings one host may declare.
     public static let maximumPortMappings = 64
@@ -29,9 +32,10 @@ public struct HostRegistration: Codable, Sendable, Equatable {
     public init(
         titleId: String, region: String, hostName: String, portMappings: [PortMapping], secureContext: String,
         sandboxId: String? = nil, cloudGameId: String? = nil, gameModeId: String? = nil, vmId: String? = nil,
-        state: HostState = .standingBy, health: GameHealth = .healthy
+        state: HostState = .standingBy, health: GameHealth = .healthy, drain: DrainNotice? = nil
     ) {
         self.vmId = vmId
+        self.drain = drain
         self.titleId = titleId
         self.region = region
         self.hostName = hostName
@@ -85,6 +89,7 @@ public struct HostRegistration: Codable, Sendable, Equatable {
             throw InvalidInput(
                 code: .invalidRegistration, message: "state must be Initializing or StandingBy when registering")
         }
+        if let drain { try drain.validate() }
     }
 }
 
@@ -99,12 +104,41 @@ public struct HostHeartbeat: Codable, Sendable, Equatable {
     /// report based on an older revision as a sign of life only: it was made before the host's
     /// assignment last changed. Absent from older agents (never stale).
     public var revision: Int64?
+    /// A drain the agent holds (see `HostRegistration.drain`).
+    public var drain: DrainNotice?
+    /// Draining, and every slot of the VM is idle: the VM can be removed.
+    public var drained: Bool?
+    /// The players the game last reported for the host's session (at most `maximumPlayers`).
+    public var players: [Player]?
 
-    public init(state: HostState, sessionId: String? = nil, health: GameHealth = .healthy, revision: Int64? = nil) {
+    /// The most players one heartbeat may list.
+    public static let maximumPlayers = 256
+
+    public init(
+        state: HostState, sessionId: String? = nil, health: GameHealth = .healthy, revision: Int64? = nil,
+        drain: DrainNotice? = nil, drained: Bool? = nil, players: [Player]? = nil
+    ) {
+        self.drain = drain
+        self.drained = drained
+        self.players = players
         self.state = state
         self.sessionId = sessionId
         self.health = health
         self.revision = revision
+    }
+
+    /// Checks the drain and the players.
+    public func validate() throws(InvalidInput) {
+        if let drain { try drain.validate() }
+        if let players {
+            if players.count > Self.maximumPlayers {
+                throw InvalidInput(
+                    code: .invalidRegistration, message: "a heartbeat lists at most \(Self.maximumPlayers) players")
+            }
+            for player in players where player.playerId.isEmpty || player.playerId.utf8.count > 256 {
+                throw InvalidInput(code: .invalidRegistration, message: "each playerId must be 1 to 256 bytes")
+            }
+        }
     }
 }
 

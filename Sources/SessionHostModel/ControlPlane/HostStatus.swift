@@ -14,12 +14,16 @@ public struct HostStatus: Codable, Sendable, Equatable {
     /// The host's assignment revision when gsmsd answered: larger on every change of the host's
     /// session. An agent ignores an answer older than one it has already seen.
     public var revision: Int64?
+    /// The drain in force on the host (an operator's, or the one the agent reported), if any:
+    /// the agent tells its game and reports Drained once every slot is idle.
+    public var drain: DrainNotice?
 
     public init(
         sessionHostId: String, titleId: String, state: HostState, sessionId: String? = nil,
         sessionCookie: String? = nil, allocatedAt: String? = nil, heartbeatIntervalMilliseconds: Int,
-        revision: Int64? = nil
+        revision: Int64? = nil, drain: DrainNotice? = nil
     ) {
+        self.drain = drain
         self.sessionHostId = sessionHostId
         self.titleId = titleId
         self.state = state
