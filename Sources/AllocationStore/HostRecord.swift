@@ -7,7 +7,8 @@ public struct HostRecord: Sendable, Equatable {
     /// The description the agent registered. Its `vmId` reads back `nil` when the host is a VM of
     /// its own: registered without one, or with its own host id (the two mean the same, and the
     /// store keeps the host id as its VM id). So a registration without `vmId` round-trips
-    /// unchanged; `vmId` below gives the VM id in every case.
+    /// unchanged; `vmId` below gives the VM id in every case. Its `drain` reads back nil: the
+    /// drain in force is `drain` below.
     public var registration: HostRegistration
     /// The state gsmsd gives the host (its own view, which can differ from the agent's).
     public var state: HostState

@@ -14,14 +14,16 @@ public protocol InventoryStore: Sendable {
     /// and its state; otherwise its state becomes the registration's (`Unhealthy` when the game is
     /// unhealthy). Counts as a heartbeat. A host without a drain takes the registration's
     /// `drain`, else the drain of an operator's scope that covers it and whose deadline is ahead
-    /// (`drain(_:_:at:)`); a drain once on a host stays until the host is deregistered.
+    /// (`drain(_:_:at:)`; of both, the one with the earlier deadline); a drain once on a host stays
+    /// until the host is deregistered, and only a drain with an earlier deadline replaces it.
     func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord
 
     /// Records a heartbeat and reconciles the agent's view with the inventory's: a host holding a
     /// session keeps it (Active, or Unhealthy while the game is unhealthy); a host without one
     /// takes the agent's state, except that an agent claiming a session the inventory does not
     /// know is set Terminating. Throws `StoreError.unknownHost` for an unregistered host.
-    /// Also: a host without a drain takes the heartbeat's `drain`; `drained` is recorded (false
+    /// Also: a host without a drain (or with a later deadline) takes the heartbeat's `drain`,
+    /// even from a heartbeat based on an older revision; `drained` is recorded (false
     /// when absent); `players` are recorded when the heartbeat names the session the host
     /// holds (a host's players are cleared whenever its session changes or ends).
     func recordHeartbeat(id: String, _ heartbeat: HostHeartbeat, at now: Date) async throws -> HostRecord

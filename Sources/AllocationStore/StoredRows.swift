@@ -9,6 +9,8 @@ package protocol StoreColumns {
     func optionalText(_ name: String) throws -> String?
     func int(_ name: String) throws -> Int64
     func optionalInt(_ name: String) throws -> Int64?
+    /// A flag: a boolean column, or an integer one holding 0 or 1.
+    func bool(_ name: String) throws -> Bool
 }
 
 extension StoreColumns {
@@ -34,6 +36,23 @@ extension StoreColumns {
             throw StoreError.unavailable("column \(name) does not hold port mappings: \(error)")
         }
     }
+
+    package func optionalPlayers(_ name: String) throws -> [Player]? {
+        guard let json = try optionalText(name) else { return nil }
+        do {
+            return try PlayersJSON.decode(json)
+        } catch {
+            throw StoreError.unavailable("column \(name) does not hold players: \(error)")
+        }
+    }
+
+    /// The drain kept in the columns `drain_deadline_ms`, `drain_source` and `drain_reason`.
+    package func drain() throws -> HostDrain? {
+        guard let deadline = try optionalDate("drain_deadline_ms") else { return nil }
+        return HostDrain(
+            deadline: deadline, source: try enumeration("drain_source", DrainSource.self),
+            reason: try optionalText("drain_reason"))
+    }
 }
 
 /// A `hosts` row as a `HostRecord`.
@@ -42,7 +61,7 @@ package enum HostRow {
     package static let columns = """
         host_id, title_id, region, host_name, port_mappings, secure_context, sandbox_id, cloud_game_id, \
         game_mode_id, vm_id, state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, \
-        revision
+        revision, drain_deadline_ms, drain_source, drain_reason, drained, players
         """
 
     /// The `vm_id` column's value for a registration: its `vmId`, else the host's own id.
@@ -50,6 +69,8 @@ package enum HostRow {
         registration.vmId ?? hostId
     }
 
+    /// The record of a row. The registration's `drain` reads back nil: the drain in force is the
+    /// record's `drain`.
     package static func record(_ c: some StoreColumns) throws -> HostRecord {
         let hostId = try c.text("host_id")
         let vmId = try c.text("vm_id")
@@ -65,7 +86,8 @@ package enum HostRow {
             sessionHostId: hostId, registration: registration,
             state: try c.enumeration("state", HostState.self),
             sessionId: try c.optionalText("session_id"), lastHeartbeat: try c.date("last_heartbeat_ms"),
-            standingBySince: try c.optionalDate("standing_by_since_ms"), revision: try c.int("revision")
+            standingBySince: try c.optionalDate("standing_by_since_ms"), revision: try c.int("revision"),
+            drain: try c.drain(), drained: try c.bool("drained"), players: try c.optionalPlayers("players")
         )
     }
 }

@@ -48,3 +48,19 @@ package enum PortMappingsJSON {
         }
     }
 }
+
+/// The players a game last reported for its host's session, as stored: a JSON array of
+/// `{"playerId": …}` objects (read by `json_each` / `jsonb_array_elements` to find a player).
+package enum PlayersJSON {
+    package static func decode(_ json: String) throws -> [Player] {
+        try JSONDecoder().decode([Player].self, from: Data(json.utf8))
+    }
+
+    package static func encode(_ players: [Player]) throws -> String {
+        do {
+            return String(decoding: try JSONEncoder().encode(players), as: UTF8.self)
+        } catch {
+            throw StoreError.unavailable("cannot encode players: \(error)")
+        }
+    }
+}

@@ -134,7 +134,7 @@ extension PostgresInventoryStore {
             let updated = try await self.rows(
                 connection,
                 """
-                UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL,
+                UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL, players = NULL,
                     last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds)),
                     revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
                 WHERE host_id = \(hostId)
@@ -165,12 +165,13 @@ extension PostgresInventoryStore {
             excluding: claim.unreachableHostIds, strategy: claim.strategy, at: claim.now)
     }
 
-    /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
+    /// A host that did not acknowledge its hand-off in time loses it (and its players) and
+    /// becomes Unhealthy.
     func releaseUnacknowledged(_ connection: PostgresConnection, hostId: String, at now: Date) async throws {
         try await run(
             connection,
             """
-            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL,
+            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL, players = NULL,
                 revision = GREATEST(revision + 1, \(AssignmentRevision.floor(now)))
             WHERE host_id = \(hostId)
             """)
@@ -261,7 +262,7 @@ extension PostgresInventoryStore {
 /// The statement that marks the live host for a request Allocating (SPEC §2): a host that
 /// declared a sandbox, cloud game or game mode serves only requests with the same value
 /// (`TitleRules.matchKey`), one that declared none serves any; with a region key, only hosts in
-/// that region. `.distributed` takes the longest-StandingBy host; `.packed` first the host whose
+/// that region; a draining host never. `.distributed` takes the longest-StandingBy host; `.packed` first the host whose
 /// VM has the most hosts holding a session (a count per candidate through `hosts_vm_busy`), then
 /// the longest-StandingBy.
 struct CandidateQuery {
@@ -284,6 +285,7 @@ struct CandidateQuery {
         filter += " AND (sandbox_key IS NULL OR sandbox_key = \(bind(TitleRules.matchKey(criteria.sandboxId))))"
         filter += " AND (cloud_game_key IS NULL OR cloud_game_key = \(bind(TitleRules.matchKey(criteria.cloudGameId))))"
         filter += " AND (game_mode_key IS NULL OR game_mode_key = \(bind(TitleRules.matchKey(criteria.gameModeId))))"
+        filter += " AND drain_deadline_ms IS NULL"
         if let regionKey { filter += " AND region_key = \(bind(regionKey))" }
         if !excluding.isEmpty {
             binds.append(excluding)
@@ -302,7 +304,7 @@ struct CandidateQuery {
         statement = PostgresQuery(
             unsafeSQL: """
                 UPDATE hosts SET state = 'Allocating', session_id = \(session), standing_by_since_ms = NULL,
-                    revision = GREATEST(revision + 1, \(revision))
+                    players = NULL, revision = GREATEST(revision + 1, \(revision))
                 WHERE host_id = (
                     SELECT host_id FROM hosts AS candidate WHERE \(filter)
                     ORDER BY \(order) LIMIT 1 \(locking))

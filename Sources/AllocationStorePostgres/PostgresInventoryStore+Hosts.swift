@@ -9,6 +9,10 @@ extension PostgresInventoryStore {
     public func registerHost(id: String, _ registration: HostRegistration, at now: Date) async throws -> HostRecord {
         let portMappings = try PortMappingsJSON.encode(registration.portMappings)
         return try await transaction { connection in
+            // Shared with other registrations, exclusive with an operator's drain: a drain scope
+            // committed before this point is read below, a later one finds this host's row.
+            try await self.run(
+                connection, "SELECT pg_advisory_xact_lock_shared(hashtextextended(\(Self.drainLock), 0))")
             let current = try await self.lockedHost(connection, id: id)
             if let current, current.sessionId != nil, current.titleId != registration.titleId {
                 throw StoreError.titleMismatch(id)
@@ -19,19 +23,24 @@ extension PostgresInventoryStore {
             )
             let since = HostReconciliation.standingBySince(
                 newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
+            let drain = HostDrain.earliest(
+                registration.drain.flatMap(HostDrain.init),
+                try await self.scopeDrain(connection, hostId: id, registration, at: now))
             let rows = try await self.rows(
                 connection,
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key, vm_id,
-                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision,
+                    drain_deadline_ms, drain_source, drain_reason)
                 VALUES (\(id), \(registration.titleId), \(registration.region), \(TitleRules.locationKey(registration.region)),
                     \(registration.hostName), \(portMappings), \(registration.secureContext),
                     \(registration.sandboxId), \(TitleRules.matchKey(registration.sandboxId)),
                     \(registration.cloudGameId), \(TitleRules.matchKey(registration.cloudGameId)),
                     \(registration.gameModeId), \(TitleRules.matchKey(registration.gameModeId)),
                     \(HostRow.vmId(hostId: id, registration)), \(state.rawValue), NULL, \(now.milliseconds), \(since?.milliseconds), \(registration.health.rawValue),
-                    \(registration.state.rawValue), \(AssignmentRevision.floor(now)))
+                    \(registration.state.rawValue), \(AssignmentRevision.floor(now)), \(drain?.deadline.milliseconds),
+                    \(drain?.source.rawValue), \(drain?.reason))
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
                     host_name = excluded.host_name, port_mappings = excluded.port_mappings,
@@ -41,7 +50,13 @@ extension PostgresInventoryStore {
                     game_mode_key = excluded.game_mode_key, vm_id = excluded.vm_id, state = excluded.state,
                     last_heartbeat_ms = GREATEST(hosts.last_heartbeat_ms, excluded.last_heartbeat_ms),
                     standing_by_since_ms = excluded.standing_by_since_ms, health = excluded.health,
-                    registered_state = excluded.registered_state
+                    registered_state = excluded.registered_state,
+                    drain_source = CASE WHEN \(unescaped: Self.takesNewDrain)
+                        THEN excluded.drain_source ELSE hosts.drain_source END,
+                    drain_reason = CASE WHEN \(unescaped: Self.takesNewDrain)
+                        THEN excluded.drain_reason ELSE hosts.drain_reason END,
+                    drain_deadline_ms = CASE WHEN \(unescaped: Self.takesNewDrain)
+                        THEN excluded.drain_deadline_ms ELSE hosts.drain_deadline_ms END
                 RETURNING \(unescaped: HostRow.columns)
                 """)
             return try Self.onlyHost(rows, id: id)
@@ -54,14 +69,15 @@ extension PostgresInventoryStore {
             guard let current = try await self.lockedHost(connection, id: id) else { throw StoreError.unknownHost(id) }
             if AssignmentRevision.isStale(basis: heartbeat.revision, current: current.revision) {
                 // Made before the host's assignment last changed: a sign of life, not a state.
-                let rows = try await self.rows(
-                    connection,
-                    """
-                    UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
-                    WHERE host_id = \(id)
-                    RETURNING \(unescaped: HostRow.columns)
-                    """)
-                return try Self.onlyHost(rows, id: id)
+                // Its drain is taken all the same: a draining host must not be given a session.
+                var update = StatementBuilder()
+                var sql =
+                    "UPDATE hosts SET last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(update.bind(now.milliseconds)))"
+                if let drain = heartbeat.drain.flatMap(HostDrain.init) {
+                    sql += ", " + update.drainAssignments(drain)
+                }
+                sql += " WHERE host_id = \(update.bind(id)) RETURNING \(HostRow.columns)"
+                return try Self.onlyHost(try await self.rows(connection, update.query(sql)), id: id)
             }
             let state = HostReconciliation.state(
                 session: current.sessionState, agentState: heartbeat.state, agentSessionId: heartbeat.sessionId,
@@ -69,15 +85,23 @@ extension PostgresInventoryStore {
             )
             let since = HostReconciliation.standingBySince(
                 newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
-            let rows = try await self.rows(
-                connection,
+            // One statement whatever the heartbeat carries; the drain and the players only when given.
+            var update = StatementBuilder()
+            var sql = """
+                UPDATE hosts SET state = \(update.bind(state.rawValue)), \
+                standing_by_since_ms = \(update.bind(since?.milliseconds)), health = \(update.bind(heartbeat.health.rawValue)), \
+                last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(update.bind(now.milliseconds))), \
+                drained = \(update.bind(heartbeat.drained ?? false))
                 """
-                UPDATE hosts SET state = \(state.rawValue), standing_by_since_ms = \(since?.milliseconds),
-                    health = \(heartbeat.health.rawValue), last_heartbeat_ms = GREATEST(last_heartbeat_ms, \(now.milliseconds))
-                WHERE host_id = \(id)
-                RETURNING \(unescaped: HostRow.columns)
-                """)
-            return try Self.onlyHost(rows, id: id)
+            if let drain = heartbeat.drain.flatMap(HostDrain.init) {
+                sql += ", " + update.drainAssignments(drain)
+            }
+            if let players = heartbeat.players, heartbeat.sessionId != nil, heartbeat.sessionId == current.sessionId {
+                // Only for the session the host holds (read under the row's lock).
+                sql += ", players = \(update.bind(try PlayersJSON.encode(players)))"
+            }
+            sql += " WHERE host_id = \(update.bind(id)) RETURNING \(HostRow.columns)"
+            return try Self.onlyHost(try await self.rows(connection, update.query(sql)), id: id)
         }
     }
 

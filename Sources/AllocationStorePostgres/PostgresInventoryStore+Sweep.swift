@@ -10,7 +10,7 @@ extension PostgresInventoryStore {
     /// Expires what the policy says, in one transaction: stale queue tickets are dropped,
     /// overdue hand-offs abandoned (host Unhealthy, session dropped, a cluster one put back at
     /// the head of its queue), and hosts not heard from since `liveSince` marked Unhealthy
-    /// (keeping their sessions). While another instance sweeps, this one skips its turn (an empty
+    /// (keeping their sessions); drain scopes whose deadline passed are deleted. While another instance sweeps, this one skips its turn (an empty
     /// report). A hand-off whose host row is busy (being acknowledged, say) waits for the next
     /// sweep, and each one is re-checked under its host's lock, so an acknowledgement is never
     /// undone.
@@ -80,6 +80,9 @@ extension PostgresInventoryStore {
                 RETURNING host_id
                 """)
             for row in silent { marked.insert(try Columns(row).text("host_id")) }
+
+            // Operators' drain scopes past their deadline drain no host registering from now on.
+            try await self.run(connection, "DELETE FROM drain_scopes WHERE deadline_ms <= \(policy.now.milliseconds)")
             report.hostsMarkedUnhealthy = marked.sorted()
             return report
         }

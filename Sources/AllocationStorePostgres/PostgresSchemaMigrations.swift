@@ -17,7 +17,7 @@ struct PostgresSchemaMigration: Sendable {
 /// build knows.
 enum PostgresSchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [PostgresSchemaMigration] = [version1, version2, version3, version4]
+    static let all: [PostgresSchemaMigration] = [version1, version2, version3, version4, version5]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -55,6 +55,31 @@ enum PostgresSchemaMigrations {
             "UPDATE hosts SET vm_id = host_id",
             "ALTER TABLE hosts ALTER COLUMN vm_id SET NOT NULL",
             "CREATE INDEX hosts_vm_busy ON hosts (vm_id) WHERE session_id IS NOT NULL",
+        ])
+
+    /// Version 5: drains and what agents report of their games, as in the embedded store's
+    /// version 5 (`drained` is a boolean here; `players` JSON text, read as `jsonb`).
+    static let version5 = PostgresSchemaMigration(
+        version: 5,
+        statements: [
+            """
+            ALTER TABLE hosts ADD COLUMN drain_deadline_ms BIGINT, ADD COLUMN drain_source TEXT,
+                ADD COLUMN drain_reason TEXT, ADD COLUMN drained BOOLEAN NOT NULL DEFAULT false,
+                ADD COLUMN players TEXT
+            """,
+            """
+            CREATE TABLE drain_scopes (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                title_id TEXT COLLATE "C",
+                region_key TEXT COLLATE "C",
+                vm_id TEXT COLLATE "C",
+                deadline_ms BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                reason TEXT,
+                created_ms BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX drain_scopes_deadline ON drain_scopes (deadline_ms)",
         ])
 
     /// Version 1: hosts, sessions and the cluster queue, as in the embedded store's version 1.

@@ -66,6 +66,8 @@ struct Columns: StoreColumns {
         }
     }
 
+    func bool(_ name: String) throws -> Bool { try int(name) != 0 }
+
     private static func bad(_ name: String, _ expected: String) -> StoreError {
         StoreError.unavailable("column \(name) is missing or not \(expected)")
     }
@@ -90,10 +92,10 @@ extension ClaimedHost {
 /// The statement part that picks the live host for a request (SPEC §2): a host that declared a
 /// sandbox, cloud game or game mode serves only requests with the same value
 /// (`TitleRules.matchKey`), one that declared none serves any; with locations, only hosts whose
-/// region has one of their `TitleRules.locationKey`s, tried strictly in order. Inside one
-/// location, `.distributed` takes the longest-StandingBy host; `.packed` first the host whose VM
-/// has the most hosts holding a session (a count per candidate through `hosts_vm_busy`), then the
-/// longest-StandingBy.
+/// region has one of their `TitleRules.locationKey`s, tried strictly in order; a draining host
+/// never. Inside one location, `.distributed` takes the longest-StandingBy host; `.packed` first
+/// the host whose VM has the most hosts holding a session (a count per candidate through
+/// `hosts_vm_busy`), then the longest-StandingBy.
 struct CandidateQuery {
     /// `SELECT host_id … LIMIT 1`, to be used as a scalar subquery.
     var sql: String
@@ -107,7 +109,7 @@ struct CandidateQuery {
         var filter = """
             title_id = ? AND state = 'StandingBy' AND session_id IS NULL AND last_heartbeat_ms >= ? \
             AND (sandbox_key IS NULL OR sandbox_key = ?) AND (cloud_game_key IS NULL OR cloud_game_key = ?) \
-            AND (game_mode_key IS NULL OR game_mode_key = ?)
+            AND (game_mode_key IS NULL OR game_mode_key = ?) AND drain_deadline_ms IS NULL
             """
         var filterArguments: StatementArguments = [
             titleId, liveSince.storeArgument, TitleRules.matchKey(criteria.sandboxId),

@@ -119,7 +119,7 @@ extension SQLiteInventoryStore {
             try db.run("DELETE FROM sessions WHERE host_id = ?", [hostId])
             let updated = try db.rows(
                 """
-                UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL,
+                UPDATE hosts SET state = 'Terminating', session_id = NULL, standing_by_since_ms = NULL, players = NULL,
                     last_heartbeat_ms = MAX(last_heartbeat_ms, ?), revision = MAX(revision + 1, ?)
                 WHERE host_id = ?
                 RETURNING \(HostRow.columns)
@@ -157,7 +157,7 @@ extension SQLiteInventoryStore {
             titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding, strategy: strategy)
         let rows = try db.rows(
             """
-            UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL,
+            UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL, players = NULL,
                 revision = MAX(revision + 1, ?)
             WHERE host_id = (\(candidate.sql))
             RETURNING \(ClaimedHost.columns)
@@ -167,11 +167,12 @@ extension SQLiteInventoryStore {
         return try rows.first.map(ClaimedHost.init)
     }
 
-    /// A host that did not acknowledge its hand-off in time loses it and becomes Unhealthy.
+    /// A host that did not acknowledge its hand-off in time loses it (and its players) and
+    /// becomes Unhealthy.
     static func releaseUnacknowledged(_ db: Database, hostId: String, at now: Date) throws {
         try db.run(
             """
-            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL,
+            UPDATE hosts SET state = 'Unhealthy', session_id = NULL, standing_by_since_ms = NULL, players = NULL,
                 revision = MAX(revision + 1, ?)
             WHERE host_id = ?
             """,

@@ -19,12 +19,15 @@ extension SQLiteInventoryStore {
             )
             let since = HostReconciliation.standingBySince(
                 newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
+            let drain = HostDrain.earliest(
+                registration.drain.flatMap(HostDrain.init), try Self.scopeDrain(db, hostId: id, registration, at: now))
             let rows = try db.rows(
                 """
                 INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
                     sandbox_id, sandbox_key, cloud_game_id, cloud_game_key, game_mode_id, game_mode_key, vm_id,
-                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision,
+                    drain_deadline_ms, drain_source, drain_reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (host_id) DO UPDATE SET
                     title_id = excluded.title_id, region = excluded.region, region_key = excluded.region_key,
                     host_name = excluded.host_name, port_mappings = excluded.port_mappings,
@@ -34,7 +37,11 @@ extension SQLiteInventoryStore {
                     game_mode_key = excluded.game_mode_key, vm_id = excluded.vm_id, state = excluded.state,
                     last_heartbeat_ms = MAX(hosts.last_heartbeat_ms, excluded.last_heartbeat_ms),
                     standing_by_since_ms = excluded.standing_by_since_ms, health = excluded.health,
-                    registered_state = excluded.registered_state
+                    registered_state = excluded.registered_state,
+                    drain_source = CASE WHEN \(Self.takesNewDrain) THEN excluded.drain_source ELSE hosts.drain_source END,
+                    drain_reason = CASE WHEN \(Self.takesNewDrain) THEN excluded.drain_reason ELSE hosts.drain_reason END,
+                    drain_deadline_ms = CASE WHEN \(Self.takesNewDrain)
+                        THEN excluded.drain_deadline_ms ELSE hosts.drain_deadline_ms END
                 RETURNING \(HostRow.columns)
                 """,
                 [
@@ -46,7 +53,8 @@ extension SQLiteInventoryStore {
                     TitleRules.matchKey(registration.gameModeId), HostRow.vmId(hostId: id, registration),
                     state.rawValue, now.storeArgument,
                     since.storeArgument, registration.health.rawValue, registration.state.rawValue,
-                    AssignmentRevision.floor(now),
+                    AssignmentRevision.floor(now), drain?.deadline.storeArgument, drain?.source.rawValue,
+                    drain?.reason,
                 ]
             )
             return try Self.onlyHost(rows, id: id)
@@ -59,9 +67,17 @@ extension SQLiteInventoryStore {
             guard let current = try Self.currentHost(db, id: id) else { throw StoreError.unknownHost(id) }
             if AssignmentRevision.isStale(basis: heartbeat.revision, current: current.revision) {
                 // Made before the host's assignment last changed: a sign of life, not a state.
+                // Its drain is taken all the same: a draining host must not be given a session.
+                var assignments = "last_heartbeat_ms = MAX(last_heartbeat_ms, ?)"
+                var arguments: StatementArguments = [now.storeArgument]
+                if let drain = heartbeat.drain.flatMap(HostDrain.init) {
+                    let taken = Self.drainAssignments(drain)
+                    assignments += ", " + taken.sql
+                    arguments += taken.arguments
+                }
                 let rows = try db.rows(
-                    "UPDATE hosts SET last_heartbeat_ms = MAX(last_heartbeat_ms, ?) WHERE host_id = ? RETURNING \(HostRow.columns)",
-                    [now.storeArgument, id])
+                    "UPDATE hosts SET \(assignments) WHERE host_id = ? RETURNING \(HostRow.columns)",
+                    arguments + [id])
                 return try Self.onlyHost(rows, id: id)
             }
             let state = HostReconciliation.state(
@@ -70,15 +86,27 @@ extension SQLiteInventoryStore {
             )
             let since = HostReconciliation.standingBySince(
                 newState: state, oldState: current.state, oldSince: current.standingBySince, now: now)
-            let rows = try db.rows(
+            // One statement whatever the heartbeat carries; the drain and the players only when given.
+            var assignments = """
+                state = ?, standing_by_since_ms = ?, health = ?, last_heartbeat_ms = MAX(last_heartbeat_ms, ?), \
+                drained = ?
                 """
-                UPDATE hosts SET state = ?, standing_by_since_ms = ?, health = ?,
-                    last_heartbeat_ms = MAX(last_heartbeat_ms, ?)
-                WHERE host_id = ?
-                RETURNING \(HostRow.columns)
-                """,
-                [state.rawValue, since.storeArgument, heartbeat.health.rawValue, now.storeArgument, id]
-            )
+            var arguments: StatementArguments = [
+                state.rawValue, since.storeArgument, heartbeat.health.rawValue, now.storeArgument,
+                heartbeat.drained ?? false,
+            ]
+            if let drain = heartbeat.drain.flatMap(HostDrain.init) {
+                let taken = Self.drainAssignments(drain)
+                assignments += ", " + taken.sql
+                arguments += taken.arguments
+            }
+            if let players = heartbeat.players, heartbeat.sessionId != nil, heartbeat.sessionId == current.sessionId {
+                // Only for the session the host holds (read in this transaction).
+                assignments += ", players = ?"
+                arguments += [try PlayersJSON.encode(players)]
+            }
+            let rows = try db.rows(
+                "UPDATE hosts SET \(assignments) WHERE host_id = ? RETURNING \(HostRow.columns)", arguments + [id])
             return try Self.onlyHost(rows, id: id)
         }
     }

@@ -8,7 +8,7 @@ extension SQLiteInventoryStore {
     /// overdue hand-offs abandoned (host Unhealthy, session dropped, a cluster one put back at
     /// the head of its queue), and hosts not heard from since `liveSince` marked Unhealthy
     /// (keeping their sessions). `hostsMarkedUnhealthy` lists every host this sweep moved into
-    /// Unhealthy, for either reason.
+    /// Unhealthy, for either reason. Drain scopes whose deadline passed are deleted.
     public func sweep(_ policy: SweepPolicy) async throws -> SweepReport {
         try await write { db in
             var report = SweepReport()
@@ -60,6 +60,9 @@ extension SQLiteInventoryStore {
                 [policy.liveSince.storeArgument]
             )
             for row in silent { marked.insert(try Columns(row).text("host_id")) }
+
+            // Operators' drain scopes past their deadline drain no host registering from now on.
+            try db.run("DELETE FROM drain_scopes WHERE deadline_ms <= ?", [policy.now.storeArgument])
             report.hostsMarkedUnhealthy = marked.sorted()
             return report
         }

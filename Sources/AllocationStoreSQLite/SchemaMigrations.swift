@@ -14,7 +14,7 @@ struct SchemaMigration: Sendable {
 /// refuses a file whose version is above the newest this build knows.
 enum SchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [SchemaMigration] = [version1, version2, version3, version4]
+    static let all: [SchemaMigration] = [version1, version2, version3, version4, version5]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -133,6 +133,39 @@ enum SchemaMigrations {
             "ALTER TABLE hosts ADD COLUMN vm_id TEXT NOT NULL DEFAULT ''",
             "UPDATE hosts SET vm_id = host_id",
             "CREATE INDEX hosts_vm_busy ON hosts (vm_id) WHERE session_id IS NOT NULL",
+        ])
+
+    /// Version 5: drains and what agents report of their games (the operator API).
+    ///
+    /// - `hosts` gets the drain in force (`drain_deadline_ms`, `drain_source`, `drain_reason`, all
+    ///   NULL when the host is not draining: claims take only hosts whose deadline is NULL, a
+    ///   residual filter on the existing partial indexes), whether its agent reported the VM
+    ///   `drained` (0 or 1) and the `players` of its session (a JSON array of `Player`, NULL when
+    ///   none were reported for the session it holds).
+    /// - `drain_scopes` keeps each operator's drain until its deadline, so that hosts registering
+    ///   under it meanwhile are drained too; a NULL `title_id`, `region_key`
+    ///   (`TitleRules.locationKey`) or `vm_id` matches any host.
+    static let version5 = SchemaMigration(
+        version: 5,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN drain_deadline_ms INTEGER",
+            "ALTER TABLE hosts ADD COLUMN drain_source TEXT",
+            "ALTER TABLE hosts ADD COLUMN drain_reason TEXT",
+            "ALTER TABLE hosts ADD COLUMN drained INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE hosts ADD COLUMN players TEXT",
+            """
+            CREATE TABLE drain_scopes (
+                id INTEGER PRIMARY KEY,
+                title_id TEXT,
+                region_key TEXT,
+                vm_id TEXT,
+                deadline_ms INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                reason TEXT,
+                created_ms INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX drain_scopes_deadline ON drain_scopes (deadline_ms)",
         ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`

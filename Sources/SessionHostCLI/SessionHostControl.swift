@@ -14,8 +14,8 @@ public struct SessionHostControl: AsyncParsableCommand {
         version: SessionHostVersion.release,
         subcommands: [
             HostCommand.self, SessionCommand.self, EventsCommand.self, ReadyCommand.self,
-            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, GetCommand.self,
-            ClusterCommand.self, TokenCommand.self,
+            HeartbeatCommand.self, EndCommand.self, AllocateCommand.self, DrainCommand.self, GetCommand.self,
+            ClusterCommand.self, TokenCommand.self, FleetCommand.self,
         ])
 
     public init() {}

@@ -160,3 +160,43 @@ public struct ErrorBody: Codable, Sendable, Equatable {
         self.message = message
     }
 }
+
+/// `POST /v1/drain` body, all members optional: `{"deadlineSeconds": 3600, "reason": "kernel upgrade"}`.
+/// The VM takes no new session; running sessions should end within `deadlineSeconds`.
+public struct DrainCommandRequest: Codable, Sendable, Equatable {
+    /// Seconds from now until the deadline, `deadlineSecondsRange`; `defaultDeadlineSeconds` when absent.
+    public var deadlineSeconds: Int?
+    /// Why, in words, at most `DrainNotice.maximumReasonBytes`.
+    public var reason: String?
+
+    /// The deadline when none is given: an hour.
+    public static let defaultDeadlineSeconds = 3600
+    /// From a second to a week.
+    public static let deadlineSecondsRange = 1...604_800
+
+    public init(deadlineSeconds: Int? = nil, reason: String? = nil) {
+        self.deadlineSeconds = deadlineSeconds
+        self.reason = reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.deadlineSeconds = try container.decodeIgnoringCase(Int.self, "deadlineSeconds")
+        self.reason = try container.decodeIgnoringCase(String.self, "reason")
+    }
+
+    /// Checks the deadline's range and the reason's length.
+    public func validate() throws(InvalidInput) {
+        if let deadlineSeconds, !Self.deadlineSecondsRange.contains(deadlineSeconds) {
+            throw InvalidInput(
+                code: .invalidDrain,
+                message:
+                    "deadlineSeconds must be \(Self.deadlineSecondsRange.lowerBound) to \(Self.deadlineSecondsRange.upperBound), got \(deadlineSeconds)"
+            )
+        }
+        if let reason, reason.utf8.count > DrainNotice.maximumReasonBytes {
+            throw InvalidInput(
+                code: .invalidDrain, message: "reason is longer than \(DrainNotice.maximumReasonBytes) bytes")
+        }
+    }
+}

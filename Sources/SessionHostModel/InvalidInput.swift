@@ -46,7 +46,8 @@ public struct InvalidInput: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidFilter = Code(rawValue: "InvalidFilter")
         public static let invalidStandbyBuffer = Code(rawValue: "InvalidStandbyBuffer")
         public static let invalidScalingHook = Code(rawValue: "InvalidScalingHook")
-        public static let missingOperatorToken = Code(rawValue: "MissingOperatorToken")
+        public static let operatorTokenUnreadable = Code(rawValue: "OperatorTokenUnreadable")
+        public static let operatorTokenTooShort = Code(rawValue: "OperatorTokenTooShort")
         // Configuration and command lines of both daemons.
         public static let configUnreadable = Code(rawValue: "ConfigUnreadable")
         public static let configInvalid = Code(rawValue: "ConfigInvalid")

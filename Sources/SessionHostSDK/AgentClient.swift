@@ -82,6 +82,13 @@ public struct AgentClient: Sendable {
             .POST, "/v1/local/allocate", body: AllocationRequest(sessionId: sessionId, sessionCookie: sessionCookie))
     }
 
+    /// `POST /v1/drain` (root or the agent's own user): the VM takes no new session, and its
+    /// running sessions end by the deadline. Answers the host, with the drain in force.
+    @discardableResult
+    public func drain(_ request: DrainCommandRequest = DrainCommandRequest()) async throws -> HostInfo {
+        try await call(.POST, "/v1/drain", body: request)
+    }
+
     /// `GET /v1/events`: the host's state changes, starting with the current state.
     public func events() -> AsyncThrowingStream<HostEvent, any Error> {
         let http = self.http

@@ -15,6 +15,12 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
     public var idleTimeout: Double?
     public var allocationStrategy: String?
     public var logLevel: String?
+    /// `"standby-buffers"`: the standby buffer policies (no flag).
+    public var standbyBuffers: [StandbyBufferConfigEntry]?
+    /// `"scaling-hook"`: what is told the VMs wanted (no flag).
+    public var scalingHook: ScalingHookConfigEntry?
+    /// `"buffer-interval"`: seconds between two computations of the standby buffers (no flag).
+    public var bufferInterval: Double?
 
     public init() {}
 
@@ -29,6 +35,9 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         case idleTimeout = "idle-timeout"
         case allocationStrategy = "allocation-strategy"
         case logLevel = "log-level"
+        case standbyBuffers = "standby-buffers"
+        case scalingHook = "scaling-hook"
+        case bufferInterval = "buffer-interval"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,5 +55,23 @@ public struct ServiceConfigFile: Decodable, Sendable, Equatable {
         idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout)
         allocationStrategy = try container.decodeIfPresent(String.self, forKey: .allocationStrategy)
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel)
+        do {
+            standbyBuffers = try container.decodeIfPresent([StandbyBufferConfigEntry].self, forKey: .standbyBuffers)
+        } catch let error as InvalidInput {
+            throw error
+        } catch {
+            throw InvalidInput(
+                code: .invalidStandbyBuffer,
+                message:
+                    "standby-buffers must be an array of objects such as {\"title\": \"1234\", \"region\": \"westus\", \"buffer\": 4, \"max-vms\": 50}"
+            )
+        }
+        scalingHook = try container.decodeIfPresent(ScalingHookConfigEntry.self, forKey: .scalingHook)
+        do {
+            bufferInterval = try container.decodeIfPresent(Double.self, forKey: .bufferInterval)
+        } catch {
+            throw InvalidInput(
+                code: .invalidStandbyBuffer, message: "buffer-interval must be a number of seconds, 0.1 to 3600")
+        }
     }
 }

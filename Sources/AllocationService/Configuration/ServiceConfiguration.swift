@@ -36,14 +36,25 @@ public struct ServiceConfiguration: Sendable {
     /// How allocations choose among matching hosts (`--allocation-strategy`).
     public var allocationStrategy: AllocationStrategy
     public var logLevel: Logger.Level
+    /// The standby buffer policies (`"standby-buffers"`); empty: none.
+    public var standbyBuffers: [StandbyBufferPolicy]
+    /// Where changes of the VMs wanted are sent (`"scaling-hook"`); nil: nowhere.
+    public var scalingHook: ScalingHookConfiguration?
+    /// How often the standby buffers are computed (`"buffer-interval"`).
+    public var bufferInterval: Duration
 
     public init(
         listenHost: String = "127.0.0.1", listenPort: Int = 8080, database: Database, titles: Set<String>,
         tokenKeyFile: String, agentTokenFile: String, handoffTimeout: Duration = .seconds(5),
         hostTimeout: Duration = .seconds(15), queueTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(75), allocationStrategy: AllocationStrategy = .packed,
-        logLevel: Logger.Level = .info, operatorTokenFile: String? = nil
+        logLevel: Logger.Level = .info, operatorTokenFile: String? = nil,
+        standbyBuffers: [StandbyBufferPolicy] = [], scalingHook: ScalingHookConfiguration? = nil,
+        bufferInterval: Duration = .seconds(5)
     ) {
+        self.standbyBuffers = standbyBuffers
+        self.scalingHook = scalingHook
+        self.bufferInterval = bufferInterval
         self.operatorTokenFile = operatorTokenFile
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -114,11 +125,20 @@ public struct ServiceConfiguration: Sendable {
                 message: "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
+        let standbyBuffers = try standbyBufferPolicies(file.standbyBuffers ?? [], titles: titles)
+        let scalingHook = try file.scalingHook.map { (entry) throws(InvalidInput) in try Self.scalingHook(entry) }
+        let intervalSeconds = file.bufferInterval ?? 5
+        guard intervalSeconds.isFinite, (0.1...3_600).contains(intervalSeconds) else {
+            throw InvalidInput(
+                code: .invalidStandbyBuffer, message: "buffer-interval must be 0.1 to 3600 seconds (default 5)")
+        }
         return ServiceConfiguration(
             listenHost: host, listenPort: port, database: database, titles: titles, tokenKeyFile: tokenKeyFile,
             agentTokenFile: agentTokenFile, handoffTimeout: handoff, hostTimeout: hostTimeout,
             queueTimeout: queueTimeout, idleTimeout: idleTimeout, allocationStrategy: allocationStrategy,
-            logLevel: logLevel, operatorTokenFile: options.operatorTokenFile ?? file.operatorTokenFile)
+            logLevel: logLevel, operatorTokenFile: options.operatorTokenFile ?? file.operatorTokenFile,
+            standbyBuffers: standbyBuffers, scalingHook: scalingHook,
+            bufferInterval: .milliseconds(Int64((intervalSeconds * 1000).rounded())))
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

@@ -61,6 +61,11 @@ public struct APIError: Error, Sendable, Equatable {
         public static let invalidHostCount = Code(rawValue: "InvalidHostCount")
         public static let duplicateHostId = Code(rawValue: "DuplicateHostId")
         public static let invalidHostReport = Code(rawValue: "InvalidHostReport")
+        // The operator API.
+        public static let missingOperatorToken = Code(rawValue: "MissingOperatorToken")
+        public static let invalidOperatorToken = Code(rawValue: "InvalidOperatorToken")
+        public static let invalidFilter = Code(rawValue: "InvalidFilter")
+        public static let invalidDrain = Code(rawValue: "InvalidDrain")
     }
 
     static func badRequest(code: Code, _ message: String) -> APIError {

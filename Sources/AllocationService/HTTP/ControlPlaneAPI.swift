@@ -33,7 +33,7 @@ struct ControlPlaneAPI: Sendable {
     let store: any InventoryStore
     let notifier: ChangeNotifier
     let clusters: ClusterQueue
-    let fleet: FleetAuthenticator
+    let fleet: BearerSecretAuthenticator
     let hostKeys: HostKeyAuthenticator
     let channels: HandoffChannels
     let subscribedTitles: Set<String>
@@ -45,7 +45,7 @@ struct ControlPlaneAPI: Sendable {
     let refusals: RefusalLog
 
     init(
-        store: any InventoryStore, notifier: ChangeNotifier, clusters: ClusterQueue, fleet: FleetAuthenticator,
+        store: any InventoryStore, notifier: ChangeNotifier, clusters: ClusterQueue, fleet: BearerSecretAuthenticator,
         hostKeys: HostKeyAuthenticator, channels: HandoffChannels, subscribedTitles: Set<String>,
         timings: AllocationTimings, logger: Logger, metrics: GSMSMetrics
     ) {
@@ -150,6 +150,11 @@ struct ControlPlaneAPI: Sendable {
     /// Records a heartbeat (`POST /agent/v1/hosts/{id}/heartbeat`, and a `heartbeat` of
     /// `/agent/v1/sync`); the host key is checked already.
     func recordHeartbeat(hostId: String, _ heartbeat: HostHeartbeat) async throws -> HostStatus {
+        do {
+            try heartbeat.validate()
+        } catch {
+            throw APIError(error)
+        }
         let record = try await store.recordHeartbeat(id: hostId, heartbeat, at: timings.now)
         metrics.heartbeatReceived(titleId: record.registration.titleId)
         await hostMayBeStandingBy(record)
@@ -254,7 +259,8 @@ struct ControlPlaneAPI: Sendable {
     private func status(_ record: HostRecord, session: Allocation?) -> HostStatus {
         var status = HostStatus(
             sessionHostId: record.sessionHostId, titleId: record.registration.titleId, state: record.state,
-            heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds, revision: record.revision)
+            heartbeatIntervalMilliseconds: timings.heartbeatInterval.milliseconds, revision: record.revision,
+            drain: record.drain?.notice)
         if let session {
             status.sessionId = session.sessionId
             status.sessionCookie = session.sessionCookie

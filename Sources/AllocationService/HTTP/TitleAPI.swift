@@ -5,7 +5,8 @@ import Logging
 import SessionHostModel
 
 /// The public REST API of SPEC §2: `POST /titles/{titleId}/sessionhosts`,
-/// `GET /titles/{titleId}/sessionhosts/{sessionId}` and `POST /titles/{titleId}/clusters`.
+/// `GET /titles/{titleId}/sessionhosts/{sessionId}` and `POST /titles/{titleId}/clusters`; and
+/// our extension `DELETE /titles/{titleId}/sessionhosts/{sessionId}` (shut the session down).
 ///
 /// Every request is checked in this order: credential (401), title id (400), the token covers
 /// the title (403), the title has a subscription (404), then headers and body (400).
@@ -13,6 +14,7 @@ struct TitleAPI: Sendable {
     let store: any InventoryStore
     let allocator: Allocator
     let clusters: ClusterQueue
+    let operations: FleetOperations
     let credentials: any TitleCredentialVerifier
     let subscribedTitles: Set<String>
     let logger: Logger
@@ -41,6 +43,11 @@ struct TitleAPI: Sendable {
                 request, titleId: context.parameters.require("titleId"),
                 sessionId: context.parameters.require("sessionId"))
         }
+        router.delete("titles/:titleId/sessionhosts/:sessionId") { request, context in
+            try await shutDownSession(
+                request, titleId: context.parameters.require("titleId"),
+                sessionId: context.parameters.require("sessionId"))
+        }
         router.post("titles/:titleId/clusters") { request, context in
             let titleId = try context.parameters.require("titleId")
             do {
@@ -54,7 +61,8 @@ struct TitleAPI: Sendable {
             }
         }
         MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts", allowed: [.post])
-        MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts/:sessionId", allowed: [.get])
+        MethodNotAllowed.register(
+            on: router, path: "titles/:titleId/sessionhosts/:sessionId", allowed: [.get, .delete])
         MethodNotAllowed.register(on: router, path: "titles/:titleId/clusters", allowed: [.post])
     }
 
@@ -104,6 +112,19 @@ struct TitleAPI: Sendable {
             throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
         }
         return try JSONBody.response(allocation.publicBody)
+    }
+
+    /// Our extension: the title shuts its session down (Allocating or Active). The game is told
+    /// through its agent; the host is released once the game is ready again.
+    func shutDownSession(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
+        let titleId = try await admit(request, titleId: titleId)
+        let key: String
+        do {
+            key = try SessionRules.validatedSessionID(sessionId)
+        } catch {
+            throw APIError(error)
+        }
+        return try JSONBody.response(try await operations.shutdown(titleId: titleId, sessionId: key, by: "title"))
     }
 
     /// The answer, and its fulfilment state (for the metrics).

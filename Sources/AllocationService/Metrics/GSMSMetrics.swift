@@ -85,6 +85,31 @@ final class GSMSMetrics: Sendable {
         metrics.counter("gsms_agent_heartbeats_total", [("title_id", titleId)]).increment()
     }
 
+    /// The standby buffers were computed: one gauge per policy and measure, labelled with the
+    /// policy's title and region (as configured).
+    func recordStandbyBuffers(_ report: StandbyBufferReport) {
+        for status in report.buffers {
+            let labels = [("title_id", status.titleId), ("region", status.region)]
+            metrics.gauge("gsms_standby_buffer_wanted_vms", labels).record(status.wantedVMs)
+            metrics.gauge("gsms_standby_buffer_vms", labels).record(status.vms)
+            metrics.gauge("gsms_standby_buffer_draining_vms", labels).record(status.drainingVMs)
+            metrics.gauge("gsms_standby_buffer_standing_by", labels).record(status.standingBy)
+            metrics.gauge("gsms_standby_buffer_busy", labels).record(status.busy)
+        }
+    }
+
+    /// Makes `gsms_scaling_hook_calls_total` report both results from the start, 0 until counted.
+    func registerScalingHookCalls() {
+        for result in ["ok", "failed"] {
+            metrics.counter("gsms_scaling_hook_calls_total", [("result", result)]).increment(by: 0)
+        }
+    }
+
+    /// The scaling hook took a request (`ok`), or did not.
+    func scalingHookCalled(ok: Bool) {
+        metrics.counter("gsms_scaling_hook_calls_total", [("result", ok ? "ok" : "failed")]).increment()
+    }
+
     // MARK: Scraping
 
     /// Reads the inventory gauges from `store`, then renders every metric in the Prometheus

@@ -25,6 +25,8 @@ public enum GSMSApplication {
         /// application).
         let backgroundServices: [ServiceGroupConfiguration.ServiceConfiguration]
         let store: any InventoryStore
+        /// The standby buffers' latest report (`StandbyBufferService` refreshes it).
+        let buffers: StandbyBufferMonitor
     }
 
     /// Runs gsmsd until SIGTERM or SIGINT: `build`, then the application and its background
@@ -60,7 +62,7 @@ public enum GSMSApplication {
         clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
     ) async throws -> Assembly {
         let credentials = try await JWTTitleCredentialVerifier.load(keyFile: configuration.tokenKeyFile)
-        let fleet = try FleetAuthenticator.load(path: configuration.agentTokenFile)
+        let fleet = try BearerSecretAuthenticator.load(path: configuration.agentTokenFile, role: .fleet)
         let store: any InventoryStore
         let notifier: ChangeNotifier
         var relayServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -95,11 +97,15 @@ public enum GSMSApplication {
             store: store, notifier: notifier, channels: channels, timings: timings, logger: logger, metrics: metrics,
             strategy: configuration.allocationStrategy)
         let clusters = ClusterQueue(store: store, allocator: allocator, timings: timings, logger: logger)
+        let buffers = StandbyBufferMonitor(policies: configuration.standbyBuffers, metrics: metrics) {
+            try await store.fleetCounts()
+        }
 
+        let operations = FleetOperations(store: store, notifier: notifier, timings: timings, logger: logger)
         let router = Router(context: GSMSRequestContext.self)
         router.add(middleware: APIResponseMiddleware(logger: logger, metrics: metrics))
         TitleAPI(
-            store: store, allocator: allocator, clusters: clusters, credentials: credentials,
+            store: store, allocator: allocator, clusters: clusters, operations: operations, credentials: credentials,
             subscribedTitles: configuration.titles, logger: logger, metrics: metrics
         ).register(on: router)
         ControlPlaneAPI(
@@ -108,6 +114,12 @@ public enum GSMSApplication {
             subscribedTitles: configuration.titles, timings: timings, logger: logger, metrics: metrics
         ).register(on: router)
         MetricsAPI(metrics: metrics, store: store, channels: channels, logger: logger).register(on: router)
+        if let operatorTokenFile = configuration.operatorTokenFile {
+            OperatorAPI(
+                store: store, secret: try BearerSecretAuthenticator.load(path: operatorTokenFile, role: .operator),
+                operations: operations, buffers: { try await buffers.report() }
+            ).register(on: router)
+        }
 
         let app = Application(
             router: router,
@@ -129,7 +141,12 @@ public enum GSMSApplication {
             backgroundServices: relayServices + [
                 .init(service: clusters),
                 .init(service: InventorySweeper(store: store, clusters: clusters, timings: timings, logger: logger)),
+                .init(
+                    service: StandbyBufferService(
+                        monitor: buffers, hook: configuration.scalingHook?.makeHook(),
+                        interval: configuration.bufferInterval, clock: clock, wallClock: wallClock, metrics: metrics,
+                        logger: logger)),
             ],
-            store: store)
+            store: store, buffers: buffers)
     }
 }

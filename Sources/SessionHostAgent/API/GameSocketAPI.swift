@@ -26,11 +26,14 @@ public struct GameSocketAPI: Sendable {
     private let hostInfoCache = HostInfoCache()
     /// Counts the requests (`--metrics-listen`).
     public let metrics: AgentMetrics
+    /// The VM's drain (`POST /v1/drain`); `nil`: this API takes no drain (404).
+    public let drains: DrainCoordinator?
 
     public init(
         agent: HostAgent, policy: PeerPolicy, localMode: Bool, stopping: OneShotSignal = OneShotSignal(),
-        metrics: AgentMetrics = AgentMetrics()
+        metrics: AgentMetrics = AgentMetrics(), drains: DrainCoordinator? = nil
     ) {
+        self.drains = drains
         self.agent = agent
         self.policy = policy
         self.localMode = localMode
@@ -40,7 +43,7 @@ public struct GameSocketAPI: Sendable {
 
     /// The endpoints of the socket API.
     enum Endpoint: Sendable {
-        case host, ready, session, heartbeat, endSession, events, localAllocate
+        case host, ready, session, heartbeat, endSession, events, localAllocate, drain
     }
 
     /// The routes: method and path to endpoint.
@@ -52,6 +55,7 @@ public struct GameSocketAPI: Sendable {
         Route("POST", "/v1/session/end", .endSession),
         Route("GET", "/v1/events", .events),
         Route("POST", "/v1/local/allocate", .localAllocate),
+        Route("POST", "/v1/drain", .drain),
     ])
 
     /// The paths and the methods each takes.
@@ -99,8 +103,9 @@ public struct GameSocketAPI: Sendable {
             return .json(
                 status: 200,
                 body: hostInfoCache.body(
-                    for: HostInfoCache.Key(state: agent.currentState, controlPlane: agent.controlPlaneStanding)
-                ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane)) })
+                    for: HostInfoCache.Key(
+                        state: agent.currentState, controlPlane: agent.controlPlaneStanding, drain: agent.drain)
+                ) { Self.encode(agent.hostInfo(in: $0.state, controlPlane: $0.controlPlane, drain: $0.drain)) })
         case .ready:
             return Self.ok(try await agent.ready())
         case .session:
@@ -133,6 +138,18 @@ public struct GameSocketAPI: Sendable {
                 throw .malformed("the body must be a JSON object with sessionId and optional sessionCookie")
             }
             return Self.ok(try await agent.allocate(allocation))
+        case .drain:
+            guard let drains else {
+                throw AgentError(.notFound, code: .notFound, message: "this agent takes no drain on this socket")
+            }
+            guard policy.isPrivileged(peer) else {
+                throw AgentError(
+                    .forbidden, code: .peerNotAllowed, message: "only root or the agent's own user may drain the VM")
+            }
+            let command: DrainCommandRequest = try Self.decodeBody(request.body) ?? DrainCommandRequest()
+            let notice = try await drains.requestLocalDrain(command)
+            return Self.ok(
+                agent.hostInfo(in: agent.currentState, controlPlane: agent.controlPlaneStanding, drain: notice))
         }
     }
 

@@ -1,13 +1,14 @@
 import SessionHostModel
 import Synchronization
 
-/// The encoded `GET /v1/host` answer, kept until the host's state or its standing with gsmsd
-/// changes: nothing else in it ever changes, so the busiest read of the API neither waits for
+/// The encoded `GET /v1/host` answer, kept until the host's state, its standing with gsmsd or
+/// the VM's drain changes: nothing else in it ever changes, so the busiest read of the API neither waits for
 /// the agent nor encodes JSON.
 final class HostInfoCache: Sendable {
     struct Key: Equatable {
         var state: HostState
         var controlPlane: ControlPlaneStanding
+        var drain: DrainNotice?
     }
 
     private let latest = Mutex<(key: Key, body: [UInt8])?>(nil)

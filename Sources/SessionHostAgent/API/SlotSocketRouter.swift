@@ -6,6 +6,8 @@ import Systemd
 /// is slot 3, `sd_pid_get_unit` of the peer's pid), so that a game server started from the
 /// template unit finds its own session host without being told. A caller outside such a unit
 /// gets 400 `SlotUnknown`, which names the per-slot sockets: it never talks to another slot.
+/// `POST /v1/drain`, which is for the whole VM, is served from any caller (as slot 1 when the
+/// caller's slot is unknown).
 public struct SlotSocketRouter: Sendable {
     /// Slot K's API is `apis[K - 1]`.
     public let apis: [GameSocketAPI]
@@ -30,7 +32,10 @@ public struct SlotSocketRouter: Sendable {
         }
         switch slot(of: peer.pid) {
         case .success(let number): return await apis[number - 1].handle(request)
-        case .failure(let error): return GameSocketAPI.error(error)
+        case .failure(let error):
+            // A drain is for the VM: it needs no slot (the answer is slot 1's host).
+            if request.path == "/v1/drain", let first = apis.first { return await first.handle(request) }
+            return GameSocketAPI.error(error)
         }
     }
 

@@ -34,6 +34,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
     public var slots: Int?
     public var slotPortStride: Int?
     public var vmId: String?
+    public var onDrained: String?
     /// One block per slot, in slot order: each may name its host id and ports.
     public var slot: [SlotBlock]?
 
@@ -87,6 +88,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         case slots
         case slotPortStride = "slot-port-stride"
         case vmId = "vm-id"
+        case onDrained = "on-drained"
         case slot
     }
 
@@ -119,6 +121,7 @@ public struct AgentConfigFile: Decodable, Sendable, Equatable {
         slots = try container.decodeIfPresent(Int.self, forKey: .slots)
         slotPortStride = try container.decodeIfPresent(Int.self, forKey: .slotPortStride)
         vmId = try container.decodeIfPresent(String.self, forKey: .vmId)
+        onDrained = try container.decodeIfPresent(String.self, forKey: .onDrained)
         slot = try container.decodeIfPresent([SlotBlock].self, forKey: .slot)
     }
 

@@ -47,6 +47,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var slotBlocks: [AgentConfigFile.SlotBlock]
     /// The VM gsmsd packs by (`--vm-id`); `nil`: derived from the machine id.
     public var vmId: String?
+    /// The shell command run once per drain when the VM is drained (`--on-drained`), or `nil`.
+    public var onDrained: String?
 
     /// Where gsmsd is and the fleet secret the agent presents.
     public struct ControlPlaneSettings: Sendable, Equatable {
@@ -68,8 +70,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         controlPlane: ControlPlaneSettings? = nil, gsdk: GSDKSettings? = nil,
         metricsListen: MetricsListenAddress? = nil,
         slotCount: Int = 1, slotPortStride: Int? = nil, slotBlocks: [AgentConfigFile.SlotBlock] = [],
-        vmId: String? = nil
+        vmId: String? = nil, onDrained: String? = nil
     ) {
+        self.onDrained = onDrained
         self.slotCount = slotCount
         self.slotPortStride = slotPortStride
         self.slotBlocks = slotBlocks
@@ -208,7 +211,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             slotCount: try SlotPlan.slotCount(flag: options.slots ?? file.slots, blocks: file.slot),
             slotPortStride: options.slotPortStride ?? file.slotPortStride,
             slotBlocks: file.slot ?? [],
-            vmId: vmId
+            vmId: vmId,
+            onDrained: (options.onDrained ?? file.onDrained).flatMap {
+                $0.allSatisfy(\.isWhitespace) ? nil : $0
+            }
         )
         _ = try configuration.slotPlans() // every slot's ports and ids are checked before the agent starts
         return configuration

@@ -164,6 +164,13 @@ public struct AgentOptions: ParsableArguments, Sendable {
     public var logLevel: String?
 
     @Option(
+        name: .customLong("on-drained"),
+        help: ArgumentHelp(
+            "Run this shell command (/bin/sh -c) once per drain, when the draining VM has no session left, e.g. a cloud CLI that deletes the VM. It gets SESSIONHOST_VM_ID, SESSIONHOST_DRAIN_DEADLINE and SESSIONHOST_DRAIN_SOURCE; its exit status is logged, and it is killed after 10 minutes. Default: none.",
+            valueName: "COMMAND"))
+    public var onDrained: String?
+
+    @Option(
         name: .customLong("metrics-listen"),
         help: ArgumentHelp(
             "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (no authentication: prefer loopback). Default: off.",

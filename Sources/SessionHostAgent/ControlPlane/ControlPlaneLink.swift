@@ -30,6 +30,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
     let metrics: AgentMetrics
     /// The newest assignment revision seen.
     let fence = RevisionFence()
+    /// Takes the drain gsmsd's answers carry (`HostStatus.drain`); `nil`: ignored.
+    var drains: DrainCoordinator? = nil
 
     private var client: ControlPlaneClient { channel.client }
     /// The hand-off channel came back after failing: heartbeat at once, so that gsmsd hears
@@ -76,6 +78,7 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     status = try await channel.sync(
                         HostSyncReport(sessionHostId: agent.sessionHostId, registration: await agent.registration()))
                     _ = await fence.admit(status.revision)
+                    if let drain = status.drain { await drains?.adoptFromControlPlane(drain) }
                     registered = true
                     await agent.setControlPlaneStanding(ControlPlaneStanding(status: .registered))
                     if failureLogged != nil {
@@ -86,6 +89,8 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     // The registration carries Initializing or StandingBy; the heartbeat says the rest.
                     continue
                 }
+                // A drain is never taken back, so even an answer older than one seen may bring it.
+                if let drain = status.drain { await drains?.adoptFromControlPlane(drain) }
                 await reconcile(with: status)
                 interval = .milliseconds(Int64(max(200, min(status.heartbeatIntervalMilliseconds, 60_000))))
                 backoff.reset()
@@ -214,7 +219,10 @@ struct ControlPlaneLink: Service, CustomStringConvertible {
                     "gsmsd does not assign this host's session; dropping it",
                     metadata: ["session_id": "\(held.sessionId)", "gsmsd_session_id": "\(assigned ?? "-")"])
                 try await agent.drop(
-                    sessionId: held.sessionId, reason: "gsmsd does not assign this session to the host")
+                    sessionId: held.sessionId,
+                    reason:
+                        "the session was shut down by the allocation service (gsmsd no longer assigns it to this host)"
+                )
             }
             // A session gsmsd has confirmed for this host that the game does not see yet: the
             // acknowledgement's answer was lost, or the agent restarted, or lost its state.

@@ -143,7 +143,8 @@ public actor GSDKFrontEnd {
             operation: operation,
             nextHeartbeatIntervalMs: Self.heartbeatIntervalMilliseconds,
             sessionConfig: operation == .active || request.currentGameState == .active
-                ? GSDKHeartbeatTranslation.sessionConfig(for: session) : nil)
+                ? GSDKHeartbeatTranslation.sessionConfig(for: session) : nil,
+            nextScheduledMaintenanceUtc: GSDKHeartbeatTranslation.maintenanceTime(for: agent.drain))
     }
 
     /// When the game server that took the host's session counts as gone: the health timeout after

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SessionHostModel
 
 /// How a GSDK heartbeat drives the host lifecycle, as pure functions: which `HostAgent`
@@ -65,6 +70,13 @@ public enum GSDKHeartbeatTranslation {
             sessionId: guid ? sessionId : nil,
             sessionCookie: session.sessionCookie,
             metadata: guid ? nil : ["sessionId": sessionId])
+    }
+
+    /// `nextScheduledMaintenanceUtc` for a drain: its deadline in whole seconds, UTC, with `Z`
+    /// (`2026-12-07T19:00:00Z`, the shape the SDKs' own tests send).
+    public static func maintenanceTime(for drain: DrainNotice?) -> String? {
+        guard let date = drain?.deadlineDate else { return nil }
+        return date.formatted(Date.ISO8601FormatStyle())
     }
 
     /// Whether `text` is a GUID in its 8-4-4-4-12 hexadecimal form.

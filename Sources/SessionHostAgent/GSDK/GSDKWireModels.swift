@@ -103,11 +103,15 @@ public struct GSDKHeartbeatResponse: Encodable, Sendable, Equatable {
     public var operation: GSDKOperation
     public var nextHeartbeatIntervalMs: Int
     public var sessionConfig: GSDKSessionConfig?
+    /// The VM's drain deadline, ISO 8601 (UTC) in whole seconds (`2026-12-07T19:00:00Z`), while
+    /// it drains; absent otherwise. The SDKs call the game's maintenance callback when it changes.
+    public var nextScheduledMaintenanceUtc: String?
 
     public init(
         currentGameState: String, operation: GSDKOperation, nextHeartbeatIntervalMs: Int,
-        sessionConfig: GSDKSessionConfig?
+        sessionConfig: GSDKSessionConfig?, nextScheduledMaintenanceUtc: String? = nil
     ) {
+        self.nextScheduledMaintenanceUtc = nextScheduledMaintenanceUtc
         self.currentGameState = currentGameState
         self.operation = operation
         self.nextHeartbeatIntervalMs = nextHeartbeatIntervalMs

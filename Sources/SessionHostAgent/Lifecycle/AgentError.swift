@@ -57,6 +57,7 @@ public struct AgentError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let gsdkPortUnavailable = Code(rawValue: "GSDKPortUnavailable")
         public static let gsdkListenFailed = Code(rawValue: "GSDKListenFailed")
         public static let slotUnknown = Code(rawValue: "SlotUnknown")
+        public static let draining = Code(rawValue: "Draining")
     }
 
     public var description: String { "\(code): \(message)" }

@@ -30,6 +30,8 @@ public actor HostAgent {
     private nonisolated let sessionSnapshot: Mutex<SessionInfo>
     /// Whether gsmsd has the host, for readers that must not wait for the actor.
     private nonisolated let controlPlaneSnapshot: Mutex<ControlPlaneStanding>
+    /// The VM's drain as the `DrainCoordinator` last set it, for readers that must not wait.
+    private nonisolated let drainSnapshot: Mutex<DrainStanding>
     /// Fires when what `statusText()` says changed for another reason than a state change.
     let statusChanged = WakeSignal()
     private let store: AgentStateStore
@@ -62,7 +64,8 @@ public actor HostAgent {
         store: AgentStateStore,
         logger: Logger,
         clock: any Clock<Duration> = ContinuousClock(),
-        wallClock: WallClock = .system
+        wallClock: WallClock = .system,
+        drain: DrainNotice? = nil
     ) throws(AgentError) {
         try store.prepare()
         let (saved, warning) = try store.load()
@@ -79,6 +82,7 @@ public actor HostAgent {
         self.lifecycle = HostLifecycle(record: record)
         self.stateSnapshot = Mutex(record.state)
         self.controlPlaneSnapshot = Mutex(controlPlane)
+        self.drainSnapshot = Mutex(DrainStanding(notice: drain))
         self.sessionSnapshot = Mutex(Self.sessionInfo(HostLifecycle(record: record), players: nil))
         self.store = store
         self.logger = Self.identified(logger, sessionHostId: hostId, titleId: identity.titleId)
@@ -89,6 +93,7 @@ public actor HostAgent {
             sequence: 0, state: record.state, sessionId: record.session?.sessionId,
             at: Self.timestamp(wallClock.now),
             reason: saved == nil ? "agent started" : "agent restarted with saved state")
+        self.latestEvent.drain = drain
     }
 
     // MARK: Reading
@@ -109,12 +114,75 @@ public actor HostAgent {
 
     /// What `GET /v1/host` shows while the host is in `state` with that standing with gsmsd.
     public nonisolated func hostInfo(in state: HostState, controlPlane: ControlPlaneStanding) -> HostInfo {
-        HostInfo(
+        hostInfo(in: state, controlPlane: controlPlane, drain: drainStanding.notice)
+    }
+
+    /// What `GET /v1/host` shows while the host is in `state`, with that standing with gsmsd and
+    /// that drain.
+    public nonisolated func hostInfo(in state: HostState, controlPlane: ControlPlaneStanding, drain: DrainNotice?)
+        -> HostInfo
+    {
+        var info = HostInfo(
             sessionHostId: sessionHostId, titleId: identity.titleId, hostName: identity.hostName,
             region: identity.region, portMappings: identity.ports.map(\.mapping),
             secureContext: identity.secureContext, state: state,
             sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId,
             controlPlane: controlPlane)
+        info.drain = drain
+        return info
+    }
+
+    /// The VM's drain and whether it is drained, as last set; read without waiting for the actor.
+    public nonisolated var drainStanding: DrainStanding { drainSnapshot.withLock { $0 } }
+
+    /// The drain in force on the VM, if any; read without waiting for the actor.
+    public nonisolated var drain: DrainNotice? { drainStanding.notice }
+
+    /// The VM is draining (a new drain, or an earlier deadline): `GET /v1/host` shows it, and an
+    /// event with `reason` tells the game; every later event carries it.
+    public func applyDrain(_ notice: DrainNotice, reason: String) {
+        let changed = drainSnapshot.withLock { standing -> Bool in
+            guard standing.notice != notice else { return false }
+            standing = DrainStanding(notice: notice, drained: standing.drained)
+            return true
+        }
+        if changed { publish(reason: reason) }
+    }
+
+    /// Whether every slot of the draining VM is idle; an event says so when it changes (and
+    /// wakes the heartbeat to gsmsd, which carries `drained`).
+    public func setDrained(_ drained: Bool) {
+        let changed = drainSnapshot.withLock { standing -> Bool in
+            guard standing.notice != nil, standing.drained != drained else { return false }
+            standing.drained = drained
+            return true
+        }
+        guard changed else { return }
+        publish(
+            reason: drained
+                ? "drained: every slot of the VM is idle; the VM can be removed"
+                : "no longer drained: a slot of the VM holds a session")
+    }
+
+    /// Whether the host holds no session: none Allocating or Active, no hand-off waiting for
+    /// gsmsd's confirmation and, with `countingUnreportedEnds`, no ended session gsmsd has not
+    /// heard of.
+    public func isIdle(countingUnreportedEnds: Bool) -> Bool {
+        let record = lifecycle.record
+        return record.session == nil && record.unconfirmedHandoff == nil
+            && (!countingUnreportedEnds || record.unreportedEnd == nil)
+    }
+
+    /// The drain's deadline passed: the agent ends the session still running, as if the game had
+    /// ended it (the host goes Terminating and gsmsd is told). False when there is none.
+    @discardableResult
+    public func endSessionAtDrainDeadline() throws(AgentError) -> Bool {
+        guard lifecycle.session != nil else { return false }
+        try change(reason: "drain deadline passed: the agent ended the session") {
+            (lifecycle: inout HostLifecycle) throws(AgentError) in
+            try lifecycle.endSession()
+        }
+        return true
     }
 
     /// Whether gsmsd has the host, as last learned; read without waiting for the actor.
@@ -209,6 +277,11 @@ public actor HostAgent {
 
     /// A hand-off of `sessionId` with its cookie; saved before it is acknowledged.
     public func allocate(_ request: AllocationRequest) throws(AgentError) -> SessionInfo {
+        if let notice = drain {
+            throw AgentError(
+                .conflict, code: .draining,
+                message: "the VM is draining (deadline \(notice.deadline)): it takes no new session")
+        }
         let time = timestamp()
         try change(reason: "session allocated") { (lifecycle: inout HostLifecycle) throws(AgentError) in
             try lifecycle.allocate(sessionId: request.sessionId, cookie: request.sessionCookie, at: time)
@@ -280,14 +353,26 @@ public actor HostAgent {
             portMappings: identity.ports.map(\.mapping), secureContext: identity.secureContext,
             sandboxId: identity.sandboxId, cloudGameId: identity.cloudGameId, gameModeId: identity.gameModeId,
             vmId: identity.vmId, state: lifecycle.state == .standingBy ? .standingBy : .initializing,
-            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy)
+            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy, drain: drain)
     }
 
     /// What gsmsd is told in each heartbeat.
     public func heartbeatReport() -> HostHeartbeat {
-        HostHeartbeat(
+        let standing = drainStanding
+        return HostHeartbeat(
             state: lifecycle.state, sessionId: lifecycle.session?.sessionId,
-            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy)
+            health: lifecycle.state == .unhealthy ? .unhealthy : .healthy,
+            drain: standing.notice, drained: standing.drained ? true : nil,
+            players: lifecycle.session == nil ? nil : Self.reportable(players))
+    }
+
+    /// The players gsmsd is shown: those gsmsd accepts (an id of 1 to 256 bytes), at most
+    /// `HostHeartbeat.maximumPlayers`; `nil` when there are none, so the heartbeat is as before.
+    static func reportable(_ players: [Player]?) -> [Player]? {
+        guard let players else { return nil }
+        let valid = players.lazy.filter { !$0.playerId.isEmpty && $0.playerId.utf8.count <= 256 }
+            .prefix(HostHeartbeat.maximumPlayers)
+        return valid.isEmpty ? nil : Array(valid)
     }
 
     /// The current session, if any.
@@ -296,6 +381,10 @@ public actor HostAgent {
     /// Counts the changes of state or session; read it before looking, then wait for a change
     /// since that count, so that no change between the look and the wait is missed.
     public var changeCount: UInt64 { latestEvent.sequence }
+
+    /// Fires on every change of the host's record, also those the game does not see as an
+    /// event (e.g. gsmsd heard of an ended session): what the drain coordinator waits on.
+    let recordChanged = WakeSignal()
 
     /// Waits until the host's state or session changed after `seen` (a `changeCount`), or
     /// `timeout` passes.
@@ -376,6 +465,8 @@ public actor HostAgent {
     private func apply(_ next: HostLifecycle, reason: String) {
         let previous = lifecycle
         lifecycle = next
+        let recordChanged = self.recordChanged
+        Task { await recordChanged.fire() }
         if previous.state != next.state || previous.session != next.session {
             publish(reason: reason)
         }
@@ -448,6 +539,7 @@ public actor HostAgent {
         latestEvent = HostEvent(
             sequence: latestEvent.sequence + 1, state: lifecycle.state,
             sessionId: lifecycle.session?.sessionId, at: timestamp(), reason: reason)
+        latestEvent.drain = drain
         var metadata: Logger.Metadata = ["reason": "\(reason)"]
         // Only with a session: the journal's SESSION_ID field then finds exactly its entries.
         if let sessionId = lifecycle.session?.sessionId { metadata["session_id"] = "\(sessionId)" }

@@ -31,6 +31,10 @@ public enum AgentApplication {
         let stateLock = try StateDirectoryLock(directory: configuration.stateDirectory)
         defer { withExtendedLifetime(stateLock) {} }
         let vmId = configuration.vmId ?? MachineID.applicationSpecificGUID(application: vmIDApplication)
+        // The VM's drain, kept across restarts (a restart never starts or ends one).
+        let drainStore = DrainStore(directory: configuration.stateDirectory)
+        let (drainRecord, drainWarning) = try drainStore.load()
+        if let drainWarning { baseLogger.error("\(drainWarning)") }
         var slots: [AgentSlot] = []
         for plan in plans {
             let agent = try HostAgent(
@@ -42,7 +46,7 @@ public enum AgentApplication {
                 healthTimeout: configuration.healthTimeout,
                 controlPlane: configuration.controlPlane == nil ? .local : ControlPlaneStanding(status: .connecting),
                 store: AgentStateStore(directory: plan.stateDirectory),
-                logger: baseLogger)
+                logger: baseLogger, drain: drainRecord?.notice)
             slots.append(AgentSlot(plan: plan, agent: agent))
         }
         let agents = slots.map(\.agent)
@@ -60,6 +64,17 @@ public enum AgentApplication {
             if slots.count > 1 { metadata["slot"] = "\(slot.plan.number)" }
             logger.info("agent state loaded", metadata: metadata)
         }
+        if let notice = drainRecord?.notice {
+            logger.notice(
+                "the VM is draining (kept from before the restart)",
+                metadata: ["deadline": "\(notice.deadline)", "source": "\(notice.source.rawValue)"])
+        }
+        let drains = DrainCoordinator(
+            agents: agents, store: drainStore, record: drainRecord,
+            onDrained: configuration.onDrained.map {
+                OnDrainedCommand(command: $0, vmId: vmId ?? agents[0].sessionHostId, logger: logger)
+            },
+            countsUnreportedEnds: configuration.controlPlane != nil, logger: logger)
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let notifier = SystemdNotifier()
@@ -70,7 +85,7 @@ public enum AgentApplication {
         let apis = agents.map {
             GameSocketAPI(
                 agent: $0, policy: policy, localMode: configuration.controlPlane == nil, stopping: stopping,
-                metrics: metrics)
+                metrics: metrics, drains: drains)
         }
 
         // The main socket: the one slot, or every slot by the caller's unit instance.
@@ -139,7 +154,8 @@ public enum AgentApplication {
                         baseLogger, sessionHostId: agent.sessionHostId, titleId: configuration.titleId)
                 services.append(
                     .init(
-                        service: ControlPlaneLink(agent: agent, channel: channel, logger: slotLogger, metrics: metrics))
+                        service: ControlPlaneLink(
+                            agent: agent, channel: channel, logger: slotLogger, metrics: metrics, drains: drains))
                 )
             }
         }
@@ -152,7 +168,7 @@ public enum AgentApplication {
                         render: {
                             metrics.scrape(
                                 hosts: hosts.map { ($0.slot, $0.agent.sessionHostId, $0.agent.currentState) },
-                                titleId: identity.0, region: identity.1)
+                                titleId: identity.0, region: identity.1, drain: agents[0].drainStanding)
                         })))
         }
         if let gsdkSettings {
@@ -168,6 +184,7 @@ public enum AgentApplication {
             }
         }
         services += agents.map { .init(service: HealthMonitor(agent: $0)) }
+        services.append(.init(service: drains))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [

@@ -81,9 +81,21 @@ public struct SystemdStatusService: Service {
         }
     }
 
-    /// `STATUS=`: the one slot's status, or with several a count per state, e.g.
-    /// `16 slots: 13 StandingBy, 3 Active (title T, region R)`, with the first slot's trouble with gsmsd.
+    /// `STATUS=`: the slots' status (`slotsText`), after `Draining until DEADLINE: ` while the VM
+    /// drains; once it is drained, `Drained: all 4 slots idle; the VM can be removed`.
     static func statusText(of agents: [HostAgent]) async -> String {
+        let text = await slotsText(of: agents)
+        guard let standing = agents.first?.drainStanding, let notice = standing.notice else { return text }
+        if standing.drained {
+            let idle = agents.count == 1 ? "the slot is idle" : "all \(agents.count) slots idle"
+            return "Drained: \(idle); the VM can be removed"
+        }
+        return "Draining until \(notice.deadline): \(text)"
+    }
+
+    /// The one slot's status, or with several a count per state, e.g.
+    /// `16 slots: 13 StandingBy, 3 Active (title T, region R)`, with the first slot's trouble with gsmsd.
+    static func slotsText(of agents: [HostAgent]) async -> String {
         guard agents.count > 1, let first = agents.first else { return await agents.first?.statusText() ?? "" }
         var counts: [HostState: Int] = [:]
         for agent in agents { counts[await agent.state, default: 0] += 1 }

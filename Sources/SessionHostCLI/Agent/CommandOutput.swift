@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SessionHostModel
 import SessionHostSDK
 
 #if canImport(Glibc)
@@ -62,6 +64,7 @@ enum CommandOutput {
             ("Secure context", host.secureContext.isEmpty ? "(none)" : host.secureContext),
         ]
         if let standing = host.controlPlane { rows.append(("gsmsd", describe(standing))) }
+        if let drain = host.drain { rows.append(("Drain", describe(drain))) }
         if let sandbox = host.sandboxId { rows.append(("Sandbox", sandbox)) }
         if let game = host.cloudGameId { rows.append(("Cloud game", game)) }
         if let mode = host.gameModeId { rows.append(("Game mode", mode)) }
@@ -76,6 +79,28 @@ enum CommandOutput {
         case .registered: return "registered: in the pool"
         case .refused: return "NOT IN THE POOL: refused (\(standing.code ?? "?")): \(standing.message ?? "")"
         case .unreachable: return "NOT IN THE POOL: \(standing.message ?? "gsmsd cannot be reached")"
+        }
+    }
+
+    /// A drain in words: `until 2026-12-07T19:00:00.000Z (in 59 minutes), asked for on the VM: kernel upgrade`.
+    static func describe(_ drain: DrainNotice, now: Date = Date()) -> String {
+        var text = "until \(drain.deadline)"
+        if let deadline = drain.deadlineDate { text += " (\(describeRemaining(deadline.timeIntervalSince(now))))" }
+        text += drain.source == .local ? ", asked for on the VM" : ", asked for by the operator (gsmsd)"
+        if let reason = drain.reason { text += ": \(reason)" }
+        return text
+    }
+
+    /// Seconds from now in words: `in 1 hour`, `in 5 minutes`, `passed`.
+    static func describeRemaining(_ seconds: Double) -> String {
+        guard seconds > 0 else { return "passed: running sessions are being ended" }
+        let whole = Int(seconds.rounded())
+        func plural(_ count: Int, _ unit: String) -> String { "\(count) \(unit)\(count == 1 ? "" : "s")" }
+        switch whole {
+        case ..<60: return "in " + plural(max(whole, 1), "second")
+        case ..<3600: return "in " + plural((whole + 30) / 60, "minute")
+        case ..<86_400: return "in " + plural((whole + 1800) / 3600, "hour")
+        default: return "in " + plural((whole + 43_200) / 86_400, "day")
         }
     }
 
@@ -98,6 +123,7 @@ enum CommandOutput {
         var line = "\(event.at)  #\(event.sequence)  \(event.state.rawValue)"
         if let session = event.sessionId { line += "  session \(session)" }
         if let reason = event.reason { line += "  (\(reason))" }
+        if let drain = event.drain { line += "  [draining until \(drain.deadline)]" }
         return line
     }
 }

@@ -25,7 +25,7 @@ enum InventoryStoreContract {
     static func registration(
         title: String = title, region: String = "WestUS", hostName: String = "game.example", sandboxId: String? = nil,
         cloudGameId: String? = nil, gameModeId: String? = nil, vmId: String? = nil, state: HostState = .standingBy,
-        health: GameHealth = .healthy
+        health: GameHealth = .healthy, drain: DrainNotice? = nil
     ) -> HostRegistration {
         HostRegistration(
             titleId: title, region: region, hostName: hostName,
@@ -34,7 +34,7 @@ enum InventoryStoreContract {
                 PortMapping(name: "query", internal: 27015, external: 30001),
             ],
             secureContext: "c2VjdXJl", sandboxId: sandboxId, cloudGameId: cloudGameId, gameModeId: gameModeId,
-            vmId: vmId, state: state, health: health
+            vmId: vmId, state: state, health: health, drain: drain
         )
     }
 
@@ -1023,5 +1023,427 @@ extension ClaimOutcome {
     var claimedAllocation: Allocation? {
         if case .claimed(let allocation) = self { return allocation }
         return nil
+    }
+}
+
+// MARK: Fleet
+
+extension InventoryStoreContract {
+    /// A drain due `seconds` after the origin.
+    static func drain(_ seconds: Double, _ source: DrainSource = .operator, _ reason: String? = nil) -> HostDrain {
+        HostDrain(deadline: at(seconds), source: source, reason: reason)
+    }
+
+    static func revision(_ store: any InventoryStore, _ id: String) async throws -> Int64 {
+        try #require(try await store.host(id: id)).revision
+    }
+
+    /// Draining hosts are never given a session: not by a claim, not by the queue, not when a
+    /// hand-off moves on.
+    static func drainingHostsAreNeverClaimed(_ store: any InventoryStore) async throws {
+        // The longest-waiting hosts drain: `local` by its registration, `beat` by a heartbeat.
+        _ = try await store.registerHost(
+            id: "local", registration(drain: drain(3600, .local, "kernel upgrade").notice), at: at(0))
+        _ = try await store.registerHost(id: "beat", registration(), at: at(1))
+        _ = try await store.recordHeartbeat(
+            id: "beat", HostHeartbeat(state: .standingBy, drain: drain(3600, .local).notice), at: at(2))
+        try await registerHosts(store, ["free", "spare"], from: 3)
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "free")
+        // An operator drains `spare`: the hand-off of `free` finds no host to move on to.
+        #expect(try await store.drain(DrainScope(vmId: "spare"), drain(3600), at: at(11)) == 1)
+        #expect(try await store.reassignHandoff(claim(sid(1), now: at(21)), failedHostId: "free") == .noHost)
+        #expect(try await store.claimHost(claim(sid(2), now: at(22))) == .noHost)
+        let located = claim(sid(3), criteria: HostCriteria(locations: ["WestUS"]), now: at(22))
+        #expect(try await store.claimHost(located) == .noHost)
+        var distributed = claim(sid(4), now: at(22))
+        distributed.strategy = .distributed
+        #expect(try await store.claimHost(distributed) == .noHost)
+        // The queue passes over them too.
+        _ = try await store.enqueueCluster(titleId: title, sessionId: clusterId(1), at: at(23))
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(24), liveSince: at(0), acknowledgeBy: at(34))
+                == nil)
+        for id in ["local", "beat", "spare"] {
+            let host = try #require(try await store.host(id: id))
+            #expect(host.state == .standingBy, "\(id)")
+            #expect(host.sessionId == nil, "\(id)")
+        }
+        // A host without a drain is served at once.
+        try await registerHosts(store, ["fresh"], from: 25)
+        #expect(
+            try await store.claimHostForQueue(titleId: title, now: at(26), liveSince: at(0), acknowledgeBy: at(36))?
+                .sessionHostId == "fresh")
+    }
+
+    /// A registration's or a heartbeat's drain is taken by a host without one; an earlier deadline
+    /// replaces a later one; it stays until the host deregisters. `drained` is the last heartbeat's.
+    static func registrationAndHeartbeatDrains(_ store: any InventoryStore) async throws {
+        let kernel = drain(100, .local, "kernel upgrade")
+        let registered = try await store.registerHost(id: "h1", registration(drain: kernel.notice), at: at(0))
+        #expect(registered.drain == kernel)
+        #expect(registered.state == .standingBy)
+        #expect(registered.drained == false)
+        // Kept by a registration without one, and by one with a later deadline; replaced by an earlier one.
+        #expect(try await store.registerHost(id: "h1", registration(), at: at(1)).drain == kernel)
+        #expect(
+            try await store.registerHost(id: "h1", registration(drain: drain(200, .operator).notice), at: at(2)).drain
+                == kernel)
+        let sooner = drain(50, .operator, "sooner")
+        #expect(try await store.registerHost(id: "h1", registration(drain: sooner.notice), at: at(3)).drain == sooner)
+        // Heartbeats keep it; `drained` is what the last one said (false when absent).
+        let plain = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(4))
+        #expect(plain.drain == sooner)
+        #expect(plain.drained == false)
+        let drained = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .standingBy, drain: kernel.notice, drained: true), at: at(5))
+        #expect(drained.drain == sooner)
+        #expect(drained.drained)
+        #expect(try await store.host(id: "h1")?.drained == true)
+        #expect(
+            try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(6)).drained == false)
+
+        // A heartbeat's drain, also one based on an older revision (a sign of life that still drains).
+        _ = try await store.registerHost(id: "h2", registration(), at: at(7))
+        #expect(try await store.host(id: "h2")?.drain == nil)
+        let beat = try await store.recordHeartbeat(
+            id: "h2", HostHeartbeat(state: .standingBy, drain: kernel.notice), at: at(8))
+        #expect(beat.drain == kernel)
+        _ = try await store.registerHost(id: "h3", registration(), at: at(9))
+        let stale = try await store.recordHeartbeat(
+            id: "h3", HostHeartbeat(state: .standingBy, revision: 1, drain: kernel.notice), at: at(10))
+        #expect(stale.drain == kernel)
+
+        // Deregistered and registered anew, the host starts without a drain.
+        #expect(try await store.deregisterHost(id: "h1"))
+        let again = try await store.registerHost(id: "h1", registration(), at: at(11))
+        #expect(again.drain == nil)
+        #expect(again.drained == false)
+    }
+
+    /// An operator's drain covers the hosts matching its scope now, and those registering under it
+    /// until its deadline; each host changed gets a larger revision; the earliest deadline wins.
+    static func scopeDrains(_ store: any InventoryStore) async throws {
+        _ = try await store.registerHost(id: "w1", registration(vmId: "vm1"), at: at(0))
+        _ = try await store.registerHost(id: "w2", registration(vmId: "vm2"), at: at(0))
+        _ = try await store.registerHost(id: "e1", registration(region: "East US"), at: at(0))
+        _ = try await store.registerHost(id: "o1", registration(title: otherTitle), at: at(0))
+        var revisions: [String: Int64] = [:]
+        for id in ["w1", "w2", "e1", "o1"] { revisions[id] = try await revision(store, id) }
+
+        let maintenance = drain(100, .operator, "maintenance")
+        #expect(try await store.drain(DrainScope(titleId: title, region: " west us "), maintenance, at: at(10)) == 2)
+        for id in ["w1", "w2"] {
+            let host = try #require(try await store.host(id: id))
+            #expect(host.drain == maintenance, "\(id)")
+            #expect(host.revision > revisions[id] ?? .max, "\(id)")
+            revisions[id] = host.revision
+        }
+        for id in ["e1", "o1"] {
+            let host = try #require(try await store.host(id: id))
+            #expect(host.drain == nil, "\(id)")
+            #expect(host.revision == revisions[id], "\(id)")
+        }
+
+        // Hosts registering under the scope before its deadline are drained; others are not.
+        #expect(try await store.registerHost(id: "w3", registration(vmId: "vm3"), at: at(20)).drain == maintenance)
+        #expect(try await store.registerHost(id: "e2", registration(region: "East US"), at: at(20)).drain == nil)
+
+        // An earlier deadline replaces a later one; a later one changes nothing, and no revision.
+        let urgent = drain(50, .operator, "urgent")
+        #expect(try await store.drain(DrainScope(vmId: "vm1"), urgent, at: at(30)) == 1)
+        #expect(try await store.host(id: "w1")?.drain == urgent)
+        #expect(try await revision(store, "w1") > revisions["w1"] ?? .max)
+        let relaxed = drain(300, .operator, "relaxed")
+        #expect(try await store.drain(DrainScope(region: "WestUS"), relaxed, at: at(40)) == 4)
+        #expect(try await store.host(id: "w1")?.drain == urgent)
+        #expect(try await store.host(id: "w2")?.drain == maintenance)
+        #expect(try await revision(store, "w2") == revisions["w2"])
+        // `o1` (another title, West US) had none: it takes the relaxed one.
+        #expect(try await store.host(id: "o1")?.drain == relaxed)
+
+        // Registering: the earliest deadline still ahead (vm1's urgent one has passed at 60).
+        #expect(try await store.registerHost(id: "w4", registration(vmId: "vm1"), at: at(60)).drain == maintenance)
+        #expect(try await store.registerHost(id: "w5", registration(), at: at(150)).drain == relaxed)
+        // Not after the deadline.
+        #expect(try await store.registerHost(id: "w6", registration(), at: at(300)).drain == nil)
+
+        // A sweep deletes the scopes whose deadline passed: a registration dated before it (a
+        // clock behind) finds none.
+        _ = try await store.sweep(
+            SweepPolicy(now: at(310), liveSince: at(0), handoffsDueBefore: at(0), polledSince: at(0)))
+        #expect(try await store.registerHost(id: "w7", registration(), at: at(250)).drain == nil)
+    }
+
+    /// Shutting a session down removes it and leaves its host Terminating.
+    static func shutdownSession(_ store: any InventoryStore) async throws {
+        try await registerHosts(store, ["h1", "h2"])
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "h1")
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))).claimedAllocation?.sessionHostId == "h2")
+        _ = try await store.confirmHandoff(hostId: "h2", sessionId: sid(2), at: at(11))
+        _ = try await store.recordHeartbeat(
+            id: "h2", HostHeartbeat(state: .active, sessionId: sid(2), players: [Player(playerId: "p1")]), at: at(12))
+        #expect(try await store.host(id: "h2")?.players == [Player(playerId: "p1")])
+
+        // Unknown sessions: nil, nothing changed.
+        #expect(try await store.shutdownSession(titleId: title, sessionId: sid(9), at: at(13)) == nil)
+        #expect(try await store.shutdownSession(titleId: otherTitle, sessionId: sid(2), at: at(13)) == nil)
+        #expect(try await hostState(store, "h2") == .active)
+
+        // Allocating.
+        let before1 = try await revision(store, "h1")
+        let allocating = try #require(try await store.shutdownSession(titleId: title, sessionId: sid(1), at: at(14)))
+        #expect(allocating.sessionHostId == "h1")
+        #expect(allocating.state == .terminating)
+        #expect(allocating.sessionId == nil)
+        #expect(allocating.revision > before1)
+        #expect(try await store.host(id: "h1") == allocating)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(1)) == nil)
+        #expect(try await store.pendingHandoff(hostId: "h1") == nil)
+
+        // Active, with players: they go with the session.
+        let before2 = try await revision(store, "h2")
+        let active = try #require(try await store.shutdownSession(titleId: title, sessionId: sid(2), at: at(15)))
+        #expect(active.sessionHostId == "h2")
+        #expect(active.state == .terminating)
+        #expect(active.sessionId == nil)
+        #expect(active.players == nil)
+        #expect(active.revision > before2)
+        #expect(try await store.allocation(titleId: title, sessionId: sid(2)) == nil)
+        #expect(try await store.shutdownSession(titleId: title, sessionId: sid(2), at: at(16)) == nil)
+        // The agent's end of it comes too late.
+        await #expect(throws: StoreError.sessionMismatch("h2", sid(2))) {
+            try await store.endSession(hostId: "h2", sessionId: sid(2), at: at(17))
+        }
+        // Until its agent reports StandingBy again.
+        #expect(
+            try await store.recordHeartbeat(id: "h2", HostHeartbeat(state: .standingBy), at: at(18)).state
+                == .standingBy)
+    }
+
+    /// A game's players are recorded only for the session its host holds, and cleared whenever
+    /// that session ends or leaves the host.
+    static func playersFollowTheSession(_ store: any InventoryStore) async throws {
+        let players = [Player(playerId: "p1"), Player(playerId: "p2")]
+        try await registerHosts(store, ["h1", "h2"])
+        _ = try await store.claimHost(claim(sid(1), now: at(10)))
+        _ = try await store.confirmHandoff(hostId: "h1", sessionId: sid(1), at: at(10))
+        // Not for another session, nor without one.
+        let other = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(7), players: players), at: at(11))
+        #expect(other.players == nil)
+        let free = try await store.recordHeartbeat(
+            id: "h2", HostHeartbeat(state: .standingBy, players: players), at: at(11))
+        #expect(free.players == nil)
+        let recorded = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), players: players), at: at(12))
+        #expect(recorded.players == players)
+        // A heartbeat without players keeps them; an empty list is a list.
+        #expect(
+            try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .active, sessionId: sid(1)), at: at(13))
+                .players == players)
+        #expect(
+            try await store.recordHeartbeat(
+                id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), players: []), at: at(14)
+            ).players == [])
+        _ = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .active, sessionId: sid(1), players: players), at: at(15))
+        // Ended: cleared.
+        #expect(try await store.endSession(hostId: "h1", sessionId: sid(1), at: at(16)).players == nil)
+
+        // Moved away after a missed acknowledgement: cleared.
+        _ = try await store.recordHeartbeat(id: "h1", HostHeartbeat(state: .standingBy), at: at(17))
+        #expect(try await store.claimHost(claim(sid(2), now: at(18))).claimedAllocation?.sessionHostId == "h2")
+        _ = try await store.recordHeartbeat(
+            id: "h2", HostHeartbeat(state: .allocating, sessionId: sid(2), players: players), at: at(19))
+        #expect(try await store.host(id: "h2")?.players == players)
+        #expect(
+            try await store.reassignHandoff(claim(sid(2), now: at(29)), failedHostId: "h2").claimedAllocation?
+                .sessionHostId == "h1")
+        #expect(try await store.host(id: "h2")?.players == nil)
+
+        // Abandoned by a sweep: cleared.
+        _ = try await store.recordHeartbeat(
+            id: "h1", HostHeartbeat(state: .allocating, sessionId: sid(2), players: players), at: at(30))
+        #expect(try await store.host(id: "h1")?.players == players)
+        _ = try await store.sweep(
+            SweepPolicy(now: at(60), liveSince: at(0), handoffsDueBefore: at(60), polledSince: at(0)))
+        let swept = try #require(try await store.host(id: "h1"))
+        #expect(swept.sessionId == nil)
+        #expect(swept.players == nil)
+    }
+
+    /// Hosts and sessions listed by filter, in order, page by page.
+    static func listing(_ store: any InventoryStore) async throws {
+        // Titles, regions, VMs, states and drains mixed; ids not in registration order.
+        _ = try await store.registerHost(id: "h5", registration(vmId: "vmA"), at: at(0))
+        _ = try await store.registerHost(id: "h2", registration(vmId: "vmA"), at: at(1))
+        _ = try await store.registerHost(id: "h4", registration(region: "East US", vmId: "vmB"), at: at(2))
+        _ = try await store.registerHost(id: "h1", registration(title: otherTitle), at: at(3))
+        _ = try await store.registerHost(id: "h3", registration(state: .initializing), at: at(4))
+        _ = try await store.registerHost(id: "h6", registration(vmId: "vmA"), at: at(5))
+        #expect(try await store.drain(DrainScope(vmId: "h3"), drain(3600), at: at(6)) == 1)
+        // Sessions: h5 (Active, players), h2 (Allocating), h4 (Active), h1 (other title).
+        #expect(try await store.claimHost(claim(sid(3), now: at(10))).claimedAllocation?.sessionHostId == "h5")
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "h2")
+        #expect(try await store.claimHost(claim(sid(2), now: at(10))).claimedAllocation?.sessionHostId == "h6")
+        #expect(try await store.claimHost(claim(sid(4), now: at(10))).claimedAllocation?.sessionHostId == "h4")
+        #expect(
+            try await store.claimHost(claim(sid(1), title: otherTitle, now: at(10))).claimedAllocation?.sessionHostId
+                == "h1")
+        for (host, session) in [("h5", sid(3)), ("h4", sid(4))] {
+            _ = try await store.confirmHandoff(hostId: host, sessionId: session, at: at(11))
+        }
+        _ = try await store.recordHeartbeat(
+            id: "h5",
+            HostHeartbeat(
+                state: .active, sessionId: sid(3), players: [Player(playerId: "p1"), Player(playerId: "p10")]),
+            at: at(12))
+        _ = try await store.recordHeartbeat(
+            id: "h4", HostHeartbeat(state: .active, sessionId: sid(4), players: [Player(playerId: "p2")]), at: at(12))
+
+        // Hosts, every page.
+        func hostIds(_ filter: HostFilter, after: String? = nil, limit: Int = 100) async throws -> [String] {
+            try await store.listHosts(filter, after: after, limit: limit).map(\.sessionHostId)
+        }
+        var paged: [String] = []
+        var after: String?
+        while true {
+            let page = try await hostIds(HostFilter(), after: after, limit: 4)
+            #expect(page.count <= 4)
+            paged += page
+            guard page.count == 4, let last = page.last else { break }
+            after = last
+        }
+        #expect(paged == ["h1", "h2", "h3", "h4", "h5", "h6"])
+        #expect(try await hostIds(HostFilter(), after: "h2", limit: 2) == ["h3", "h4"])
+        #expect(try await hostIds(HostFilter(), after: "h6") == [])
+        #expect(try await hostIds(HostFilter(), limit: 0) == [])
+        #expect(try await hostIds(HostFilter(titleId: title)) == ["h2", "h3", "h4", "h5", "h6"])
+        #expect(try await hostIds(HostFilter(titleId: otherTitle)) == ["h1"])
+        #expect(try await hostIds(HostFilter(region: " EAST us")) == ["h4"])
+        #expect(try await hostIds(HostFilter(region: "westus")) == ["h1", "h2", "h3", "h5", "h6"])
+        #expect(try await hostIds(HostFilter(state: .active)) == ["h4", "h5"])
+        #expect(try await hostIds(HostFilter(state: .allocating)) == ["h1", "h2", "h6"])
+        #expect(try await hostIds(HostFilter(vmId: "vmA")) == ["h2", "h5", "h6"])
+        #expect(try await hostIds(HostFilter(draining: true)) == ["h3"])
+        #expect(try await hostIds(HostFilter(draining: false)) == ["h1", "h2", "h4", "h5", "h6"])
+        #expect(
+            try await hostIds(HostFilter(titleId: title, region: "West US", vmId: "vmA"), after: "h2") == ["h5", "h6"])
+        #expect(try await hostIds(HostFilter(state: .initializing, draining: false)) == [])
+        let listed = try #require(try await store.listHosts(HostFilter(vmId: "vmA"), after: "h4", limit: 1).first)
+        #expect(try await store.host(id: "h5") == listed)
+        #expect(listed.players == [Player(playerId: "p1"), Player(playerId: "p10")])
+
+        // Sessions, by title then session id, every page.
+        func sessionKeys(_ filter: SessionFilter, after: SessionCursor? = nil, limit: Int = 100) async throws
+            -> [String]
+        {
+            try await store.listSessions(filter, after: after, limit: limit).map {
+                "\($0.allocation.titleId)/\($0.allocation.sessionId)"
+            }
+        }
+        let all = [
+            "\(title)/\(sid(1))", "\(title)/\(sid(2))", "\(title)/\(sid(3))", "\(title)/\(sid(4))",
+            "\(otherTitle)/\(sid(1))",
+        ]
+        var sessions: [String] = []
+        var cursor: SessionCursor?
+        while true {
+            let page = try await store.listSessions(SessionFilter(), after: cursor, limit: 2)
+            sessions += page.map { "\($0.allocation.titleId)/\($0.allocation.sessionId)" }
+            guard page.count == 2, let last = page.last else { break }
+            cursor = SessionCursor(titleId: last.allocation.titleId, sessionId: last.allocation.sessionId)
+        }
+        #expect(sessions == all)
+        #expect(
+            try await sessionKeys(SessionFilter(), after: SessionCursor(titleId: title, sessionId: sid(4))) == [
+                "\(otherTitle)/\(sid(1))"
+            ])
+        #expect(try await sessionKeys(SessionFilter(), limit: 0) == [])
+        #expect(try await sessionKeys(SessionFilter(titleId: otherTitle)) == ["\(otherTitle)/\(sid(1))"])
+        #expect(try await sessionKeys(SessionFilter(region: "east us")) == ["\(title)/\(sid(4))"])
+        #expect(try await sessionKeys(SessionFilter(vmId: "vmA")) == Array(all[0...2]))
+        #expect(try await sessionKeys(SessionFilter(titleId: title, vmId: "h1")) == [])
+        // Players are matched exactly, not as text.
+        #expect(try await sessionKeys(SessionFilter(playerId: "p1")) == ["\(title)/\(sid(3))"])
+        #expect(try await sessionKeys(SessionFilter(playerId: "p10")) == ["\(title)/\(sid(3))"])
+        #expect(try await sessionKeys(SessionFilter(playerId: "p2")) == ["\(title)/\(sid(4))"])
+        #expect(try await sessionKeys(SessionFilter(playerId: "p")) == [])
+        #expect(try await sessionKeys(SessionFilter(playerId: "playerId")) == [])
+        #expect(try await sessionKeys(SessionFilter(region: "WestUS", playerId: "p2")) == [])
+
+        // One session with its host's VM and players.
+        let one = try #require(try await store.sessionListing(titleId: title, sessionId: sid(3)))
+        #expect(
+            one
+                == SessionListing(
+                    allocation: try #require(try await store.allocation(titleId: title, sessionId: sid(3))),
+                    vmId: "vmA",
+                    players: [Player(playerId: "p1"), Player(playerId: "p10")]))
+        #expect(try await store.sessionListing(titleId: title, sessionId: sid(1))?.allocation.state == .allocating)
+        #expect(try await store.sessionListing(titleId: otherTitle, sessionId: sid(1))?.vmId == "h1")
+        #expect(try await store.sessionListing(titleId: otherTitle, sessionId: sid(2)) == nil)
+        #expect(
+            try await store.listSessions(SessionFilter(titleId: otherTitle), after: nil, limit: 5).first?.players == nil
+        )
+    }
+
+    /// Per title and region: hosts not draining by state, draining hosts, VMs and the largest VM.
+    static func fleetCounts(_ store: any InventoryStore) async throws {
+        #expect(try await store.fleetCounts() == [])
+        // West US: vm1 has three hosts (one Active, one StandingBy, one draining), vm2 two
+        // draining hosts, `solo` is a VM of its own (Initializing).
+        _ = try await store.registerHost(id: "v1-active", registration(vmId: "vm1"), at: at(0))
+        _ = try await store.registerHost(id: "v1-idle", registration(vmId: "vm1"), at: at(1))
+        _ = try await store.registerHost(
+            id: "v1-draining", registration(vmId: "vm1", drain: drain(3600, .local).notice), at: at(2))
+        _ = try await store.registerHost(id: "v2-a", registration(vmId: "vm2"), at: at(3))
+        _ = try await store.registerHost(id: "v2-b", registration(vmId: "vm2", state: .initializing), at: at(4))
+        _ = try await store.registerHost(id: "solo", registration(state: .initializing), at: at(5))
+        // East US: one host; the other title: one Unhealthy host in West US.
+        _ = try await store.registerHost(id: "east", registration(region: "East US"), at: at(6))
+        _ = try await store.registerHost(id: "other", registration(title: otherTitle, health: .unhealthy), at: at(7))
+        #expect(try await store.claimHost(claim(sid(1), now: at(10))).claimedAllocation?.sessionHostId == "v1-active")
+        _ = try await store.confirmHandoff(hostId: "v1-active", sessionId: sid(1), at: at(10))
+        #expect(try await store.drain(DrainScope(vmId: "vm2"), drain(3600), at: at(11)) == 2)
+
+        #expect(
+            try await store.fleetCounts() == [
+                RegionFleetCount(
+                    titleId: title, region: "East US", hosts: [.standingBy: 1], drainingHosts: 0, vms: 1,
+                    drainingVMs: 0, largestVM: 1),
+                RegionFleetCount(
+                    titleId: title, region: "WestUS", hosts: [.active: 1, .standingBy: 1, .initializing: 1],
+                    drainingHosts: 3, vms: 2, drainingVMs: 2, largestVM: 3),
+                RegionFleetCount(
+                    titleId: otherTitle, region: "WestUS", hosts: [.unhealthy: 1], drainingHosts: 0, vms: 1,
+                    drainingVMs: 0, largestVM: 1),
+            ])
+    }
+
+    /// What the migration tests of both stores wrote with schema version 4 (`h1` StandingBy and
+    /// `h2` holding the Active session `sid(1)`, both on `vm1`), checked after version 5.
+    static func version4RowsKept(_ store: any InventoryStore) async throws {
+        let idle = try #require(try await store.host(id: "h1"))
+        #expect(idle.state == .standingBy)
+        #expect(idle.vmId == "vm1")
+        #expect(idle.revision == 5)
+        #expect(idle.drain == nil)
+        #expect(idle.drained == false)
+        #expect(idle.players == nil)
+        let busy = try #require(try await store.host(id: "h2"))
+        #expect(busy.state == .active)
+        #expect(busy.sessionId == sid(1))
+        #expect(busy.players == nil)
+        let listing = try #require(try await store.sessionListing(titleId: title, sessionId: sid(1)))
+        #expect(listing.allocation.sessionHostId == "h2")
+        #expect(listing.allocation.state == .active)
+        #expect(listing.vmId == "vm1")
+        // The new columns work on the old rows.
+        #expect(try await store.listHosts(HostFilter(draining: false), after: nil, limit: 10).count == 2)
+        #expect(try await store.fleetCounts().first?.largestVM == 2)
+        #expect(try await store.drain(DrainScope(vmId: "vm1"), drain(3600), at: at(1)) == 2)
+        #expect(try await store.host(id: "h1")?.drain == drain(3600))
+        #expect(try await store.claimHost(claim(sid(2), now: at(2))) == .noHost)
     }
 }

@@ -138,6 +138,35 @@ struct InventoryStoreContractTests {
         try await backend.withStore(Contract.refusedCallChangesNothing)
     }
 
+    @Test("draining hosts are never given a session", arguments: StoreBackend.allCases)
+    func drainingHostsAreNeverClaimed(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.drainingHostsAreNeverClaimed)
+    }
+
+    @Test("registrations and heartbeats drain hosts; the earliest deadline wins", arguments: StoreBackend.allCases)
+    func registrationAndHeartbeatDrains(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.registrationAndHeartbeatDrains)
+    }
+
+    @Test(
+        "an operator's drain covers its scope's hosts, and those registering until its deadline",
+        arguments: StoreBackend.allCases)
+    func scopeDrains(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.scopeDrains) }
+
+    @Test("shutting a session down frees its host as Terminating", arguments: StoreBackend.allCases)
+    func shutdownSession(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.shutdownSession) }
+
+    @Test("players are recorded for the session held and cleared when it goes", arguments: StoreBackend.allCases)
+    func playersFollowTheSession(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.playersFollowTheSession)
+    }
+
+    @Test("hosts and sessions are listed by filter, in order, page by page", arguments: StoreBackend.allCases)
+    func listing(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.listing) }
+
+    @Test("fleet counts per title and region: states, drains, VMs", arguments: StoreBackend.allCases)
+    func fleetCounts(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.fleetCounts) }
+
     @Test("50 concurrent claims on 20 hosts: 20 distinct hosts claimed, 30 noHost", arguments: StoreBackend.allCases)
     func concurrentDistinct(_ backend: StoreBackend) async throws {
         try await backend.withStore(Contract.concurrentClaimsDistinctSessions)

@@ -2,6 +2,7 @@ import AllocationStore
 @testable import AllocationStorePostgres
 import Foundation
 import Logging
+import PostgresNIO
 import SessionHostModel
 import Testing
 
@@ -111,6 +112,52 @@ struct PostgresInventoryStoreTests {
             await #expect(throws: StoreError.schemaTooNew(found: newest + 1, known: newest)) {
                 try await Self.open(database)
             }
+        }
+    }
+
+    @Test("a version-4 database is brought to version 5 keeping its hosts and sessions")
+    func migrationFromVersion4() async throws {
+        try await PostgresTestDatabase.with { database in
+            let version4 = try await Self.open(
+                database,
+                migrations: [
+                    PostgresSchemaMigrations.version1, PostgresSchemaMigrations.version2,
+                    PostgresSchemaMigrations.version3, PostgresSchemaMigrations.version4,
+                ])
+            #expect(try await version4.appliedSchemaVersions() == [1, 2, 3, 4])
+            // The rows as gsmsd wrote them with version 4.
+            let ms = Contract.at(0).storeMilliseconds
+            try await version4.transaction { connection in
+                for statement in [
+                    """
+                    INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
+                        state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision, vm_id)
+                    VALUES ('h1', '\(Contract.title)', 'WestUS', 'westus', 'game.example', '[]', '', 'StandingBy', NULL,
+                            \(ms), \(ms), 'Healthy', 'StandingBy', 5, 'vm1'),
+                        ('h2', '\(Contract.title)', 'WestUS', 'westus', 'game.example', '[]', '', 'Active', '\(Contract.sid(1))',
+                            \(ms), NULL, 'Healthy', 'StandingBy', 6, 'vm1')
+                    """,
+                    """
+                    INSERT INTO sessions (title_id, session_id, kind, state, host_id, allocated_at_ms, acknowledge_by_ms,
+                        host_name, region, port_mappings, secure_context)
+                    VALUES ('\(Contract.title)', '\(Contract.sid(1))', 'sessionHost', 'Active', 'h2', \(ms), \(ms),
+                        'game.example', 'WestUS', '[]', '')
+                    """,
+                ] {
+                    try await version4.run(connection, PostgresQuery(unsafeSQL: statement))
+                }
+            }
+            try await version4.close()
+
+            let store = try await Self.open(database)
+            #expect(try await store.appliedSchemaVersions() == PostgresSchemaMigrations.all.map(\.version))
+            do {
+                try await Contract.version4RowsKept(store)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
         }
     }
 

@@ -88,6 +88,55 @@ struct SQLiteInventoryStoreTests {
         withExtendedLifetime(directory) {}
     }
 
+    @Test("a version-4 file is brought to version 5 keeping its hosts and sessions")
+    func migrationFromVersion4() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("gsms.sqlite")
+        let version4 = try await Self.open(
+            path,
+            migrations: [
+                SchemaMigrations.version1, SchemaMigrations.version2, SchemaMigrations.version3,
+                SchemaMigrations.version4,
+            ])
+        #expect(try await version4.appliedSchemaVersions() == [1, 2, 3, 4])
+        try await version4.close()
+        // The rows as gsmsd wrote them with version 4.
+        let ms = Contract.at(0).storeMilliseconds
+        let writer = try DatabaseQueue(path: path)
+        try await writer.write { db in
+            for statement in [
+                """
+                INSERT INTO hosts (host_id, title_id, region, region_key, host_name, port_mappings, secure_context,
+                    state, session_id, last_heartbeat_ms, standing_by_since_ms, health, registered_state, revision, vm_id)
+                VALUES ('h1', '\(Contract.title)', 'WestUS', 'westus', 'game.example', '[]', '', 'StandingBy', NULL,
+                        \(ms), \(ms), 'Healthy', 'StandingBy', 5, 'vm1'),
+                    ('h2', '\(Contract.title)', 'WestUS', 'westus', 'game.example', '[]', '', 'Active', '\(Contract.sid(1))',
+                        \(ms), NULL, 'Healthy', 'StandingBy', 6, 'vm1')
+                """,
+                """
+                INSERT INTO sessions (title_id, session_id, kind, state, host_id, allocated_at_ms, acknowledge_by_ms,
+                    host_name, region, port_mappings, secure_context)
+                VALUES ('\(Contract.title)', '\(Contract.sid(1))', 'sessionHost', 'Active', 'h2', \(ms), \(ms),
+                    'game.example', 'WestUS', '[]', '')
+                """,
+            ] {
+                try db.execute(sql: statement)
+            }
+        }
+        try writer.close()
+
+        let store = try await Self.open(path)
+        #expect(try await store.appliedSchemaVersions() == SchemaMigrations.all.map(\.version))
+        do {
+            try await Contract.version4RowsKept(store)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        withExtendedLifetime(directory) {}
+    }
+
     @Test("a packed claim counts each candidate's VM through the index, never by scanning the hosts")
     func packedQueryPlan() async throws {
         let directory = try TemporaryDirectory()
