@@ -487,6 +487,48 @@ rm -f /etc/systemd/system/$AGENT.d/70-slots.conf
 rm -rf /etc/systemd/system/sessionhost-game@.service.d
 systemctl daemon-reload
 
+# ---------------------------------------------------------------- (j) drain
+echo "== (j) drain from the VM: STATUS=, --on-drained inside the sandbox, kept across a restart"
+# The single-slot agent in local mode with --on-drained leaving a mark in its runtime directory
+# (the pattern docs/operations.md gives for a deletion that needs more than the agent's sandbox).
+cat > /etc/systemd/system/$AGENT.d/75-drain.conf <<'CONF'
+[Service]
+ExecStart=
+ExecStart=/usr/bin/sessionhostd --config /etc/sessionhost/sessionhostd.json --on-drained "touch /run/sessionhost/drained"
+CONF
+systemctl daemon-reload
+rm -f /run/sessionhost/drained
+systemctl start sessionhostd.socket $AGENT $GAME; rc=$?
+check "the agent with --on-drained and its game start (rc=$rc)" test "$rc" = 0
+check "the game called ready: StandingBy" wait_for 30 state_is StandingBy
+out=$(sessionhostctl drain --deadline 600 --reason "systemd test" 2>&1); rc=$?
+info "sessionhostctl drain: $(printf '%s' "$out" | head -n2 | tr '\n' ' ')"
+check "sessionhostctl drain --deadline 600 (rc=$rc)" test "$rc" = 0
+host_has_local_drain() {
+  acurl http://localhost/v1/host 2>/dev/null | tr -d '\n' | grep -q '"source"[[:space:]]*:[[:space:]]*"local"'
+}
+check "GET /v1/host carries the drain (source local)" host_has_local_drain
+check "STATUS= says the VM is drained (no session)" wait_for 30 status_has "Drained"
+info "StatusText=$(prop $AGENT StatusText)"
+check "--on-drained ran inside sessionhostd.service's sandbox: /run/sessionhost/drained exists" \
+  wait_for 30 test -e /run/sessionhost/drained
+check "... as the agent's user (sessionhost)" test "$(stat -c %U /run/sessionhost/drained 2>&1)" = sessionhost
+check "the journal has the exit status of --on-drained" wait_for 10 journal_has $AGENT "--on-drained exited 0"
+rm -f /run/sessionhost/drained
+systemctl restart $AGENT; rc=$?
+check "systemctl restart (a package upgrade's) keeps the drain: STATUS= Drained again (rc=$rc)" \
+  wait_for 30 status_has "Drained"
+check "... and --on-drained does not run a second time for the same drain" \
+  wait_for 10 journal_has $AGENT "--on-drained already ran for this drain"
+check "... no mark left by a second run" test ! -e /run/sessionhost/drained
+out=$(sessionhostctl allocate --session-id "$(cat /proc/sys/kernel/random/uuid)" 2>&1); rc=$?
+info "local allocate while draining: rc=$rc $(printf '%s' "$out" | head -n1)"
+check "a drained VM takes no session: local allocate refused with Draining (rc=$rc)" \
+  bash -c '[ "$1" = 1 ] && printf "%s" "$2" | grep -q Draining' _ "$rc" "$out"
+systemctl stop $GAME $AGENT sessionhostd.socket
+rm -f /etc/systemd/system/$AGENT.d/75-drain.conf
+systemctl daemon-reload
+
 echo "== $passes passed, $failures failed"
 [ "$failures" -gt 100 ] && failures=100
 exit "$failures"

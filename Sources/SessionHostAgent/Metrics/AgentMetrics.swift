@@ -53,13 +53,13 @@ public final class AgentMetrics: Sendable {
 
     /// Every metric with each slot's current state. With several slots the state and info
     /// gauges carry a `slot` label (1…N); with one they have none, as they always had.
-    /// `sessionhost_draining` is 1 while the VM drains, `sessionhost_drained` once it is drained.
+    /// `sessionhost_agent_draining` is 1 while the VM drains, `sessionhost_agent_drained` once it is drained.
     func scrape(
         hosts: [(slot: Int, sessionHostId: String, state: HostState)], titleId: String, region: String,
         drain: DrainStanding = DrainStanding()
     ) -> [UInt8] {
-        metrics.gauge("sessionhost_draining").record(drain.notice == nil ? 0 : 1)
-        metrics.gauge("sessionhost_drained").record(drain.drained ? 1 : 0)
+        metrics.gauge("sessionhost_agent_draining").record(drain.notice == nil ? 0 : 1)
+        metrics.gauge("sessionhost_agent_drained").record(drain.drained ? 1 : 0)
         for host in hosts {
             let slot: [(String, String)] = hosts.count > 1 ? [("slot", String(host.slot))] : []
             for candidate in HostState.allCases {

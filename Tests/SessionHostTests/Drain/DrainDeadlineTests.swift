@@ -72,11 +72,11 @@ struct DrainDeadlineTests {
             decoding: AgentMetrics().scrape(
                 hosts: [(1, "a", .standingBy)], titleId: "t", region: "r", drain: agents[0].drainStanding),
             as: UTF8.self)
-        #expect(text.split(separator: "\n").contains("sessionhost_drained 1.0"), "\(text)")
-        #expect(text.split(separator: "\n").contains("sessionhost_draining 1.0"), "\(text)")
+        #expect(text.split(separator: "\n").contains("sessionhost_agent_drained 1.0"), "\(text)")
+        #expect(text.split(separator: "\n").contains("sessionhost_agent_draining 1.0"), "\(text)")
         let idle = String(
             decoding: AgentMetrics().scrape(hosts: [(1, "a", .standingBy)], titleId: "t", region: "r"), as: UTF8.self)
-        #expect(idle.split(separator: "\n").contains("sessionhost_draining 0.0"), "\(idle)")
+        #expect(idle.split(separator: "\n").contains("sessionhost_agent_draining 0.0"), "\(idle)")
     }
 
     @Test("heartbeats carry the drain, drained and the session's players (at most 256, only valid ids); none without")
