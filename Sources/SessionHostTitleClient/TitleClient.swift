@@ -14,6 +14,8 @@ import Foundation
 @_exported import struct SessionHostModel.ClusterResponse
 @_exported import enum SessionHostModel.FulfillmentState
 @_exported import struct SessionHostModel.PortMapping
+@_exported import struct SessionHostModel.SessionPlayers
+@_exported import struct SessionHostModel.Player
 
 /// The HTTP client behind ``TitleClient/defaultHTTPClient``.
 private let sharedHTTPClient: HTTPClient = {
@@ -136,6 +138,13 @@ public struct TitleClient: Sendable {
         return try transport.decode(raw, as: SessionShutdown.self).value
     }
 
+    /// Our extension `GET /titles/{titleId}/sessionhosts/{sessionId}/players`: the players the
+    /// session's game server last reported. Throws with code `SessionNotFound` (404) when the
+    /// title has no Active session with that id.
+    public func players(sessionId: String) async throws(TitleClientError) -> SessionPlayers {
+        try await playersAnswer(sessionId: sessionId).value
+    }
+
     // MARK: Answers with their bodies (for sessionhostctl --json)
 
     package typealias Answer = GSMSAnswer
@@ -157,6 +166,12 @@ public struct TitleClient: Sendable {
             return nil
         }
         return try transport.decode(raw, as: SessionHostAllocation.self)
+    }
+
+    package func playersAnswer(sessionId: String) async throws(TitleClientError) -> Answer<SessionPlayers> {
+        let raw = try await transport.send(
+            .GET, titlePath + "/sessionhosts/" + GSMSTransport.percentEncoded(sessionId) + "/players", body: nil)
+        return try transport.decode(raw, as: SessionPlayers.self)
     }
 
     package func clusterAnswer(sessionId: String, abortIfQueued: Bool) async throws(TitleClientError) -> Answer<

@@ -6,7 +6,8 @@ import SessionHostModel
 
 /// The public REST API of SPEC §2: `POST /titles/{titleId}/sessionhosts`,
 /// `GET /titles/{titleId}/sessionhosts/{sessionId}` and `POST /titles/{titleId}/clusters`; and
-/// our extension `DELETE /titles/{titleId}/sessionhosts/{sessionId}` (shut the session down).
+/// our extensions `DELETE /titles/{titleId}/sessionhosts/{sessionId}` (shut the session down) and
+/// `GET /titles/{titleId}/sessionhosts/{sessionId}/players` (who plays).
 ///
 /// Every request is checked in this order: credential (401), title id (400), the token covers
 /// the title (403), the title has a subscription (404), then headers and body (400).
@@ -43,6 +44,11 @@ struct TitleAPI: Sendable {
                 request, titleId: context.parameters.require("titleId"),
                 sessionId: context.parameters.require("sessionId"))
         }
+        router.get("titles/:titleId/sessionhosts/:sessionId/players") { request, context in
+            try await lookUpPlayers(
+                request, titleId: context.parameters.require("titleId"),
+                sessionId: context.parameters.require("sessionId"))
+        }
         router.delete("titles/:titleId/sessionhosts/:sessionId") { request, context in
             try await shutDownSession(
                 request, titleId: context.parameters.require("titleId"),
@@ -63,6 +69,7 @@ struct TitleAPI: Sendable {
         MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts", allowed: [.post])
         MethodNotAllowed.register(
             on: router, path: "titles/:titleId/sessionhosts/:sessionId", allowed: [.get, .delete])
+        MethodNotAllowed.register(on: router, path: "titles/:titleId/sessionhosts/:sessionId/players", allowed: [.get])
         MethodNotAllowed.register(on: router, path: "titles/:titleId/clusters", allowed: [.post])
     }
 
@@ -112,6 +119,25 @@ struct TitleAPI: Sendable {
             throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
         }
         return try JSONBody.response(allocation.publicBody)
+    }
+
+    /// Our extension: the players of the title's Active session, as its game last reported them.
+    func lookUpPlayers(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
+        let titleId = try await admit(request, titleId: titleId)
+        let key: String
+        do {
+            key = try SessionRules.validatedSessionID(sessionId)
+        } catch {
+            throw APIError(error)
+        }
+        guard let listing = try await store.sessionListing(titleId: titleId, sessionId: key),
+            listing.allocation.state == .active
+        else {
+            throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
+        }
+        return try JSONBody.response(
+            SessionPlayers(
+                sessionId: key, sessionHostId: listing.allocation.sessionHostId, players: listing.players ?? []))
     }
 
     /// Our extension: the title shuts its session down (Allocating or Active). The game is told

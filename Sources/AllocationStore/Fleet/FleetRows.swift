@@ -1,4 +1,4 @@
-package import SessionHostModel
+import SessionHostModel
 
 // The rows of the fleet reads, shared by the stores so that both give back the same values.
 

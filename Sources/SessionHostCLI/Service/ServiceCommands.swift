@@ -28,6 +28,12 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print gsmsd's JSON answer as it is.")
     var json = false
 
+    @Flag(
+        name: .long,
+        help:
+            "Print the players the game server last reported instead (gsmsd: GET …/{sessionId}/players, an extension).")
+    var players = false
+
     func validate() throws {
         try service.validateForService()
     }
@@ -35,6 +41,14 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await service.client()
         try await ServiceOutput.run(title: service.title, serviceURL: service.serviceURL) {
+            if players {
+                let answer = try await client.playersAnswer(sessionId: sessionId)
+                if json { return ServiceOutput.printBody(answer.body) }
+                let names = answer.value.players.map(\.playerId)
+                return print(
+                    "\(names.count) player\(names.count == 1 ? "" : "s") on host \(answer.value.sessionHostId)"
+                        + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")))
+            }
             guard let answer = try await client.sessionHostAnswer(sessionId: sessionId) else {
                 throw TitleClientError(
                     status: 404, code: .sessionNotFound,

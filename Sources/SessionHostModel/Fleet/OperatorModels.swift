@@ -148,3 +148,18 @@ public struct SessionShutdown: Codable, Sendable, Equatable {
         self.sessionHostId = sessionHostId
     }
 }
+
+/// The answer to our extension `GET /titles/{titleId}/sessionhosts/{sessionId}/players`: the
+/// players the session's game server last reported (through its agent's heartbeats).
+public struct SessionPlayers: Codable, Sendable, Equatable {
+    public var sessionId: String
+    public var sessionHostId: String
+    /// Empty when the game reported none yet.
+    public var players: [Player]
+
+    public init(sessionId: String, sessionHostId: String, players: [Player]) {
+        self.sessionId = sessionId
+        self.sessionHostId = sessionHostId
+        self.players = players
+    }
+}

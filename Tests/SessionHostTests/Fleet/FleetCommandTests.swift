@@ -51,6 +51,13 @@ struct FleetCommandTests {
             let all = try await Self.ctl(["hosts", "--all", "--limit", "1"], gsms, tokenFile: tokenFile)
             #expect(all.stdout.split(separator: "\n").count == 3, "\(all.stdout)")
 
+            let players = try await ProcessRun.run(
+                Binaries.sessionhostctl,
+                ["get", "--players"] + TitleClientCommandTests.service(gsms) + ["--session-id", Self.session],
+                in: gsms.directory)
+            #expect(players.status == 0, "\(players.stderr)")
+            #expect(players.stdout == "0 players on host vm-a-1\n", "\(players.stdout)")
+
             let sessions = try await Self.ctl(["sessions", "--title", "1234"], gsms, tokenFile: tokenFile)
             #expect(sessions.status == 0, "\(sessions.stderr)")
             #expect(sessions.stdout.contains(Self.session) && sessions.stdout.contains("vm-a"))

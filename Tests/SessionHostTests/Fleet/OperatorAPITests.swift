@@ -228,6 +228,21 @@ struct OperatorAPITests {
             #expect(one.state == "Active")
             #expect(one.sessionHostId == "host-1")
 
+            // The title's own lookup of its players (our extension), with a title token.
+            let authorization = try await GSMSProcess.authorization(["1234"])
+            let players = try await gsms.client.send(
+                .GET, "/titles/1234/sessionhosts/\(Self.session)/players", headers: [authorization])
+            #expect(players.status == 200)
+            #expect(try players.decode(SessionPlayers.self).players.map(\.playerId) == ["alice", "bob"])
+            let otherTitle = try await gsms.client.send(
+                .GET, "/titles/1234/sessionhosts/\(Self.session)/players",
+                headers: [try await GSMSProcess.authorization(["5678"])])
+            #expect(otherTitle.status == 403)
+            let unknown = try await gsms.client.send(
+                .GET, "/titles/1234/sessionhosts/00000000-0000-4000-8000-000000000000/players", headers: [authorization]
+            )
+            #expect(try unknown.decode(ErrorBody.self).code == "SessionNotFound")
+
             let tooMany = try await gsms.client.send(
                 .POST, "/agent/v1/hosts/host-1/heartbeat", headers: gsms.agentHeaders("host-1"),
                 json: [
