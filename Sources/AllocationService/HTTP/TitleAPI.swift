@@ -108,12 +108,7 @@ struct TitleAPI: Sendable {
 
     func lookUpSessionHost(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
         let titleId = try await admit(request, titleId: titleId)
-        let key: String
-        do {
-            key = try SessionRules.validatedSessionID(sessionId)
-        } catch {
-            throw APIError(error)
-        }
+        let key = try Self.sessionKey(sessionId)
         guard let allocation = try await store.allocation(titleId: titleId, sessionId: key), allocation.state == .active
         else {
             throw APIError.notFound(code: .sessionNotFound, "title \(titleId) has no Active session \(key)")
@@ -124,12 +119,7 @@ struct TitleAPI: Sendable {
     /// Our extension: the players of the title's Active session, as its game last reported them.
     func lookUpPlayers(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
         let titleId = try await admit(request, titleId: titleId)
-        let key: String
-        do {
-            key = try SessionRules.validatedSessionID(sessionId)
-        } catch {
-            throw APIError(error)
-        }
+        let key = try Self.sessionKey(sessionId)
         guard let listing = try await store.sessionListing(titleId: titleId, sessionId: key),
             listing.allocation.state == .active
         else {
@@ -144,12 +134,7 @@ struct TitleAPI: Sendable {
     /// through its agent; the host is released once the game is ready again.
     func shutDownSession(_ request: Request, titleId: String, sessionId: String) async throws -> Response {
         let titleId = try await admit(request, titleId: titleId)
-        let key: String
-        do {
-            key = try SessionRules.validatedSessionID(sessionId)
-        } catch {
-            throw APIError(error)
-        }
+        let key = try Self.sessionKey(sessionId)
         return try JSONBody.response(try await operations.shutdown(titleId: titleId, sessionId: key, by: "title"))
     }
 
@@ -170,6 +155,15 @@ struct TitleAPI: Sendable {
         }
         let answer = try await clusters.request(titleId: titleId, body)
         return (try JSONBody.response(answer), answer.fulfillmentState)
+    }
+
+    /// The session id of a `/sessionhosts/{sessionId}` path: a GUID, in lower case (400 otherwise).
+    static func sessionKey(_ sessionId: String) throws(APIError) -> String {
+        do {
+            return try SessionRules.validatedSessionID(sessionId)
+        } catch {
+            throw APIError(error)
+        }
     }
 
     /// Authentication, title id, authorization and subscription, in that order.

@@ -46,8 +46,26 @@ struct FleetListOptions: ParsableArguments {
         name: .long, help: ArgumentHelp("Start after this page token (a previous page's next).", valueName: "TOKEN"))
     var after: String?
 
-    @Flag(name: .customLong("all"), help: "Follow the pages to the end.")
+    @Flag(name: .customLong("all"), help: "Follow the pages to the end (with --json: one body per line).")
     var all = false
+
+    /// Fetches the page after `--after` or, with `--all`, every page from there, and prints them:
+    /// a table, or with `json` gsmsd's bodies, one per line. Without `--all`, a following page
+    /// is named on stderr.
+    func printPages<Page: Sendable>(
+        json: Bool, header: [String], fetch: (_ after: String?) async throws -> GSMSAnswer<Page>,
+        rows: (Page) -> [[String]], next: (Page) -> String?
+    ) async throws {
+        var after = self.after
+        var table: [[String]] = []
+        repeat {
+            let answer = try await fetch(after)
+            if json { ServiceOutput.printBody(answer.body) } else { table += rows(answer.value) }
+            after = next(answer.value)
+            if !all, let after { CommandOutput.printError("more: --after \(after)") }
+        } while all && after != nil
+        if !json { print(FleetTable.render(header: header, table)) }
+    }
 
     var query: [(String, String)] {
         var query: [(String, String)] = []
@@ -83,16 +101,10 @@ struct FleetHostsCommand: AsyncParsableCommand {
         if let state { query.append(("state", state)) }
         if let draining { query.append(("draining", draining ? "true" : "false")) }
         try await service.run {
-            var after = list.after
-            var rows: [[String]] = []
-            repeat {
-                let answer = try await client.hostsAnswer(query + (after.map { [("after", $0)] } ?? []))
-                if service.json, !list.all { return ServiceOutput.printBody(answer.body) }
-                rows += answer.value.hosts.map(Self.row)
-                after = answer.value.next
-                if !list.all, let next = after { CommandOutput.printError("more: --after \(next)") }
-            } while list.all && after != nil
-            print(FleetTable.render(header: ["HOST", "TITLE", "REGION", "VM", "STATE", "SESSION", "DRAIN"], rows))
+            try await list.printPages(
+                json: service.json, header: ["HOST", "TITLE", "REGION", "VM", "STATE", "SESSION", "DRAIN"],
+                fetch: { after in try await client.hostsAnswer(query + (after.map { [("after", $0)] } ?? [])) },
+                rows: { $0.hosts.map(Self.row) }, next: \.next)
         }
     }
 
@@ -122,16 +134,10 @@ struct FleetSessionsCommand: AsyncParsableCommand {
         var query = list.query
         if let player { query.append(("playerId", player)) }
         try await service.run {
-            var after = list.after
-            var rows: [[String]] = []
-            repeat {
-                let answer = try await client.sessionsAnswer(query + (after.map { [("after", $0)] } ?? []))
-                if service.json, !list.all { return ServiceOutput.printBody(answer.body) }
-                rows += answer.value.sessions.map(Self.row)
-                after = answer.value.next
-                if !list.all, let next = after { CommandOutput.printError("more: --after \(next)") }
-            } while list.all && after != nil
-            print(FleetTable.render(header: ["TITLE", "SESSION", "STATE", "HOST", "VM", "REGION", "PLAYERS"], rows))
+            try await list.printPages(
+                json: service.json, header: ["TITLE", "SESSION", "STATE", "HOST", "VM", "REGION", "PLAYERS"],
+                fetch: { after in try await client.sessionsAnswer(query + (after.map { [("after", $0)] } ?? [])) },
+                rows: { $0.sessions.map(Self.row) }, next: \.next)
         }
     }
 

@@ -50,6 +50,11 @@ struct FleetCommandTests {
             #expect(page.next == "vm-a-1")
             let all = try await Self.ctl(["hosts", "--all", "--limit", "1"], gsms, tokenFile: tokenFile)
             #expect(all.stdout.split(separator: "\n").count == 3, "\(all.stdout)")
+            let allJSON = try await Self.ctl(["hosts", "--all", "--json", "--limit", "1"], gsms, tokenFile: tokenFile)
+            let pages = try allJSON.stdout.split(separator: "\n").map {
+                try JSONDecoder().decode(OperatorHostPage.self, from: Data($0.utf8))
+            }
+            #expect(pages.flatMap(\.hosts).map(\.sessionHostId) == ["vm-a-1", "vm-b-1"])
 
             let players = try await ProcessRun.run(
                 Binaries.sessionhostctl,
