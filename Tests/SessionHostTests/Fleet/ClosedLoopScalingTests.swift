@@ -79,51 +79,61 @@ struct ClosedLoopScalingTests {
             return try #require(hostId)
         }
 
-        // 1. An empty fleet: gsmsd wants one VM (two slots for a buffer of two); the cloud starts it.
-        try await waitForBuffer("the first VM standing by") { $0.vms == 1 && $0.standingBy == 2 && $0.wantedVMs == 1 }
+        // Whatever fails, the cloud's agents and gsmsd are stopped: none outlives the test.
+        do {
+            // 1. An empty fleet: gsmsd wants one VM (two slots for a buffer of two); the cloud starts it.
+            try await waitForBuffer("the first VM standing by") {
+                $0.vms == 1 && $0.standingBy == 2 && $0.wantedVMs == 1
+            }
 
-        // 2. A burst takes the whole standby; gsmsd wants more VMs and the cloud brings them up
-        //    until two hosts stand by again.
-        for sessionId in Self.sessions { _ = try await allocate(sessionId) }
-        try await waitForBuffer("the buffer restored after the burst") {
-            $0.busy == 3 && $0.standingBy >= 2 && $0.wantedVMs == 3 && $0.vms == 3
-        }
-        #expect(cloud.requestedVMs.contains(2))
-        #expect(cloud.requestedVMs.last == 3)
+            // 2. A burst takes the whole standby; gsmsd wants more VMs and the cloud brings them up
+            //    until two hosts stand by again.
+            for sessionId in Self.sessions { _ = try await allocate(sessionId) }
+            try await waitForBuffer("the buffer restored after the burst") {
+                $0.busy == 3 && $0.standingBy >= 2 && $0.wantedVMs == 3 && $0.vms == 3
+            }
+            #expect(cloud.requestedVMs.contains(2))
+            #expect(cloud.requestedVMs.last == 3)
 
-        // 3. Two sessions end: gsmsd wants two VMs; the cloud drains an idle one and removes it
-        //    once drained. The VM holding the third session stays.
-        for sessionId in Self.sessions.prefix(2) {
-            let (_, game) = try #require(try await cloud.game(holding: sessionId))
-            _ = try await game.endSession()
-            _ = try await game.ready()
-        }
-        try await wait("one VM removed after scale-in") {
-            cloud.removed.count == 1
-        }
-        let (busyVM, busyGame) = try #require(try await cloud.game(holding: Self.sessions[2]))
-        #expect(!cloud.removed.contains(busyVM.id))
+            // 3. Two sessions end: gsmsd wants two VMs; the cloud drains an idle one and removes it
+            //    once drained. The VM holding the third session stays.
+            for sessionId in Self.sessions.prefix(2) {
+                let (_, game) = try #require(try await cloud.game(holding: sessionId))
+                _ = try await game.endSession()
+                _ = try await game.ready()
+            }
+            try await wait("one VM removed after scale-in") {
+                cloud.removed.count == 1
+            }
+            let (busyVM, busyGame) = try #require(try await cloud.game(holding: Self.sessions[2]))
+            #expect(!cloud.removed.contains(busyVM.id))
 
-        // 4. Maintenance: the operator drains the VM holding the third session. It keeps playing
-        //    (no new session, nothing removed) until its game ends it; then the VM is removed.
-        try await cloud.drain(vmId: busyVM.id, deadlineSeconds: 600)
-        try await wait("the game told of the drain") {
-            try await busyGame.host().drain != nil
-        }
-        #expect(try await busyGame.session().sessionId == Self.sessions[2])
-        #expect(try await busyGame.session().state == .active)
-        #expect(!cloud.removed.contains(busyVM.id))
-        #expect(!FileManager.default.fileExists(atPath: busyVM.drainedMarker))
-        _ = try await busyGame.endSession()
-        try await wait("the maintained VM removed once drained") {
-            cloud.removed.contains(busyVM.id)
-        }
+            // 4. Maintenance: the operator drains the VM holding the third session. It keeps playing
+            //    (no new session, nothing removed) until its game ends it; then the VM is removed.
+            try await cloud.drain(vmId: busyVM.id, deadlineSeconds: 600)
+            try await wait("the game told of the drain") {
+                try await busyGame.host().drain != nil
+            }
+            #expect(try await busyGame.session().sessionId == Self.sessions[2])
+            #expect(try await busyGame.session().state == .active)
+            #expect(!cloud.removed.contains(busyVM.id))
+            #expect(!FileManager.default.fileExists(atPath: busyVM.drainedMarker))
+            _ = try await busyGame.endSession()
+            try await wait("the maintained VM removed once drained") {
+                cloud.removed.contains(busyVM.id)
+            }
 
-        // 5. Quiet again: one VM, two hosts standing by, and no removal ever cut a session.
-        try await waitForBuffer("one VM with two hosts standing by") {
-            $0.busy == 0 && $0.vms == 1 && $0.standingBy == 2 && $0.wantedVMs == 1
+            // 5. Quiet again: one VM, two hosts standing by, and no removal ever cut a session.
+            try await waitForBuffer("one VM with two hosts standing by") {
+                $0.busy == 0 && $0.vms == 1 && $0.standingBy == 2 && $0.wantedVMs == 1
+            }
+            #expect(cloud.violations.isEmpty, "\(cloud.violations)")
+        } catch {
+            autoscaler.cancel()
+            await cloud.stopAll()
+            try? await gsms.stop()
+            throw error
         }
-        #expect(cloud.violations.isEmpty, "\(cloud.violations)")
         autoscaler.cancel()
         await cloud.stopAll()
         try await gsms.stop()
