@@ -94,8 +94,9 @@ extension ClaimedHost {
 /// (`TitleRules.matchKey`), one that declared none serves any; with locations, only hosts whose
 /// region has one of their `TitleRules.locationKey`s, tried strictly in order; a draining host
 /// never. Inside one location, `.distributed` takes the longest-StandingBy host; `.packed` first
-/// the host whose VM has the most hosts holding a session (a count per candidate through
-/// `hosts_vm_busy`), then the longest-StandingBy.
+/// the host whose VM has the most hosts holding a session (`vm_busy`, kept by triggers), then the
+/// longest-StandingBy. Each order has its partial index, so a claim reads the first entry that
+/// passes the filter instead of sorting the free hosts.
 struct CandidateQuery {
     /// `SELECT host_id … LIMIT 1`, to be used as a scalar subquery.
     var sql: String
@@ -128,9 +129,7 @@ struct CandidateQuery {
         let order =
             switch strategy {
             case .distributed: "ORDER BY standing_by_since_ms, host_id LIMIT 1"
-            case .packed:
-                "ORDER BY (SELECT COUNT(*) FROM hosts AS busy WHERE busy.vm_id = candidate.vm_id"
-                    + " AND busy.session_id IS NOT NULL) DESC, standing_by_since_ms, host_id LIMIT 1"
+            case .packed: "ORDER BY vm_busy DESC, standing_by_since_ms, host_id LIMIT 1"
             }
         if criteria.locations.isEmpty {
             sql = "SELECT host_id FROM hosts AS candidate WHERE \(filter) \(order)"

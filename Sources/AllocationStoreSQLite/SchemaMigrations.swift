@@ -14,7 +14,7 @@ struct SchemaMigration: Sendable {
 /// refuses a file whose version is above the newest this build knows.
 enum SchemaMigrations {
     /// Every migration, in version order. Never edit a released one: append a new version.
-    static let all: [SchemaMigration] = [version1, version2, version3, version4, version5]
+    static let all: [SchemaMigration] = [version1, version2, version3, version4, version5, version6]
 
     /// The newest version this build knows.
     static var newestVersion: Int { all.last?.version ?? 0 }
@@ -166,6 +166,60 @@ enum SchemaMigrations {
             ) STRICT
             """,
             "CREATE INDEX drain_scopes_deadline ON drain_scopes (deadline_ms)",
+        ])
+
+    /// Version 6: a packed claim walks an index instead of counting per candidate.
+    ///
+    /// - `vm_busy` on every host is the number of hosts of its VM (`vm_id`) holding a session.
+    ///   Triggers keep it exact in the transaction that changes a host's session or VM, or adds or
+    ///   removes a host: they recount that VM through `hosts_vm_busy` and write the count to its
+    ///   hosts (`hosts_vm`), so a VM's hosts always agree and no code path can forget it.
+    /// - `hosts_packed` and `hosts_packed_region` order the free hosts as the packed strategy
+    ///   wants (busiest VM first, then longest StandingBy), so that a claim reads the first
+    ///   matching entry instead of sorting every free host of the title (which cost about 2 ms
+    ///   of CPU per claim with 1,000 free hosts).
+    static let version6 = SchemaMigration(
+        version: 6,
+        statements: [
+            "ALTER TABLE hosts ADD COLUMN vm_busy INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX hosts_vm ON hosts (vm_id)",
+            """
+            UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+                WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
+            """,
+            """
+            CREATE TRIGGER hosts_vm_busy_insert AFTER INSERT ON hosts BEGIN
+                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+                    WHERE busy.vm_id = NEW.vm_id AND busy.session_id IS NOT NULL)
+                WHERE vm_id = NEW.vm_id;
+            END
+            """,
+            """
+            CREATE TRIGGER hosts_vm_busy_update AFTER UPDATE OF session_id, vm_id ON hosts
+            WHEN (OLD.session_id IS NULL) IS NOT (NEW.session_id IS NULL) OR OLD.vm_id IS NOT NEW.vm_id BEGIN
+                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+                    WHERE busy.vm_id = NEW.vm_id AND busy.session_id IS NOT NULL)
+                WHERE vm_id = NEW.vm_id;
+                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+                    WHERE busy.vm_id = OLD.vm_id AND busy.session_id IS NOT NULL)
+                WHERE vm_id = OLD.vm_id AND OLD.vm_id IS NOT NEW.vm_id;
+            END
+            """,
+            """
+            CREATE TRIGGER hosts_vm_busy_delete AFTER DELETE ON hosts BEGIN
+                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+                    WHERE busy.vm_id = OLD.vm_id AND busy.session_id IS NOT NULL)
+                WHERE vm_id = OLD.vm_id;
+            END
+            """,
+            """
+            CREATE INDEX hosts_packed ON hosts (title_id, vm_busy DESC, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
+            """
+            CREATE INDEX hosts_packed_region ON hosts (title_id, region_key, vm_busy DESC, standing_by_since_ms, host_id)
+            WHERE state = 'StandingBy' AND session_id IS NULL
+            """,
         ])
 
     /// Applies the migrations the file does not have yet, each in its own `BEGIN IMMEDIATE`

@@ -127,6 +127,7 @@ struct SQLiteInventoryStoreTests {
 
         let store = try await Self.open(path)
         #expect(try await store.appliedSchemaVersions() == SchemaMigrations.all.map(\.version))
+        #expect(try await Self.wrongVMCounts(store) == [], "version 6 counts the busy hosts of the old file")
         do {
             try await Contract.version4RowsKept(store)
         } catch {
@@ -137,23 +138,69 @@ struct SQLiteInventoryStoreTests {
         withExtendedLifetime(directory) {}
     }
 
-    @Test("a packed claim counts each candidate's VM through the index, never by scanning the hosts")
-    func packedQueryPlan() async throws {
+    /// The hosts whose `vm_busy` differs from the count of their VM's hosts holding a session.
+    static func wrongVMCounts(_ store: SQLiteInventoryStore) async throws -> [String] {
+        try await store.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT host_id FROM hosts WHERE vm_busy <> (SELECT COUNT(*) FROM hosts AS busy
+                        WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
+                    """
+            ).map { $0["host_id"] as String }
+        }
+    }
+
+    @Test("every host's vm_busy is its VM's count of hosts holding a session, through every kind of change")
+    func vmBusyStaysExact() async throws {
+        let scenarios: [(String, @Sendable (any InventoryStore) async throws -> Void)] = [
+            ("packed", Contract.claimPacksSessionsOntoBusyVMs), ("own VM", Contract.hostWithoutVmIdIsItsOwnVM),
+            ("queue", Contract.queueClaimPacks), ("reassign", Contract.reassignWithNoHostLeft),
+            ("end", Contract.endSession), ("sweep", Contract.sweep), ("deregister", Contract.deregistration),
+            ("shutdown", Contract.shutdownSession), ("drain", Contract.drainingHostsAreNeverClaimed),
+        ]
+        for (name, scenario) in scenarios {
+            let directory = try TemporaryDirectory()
+            let store = try await Self.open(directory.file("gsms.sqlite"))
+            do {
+                try await scenario(store)
+                let busy = try await store.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hosts WHERE vm_busy > 0") ?? 0
+                }
+                #expect(try await Self.wrongVMCounts(store) == [], "\(name)")
+                if name == "packed" { #expect(busy > 0, "the scenario leaves busy VMs to count") }
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+            withExtendedLifetime(directory) {}
+        }
+    }
+
+    @Test("a claim reads the first entry of its strategy's index, never sorting or scanning the hosts")
+    func claimQueryPlans() async throws {
         let directory = try TemporaryDirectory()
         let store = try await Self.open(directory.file("gsms.sqlite"))
-        for locations in [[], ["WestUS", "East US"]] {
-            let query = try CandidateQuery(
-                titleId: Contract.title, criteria: HostCriteria(locations: locations), liveSince: Contract.at(0),
-                excluding: ["gone"], strategy: .packed)
-            let plan = try await store.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments).map {
-                    $0["detail"] as String
+        let indexes: [(AllocationStrategy, String)] = [(.packed, "hosts_packed"), (.distributed, "hosts_standing_by")]
+        for (strategy, index) in indexes {
+            for locations in [[], ["WestUS", "East US"]] {
+                let query = try CandidateQuery(
+                    titleId: Contract.title, criteria: HostCriteria(locations: locations), liveSince: Contract.at(0),
+                    excluding: ["gone"], strategy: strategy)
+                let plan = try await store.read { db in
+                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments).map {
+                        $0["detail"] as String
+                    }
                 }
-            }
-            #expect(plan.contains { $0.hasPrefix("SEARCH busy USING INDEX hosts_vm_busy (vm_id=?)") }, "\(plan)")
-            #expect(plan.contains { $0.hasPrefix("SEARCH candidate USING INDEX hosts_standing_by") }, "\(plan)")
-            for table in ["busy", "candidate", "hosts"] {
-                #expect(!plan.contains { $0.hasPrefix("SCAN \(table)") }, "\(plan)")
+                let probes = plan.filter { $0.hasPrefix("SEARCH candidate USING INDEX \(index)") }
+                #expect(probes.count == max(1, locations.count), "\(strategy): \(plan)")
+                for table in ["busy", "candidate", "hosts"] {
+                    #expect(!plan.contains { $0.hasPrefix("SCAN \(table)") }, "\(strategy): \(plan)")
+                }
+                // Only the probes' few rows (one per location) may be sorted, never the hosts.
+                let sorts = plan.filter { $0.contains("TEMP B-TREE") }
+                #expect(sorts.count == (locations.isEmpty ? 0 : 1), "\(strategy): \(plan)")
             }
         }
         try await store.close()
