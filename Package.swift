@@ -43,6 +43,8 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // glibc's <malloc.h> (mallopt), for gsmsd's allocator settings.
+        .systemLibrary(name: "CMalloc"),
         // Metrics of both daemons: swift-metrics recorded into a Prometheus registry of their own.
         .target(
             name: "SessionHostMetrics",
@@ -175,6 +177,7 @@ let package = Package(
                 "SessionHostLogging",
                 "SessionHostMetrics",
                 "SessionHostHTTP",
+                "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

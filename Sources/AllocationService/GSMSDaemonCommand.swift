@@ -40,6 +40,7 @@ public struct GSMSDaemonCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        MallocTuning.apply()
         let configuration: ServiceConfiguration
         do {
             let file =

@@ -33,10 +33,23 @@ extension Database {
 }
 
 /// The raw column reads of a GRDB row (`StoreColumns` adds the typed ones).
+///
+/// Columns are found by their exact name through a table made once per row: GRDB's lookup by
+/// name compares every column name without regard to case, lowercasing each one on every read,
+/// which cost more than the statements themselves for the 25-column host rows.
 struct Columns: StoreColumns {
     let row: Row
+    private let indexes: [String: Int]
 
-    init(_ row: Row) { self.row = row }
+    init(_ row: Row) {
+        self.row = row
+        var indexes: [String: Int] = [:]
+        indexes.reserveCapacity(row.count)
+        for (index, name) in row.columnNames.enumerated() where indexes[name] == nil {
+            indexes[name] = index
+        }
+        self.indexes = indexes
+    }
 
     func text(_ name: String) throws -> String {
         guard let value = try optionalText(name) else { throw Self.bad(name, "text") }
@@ -44,10 +57,10 @@ struct Columns: StoreColumns {
     }
 
     func optionalText(_ name: String) throws -> String? {
-        guard row.hasColumn(name) else { throw Self.bad(name, "text or null") }
-        switch row[name] {
-        case nil: return nil
-        case let value as String: return value
+        guard let index = indexes[name] else { throw Self.bad(name, "text or null") }
+        switch (row[index] as DatabaseValue).storage {
+        case .null: return nil
+        case .string(let value): return value
         default: throw Self.bad(name, "text or null")
         }
     }
@@ -58,10 +71,10 @@ struct Columns: StoreColumns {
     }
 
     func optionalInt(_ name: String) throws -> Int64? {
-        guard row.hasColumn(name) else { throw Self.bad(name, "integer or null") }
-        switch row[name] {
-        case nil: return nil
-        case let value as Int64: return value
+        guard let index = indexes[name] else { throw Self.bad(name, "integer or null") }
+        switch (row[index] as DatabaseValue).storage {
+        case .null: return nil
+        case .int64(let value): return value
         default: throw Self.bad(name, "integer or null")
         }
     }

@@ -126,6 +126,7 @@ extension SQLiteInventoryStore {
                 """,
                 [now.storeArgument, AssignmentRevision.floor(now), hostId]
             )
+            try Self.recountVM(db, ofHost: hostId)
             return try Self.onlyHost(updated, id: hostId)
         }
     }
@@ -164,7 +165,9 @@ extension SQLiteInventoryStore {
             """,
             [sessionId, AssignmentRevision.floor(now)] + candidate.arguments
         )
-        return try rows.first.map(ClaimedHost.init)
+        guard let host = try rows.first.map(ClaimedHost.init) else { return nil }
+        try recountVM(db, ofHost: host.hostId)
+        return host
     }
 
     /// A host that did not acknowledge its hand-off in time loses it (and its players) and
@@ -178,6 +181,7 @@ extension SQLiteInventoryStore {
             """,
             [AssignmentRevision.floor(now), hostId]
         )
+        try recountVM(db, ofHost: hostId)
     }
 
     /// Claims a host for a session the title does not have yet.

@@ -116,6 +116,7 @@ extension SQLiteInventoryStore {
                 """,
                 [AssignmentRevision.floor(now), hostId]
             )
+            try Self.recountVM(db, ofHost: hostId)
             return try Self.onlyHost(updated, id: hostId)
         }
     }

@@ -171,9 +171,11 @@ enum SchemaMigrations {
     /// Version 6: a packed claim walks an index instead of counting per candidate.
     ///
     /// - `vm_busy` on every host is the number of hosts of its VM (`vm_id`) holding a session.
-    ///   Triggers keep it exact in the transaction that changes a host's session or VM, or adds or
-    ///   removes a host: they recount that VM through `hosts_vm_busy` and write the count to its
-    ///   hosts (`hosts_vm`), so a VM's hosts always agree and no code path can forget it.
+    ///   Every statement that gives a host a session or takes it away, or registers a host, is
+    ///   followed in its transaction by a recount of that VM through `hosts_vm_busy`, written to
+    ///   the VM's hosts through `hosts_vm` (`recountVM`). (Triggers did the same at first, but
+    ///   any trigger makes SQLite run each UPDATE of `hosts` in two passes through a temporary
+    ///   table: about a third of the store's time went there.)
     /// - `hosts_packed` and `hosts_packed_region` order the free hosts as the packed strategy
     ///   wants (busiest VM first, then longest StandingBy), so that a claim reads the first
     ///   matching entry instead of sorting every free host of the title (which cost about 2 ms
@@ -186,31 +188,6 @@ enum SchemaMigrations {
             """
             UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
                 WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
-            """,
-            """
-            CREATE TRIGGER hosts_vm_busy_insert AFTER INSERT ON hosts BEGIN
-                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                    WHERE busy.vm_id = NEW.vm_id AND busy.session_id IS NOT NULL)
-                WHERE vm_id = NEW.vm_id;
-            END
-            """,
-            """
-            CREATE TRIGGER hosts_vm_busy_update AFTER UPDATE OF session_id, vm_id ON hosts
-            WHEN (OLD.session_id IS NULL) IS NOT (NEW.session_id IS NULL) OR OLD.vm_id IS NOT NEW.vm_id BEGIN
-                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                    WHERE busy.vm_id = NEW.vm_id AND busy.session_id IS NOT NULL)
-                WHERE vm_id = NEW.vm_id;
-                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                    WHERE busy.vm_id = OLD.vm_id AND busy.session_id IS NOT NULL)
-                WHERE vm_id = OLD.vm_id AND OLD.vm_id IS NOT NEW.vm_id;
-            END
-            """,
-            """
-            CREATE TRIGGER hosts_vm_busy_delete AFTER DELETE ON hosts BEGIN
-                UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                    WHERE busy.vm_id = OLD.vm_id AND busy.session_id IS NOT NULL)
-                WHERE vm_id = OLD.vm_id;
-            END
             """,
             """
             CREATE INDEX hosts_packed ON hosts (title_id, vm_busy DESC, standing_by_since_ms, host_id)
