@@ -107,7 +107,7 @@ extension ClaimedHost {
 /// (`TitleRules.matchKey`), one that declared none serves any; with locations, only hosts whose
 /// region has one of their `TitleRules.locationKey`s, tried strictly in order; a draining host
 /// never. Inside one location, `.distributed` takes the longest-StandingBy host; `.packed` first
-/// the host whose VM has the most hosts holding a session (`vm_busy`, kept by triggers), then the
+/// the host whose VM has the most hosts holding a session (`vm_busy`, see `recountVM`), then the
 /// longest-StandingBy. Each order has its partial index, so a claim reads the first entry that
 /// passes the filter instead of sorting the free hosts.
 struct CandidateQuery {

@@ -5,7 +5,7 @@ import CMalloc
 /// glibc's allocator, tuned for gsmsd's store thread. SQLite allocates and frees blocks of about
 /// 100 KiB for each statement's temporary tables; with glibc's defaults the thread's heap gave
 /// those pages back to the kernel after nearly every statement and faulted them in again, about
-/// 35,000 page faults a second under the allocations benchmark (about 500 with these settings).
+/// 35,000 page faults a second under the allocations benchmark (about 400 with these settings).
 enum MallocTuning {
     /// Free memory at the top of a heap is kept up to this much before it is given back.
     static let trimThreshold: Int32 = 8 << 20

@@ -88,7 +88,7 @@ struct SQLiteInventoryStoreTests {
         withExtendedLifetime(directory) {}
     }
 
-    @Test("a version-4 file is brought to version 5 keeping its hosts and sessions")
+    @Test("a version-4 file is brought to the newest version keeping its hosts and sessions")
     func migrationFromVersion4() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("gsms.sqlite")
