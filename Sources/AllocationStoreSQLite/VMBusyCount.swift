@@ -5,25 +5,20 @@ import GRDB
 /// away, or registers a host, is followed by `recountVM` in the same transaction, so the count
 /// is exact whenever a transaction commits.
 extension SQLiteInventoryStore {
+    /// Writes the count of busy hosts to every host of the VM the statement's end selects.
+    private static let recount = """
+        UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
+            WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
+        WHERE vm_id = 
+        """
+
     /// Recounts the VM of `hostId` (nothing when there is no such host).
     static func recountVM(_ db: Database, ofHost hostId: String) throws {
-        try db.run(
-            """
-            UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
-            WHERE vm_id = (SELECT vm_id FROM hosts WHERE host_id = ?)
-            """,
-            [hostId])
+        try db.run(recount + "(SELECT vm_id FROM hosts WHERE host_id = ?)", [hostId])
     }
 
     /// Recounts the VM `vmId` (a VM a host moved away from).
     static func recountVM(_ db: Database, vmId: String) throws {
-        try db.run(
-            """
-            UPDATE hosts SET vm_busy = (SELECT COUNT(*) FROM hosts AS busy
-                WHERE busy.vm_id = hosts.vm_id AND busy.session_id IS NOT NULL)
-            WHERE vm_id = ?
-            """,
-            [vmId])
+        try db.run(recount + "?", [vmId])
     }
 }
