@@ -201,6 +201,18 @@ public struct AllocationsScenario: Sendable {
                 "hand-off to the game p50", target: "≤ 2 ms",
                 measured: "\(handoffP50) ms idle, \(underLoad.toGame.p50Ms) ms under load",
                 met: idle.toGame.count > 0 && handoffP50 <= 2))
+        targets.append(
+            TargetCheck(
+                "gsmsd resident memory", target: "≤ 100 MiB with 10,000 StandingBy hosts",
+                measured: "\(Report.rounded(gsmsdRSS)) MiB with \(options.hosts) hosts",
+                met: gsmsdRSS <= 100 && options.hosts >= 10000))
+        if options.postgresURL != nil {
+            targets.append(
+                TargetCheck(
+                    "PostgreSQL allocations per second", target: "≥ 300/s with 2 instances",
+                    measured: "\(Report.rounded(rate))/s with \(gsmsds.count) instances",
+                    met: rate >= 300 && gsmsds.count >= 2))
+        }
 
         return AllocationsReport(
             context: context, hosts: options.hosts, realAgents: options.realAgents, clients: options.clients,

@@ -89,6 +89,12 @@ struct BenchmarkSmokeTests {
         #expect(report.simulatedAgents.errors == 0)
         #expect(report.gsmsd.cpuSecondsDuringLoad > 0)
         #expect(report.realAgentRssMib.count == 1)
-        #expect(report.targets.count == 4)
+        #expect(
+            report.targets.map(\.name) == [
+                "allocation p99", "allocations per second", "every allocation durable", "hand-off to the game p50",
+                "gsmsd resident memory",
+            ])
+        // A tiny fleet never meets the 10,000-host memory target, whatever the memory.
+        #expect(report.targets.last?.met == false)
     }
 }
