@@ -176,10 +176,12 @@ package struct CurrentHost: Sendable {
     package var sessionState: Allocation.State?
     package var standingBySince: Date?
     package var revision: Int64
+    /// The VM the host runs on (`HostRecord.vmId`).
+    package var vmId: String
 
     /// The select list `init(_:)` reads, from `hosts h LEFT JOIN sessions s ON s.host_id = h.host_id`.
     package static let columns =
-        "h.title_id, h.state, h.session_id, h.standing_by_since_ms, h.revision, s.state AS session_state"
+        "h.title_id, h.state, h.session_id, h.standing_by_since_ms, h.revision, h.vm_id, s.state AS session_state"
 
     package init(_ c: some StoreColumns) throws {
         let sessionState = try c.optionalText("session_state").map { raw in
@@ -194,5 +196,6 @@ package struct CurrentHost: Sendable {
         sessionId = sessionState == nil ? nil : try c.optionalText("session_id")
         standingBySince = try c.optionalDate("standing_by_since_ms")
         revision = try c.int("revision")
+        vmId = try c.text("vm_id")
     }
 }

@@ -19,9 +19,6 @@ extension SQLiteInventoryStore {
             )
             let since = HostReconciliation.standingBySince(
                 newState: state, oldState: current?.state, oldSince: current?.standingBySince, now: now)
-            let previousVM = try db.row("SELECT vm_id FROM hosts WHERE host_id = ?", [id]).map {
-                try Columns($0).text("vm_id")
-            }
             let drain = HostDrain.earliest(
                 registration.drain.flatMap(HostDrain.init), try Self.scopeDrain(db, hostId: id, registration, at: now))
             let rows = try db.rows(
@@ -62,7 +59,7 @@ extension SQLiteInventoryStore {
             )
             let record = try Self.onlyHost(rows, id: id)
             try Self.recountVM(db, ofHost: id)
-            if let previousVM, previousVM != record.vmId { try Self.recountVM(db, vmId: previousVM) }
+            if let previousVM = current?.vmId, previousVM != record.vmId { try Self.recountVM(db, vmId: previousVM) }
             return record
         }
     }

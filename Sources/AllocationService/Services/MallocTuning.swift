@@ -12,7 +12,7 @@ enum MallocTuning {
     /// Blocks from this size up are mapped on their own; smaller ones come from the heap.
     static let mmapThreshold: Int32 = 1 << 20
 
-    /// Applies the settings once, before any thread starts; false when glibc refused them.
+    /// Applies the settings (gsmsd does at start); false when glibc refused them.
     @discardableResult
     static func apply() -> Bool {
         #if canImport(Glibc)

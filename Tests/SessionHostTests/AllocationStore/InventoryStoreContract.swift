@@ -817,6 +817,19 @@ enum InventoryStoreContract {
         #expect(again.vmId == "waiting")
     }
 
+    /// A host that registers again on another VM takes its session's weight with it: its old
+    /// VM's free hosts no longer count as busy, its new VM's do.
+    static func busyHostMovingVMsMovesItsCount(_ store: any InventoryStore) async throws {
+        try await activeHost(store, "a1", vm: "vm-a", session: sid(1), at: 0)
+        _ = try await store.registerHost(id: "a2", registration(vmId: "vm-a"), at: at(1))
+        _ = try await store.registerHost(id: "b1", registration(vmId: "vm-b"), at: at(2))
+        let moved = try await store.registerHost(id: "a1", registration(vmId: "vm-b"), at: at(3))
+        #expect(moved.sessionId == sid(1))
+        #expect(moved.vmId == "vm-b")
+        // vm-b is the busy VM now, although a2 has waited longer.
+        #expect(try await store.claimHost(claim(sid(2), .packed, now: at(10))).claimedAllocation?.sessionHostId == "b1")
+    }
+
     /// The head of the cluster queue is packed too (and distributed when asked).
     static func queueClaimPacks(_ store: any InventoryStore) async throws {
         try await activeHost(store, "a1", vm: "vm-a", session: sid(1), at: 0)

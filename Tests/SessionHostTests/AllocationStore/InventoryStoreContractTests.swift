@@ -125,6 +125,11 @@ struct InventoryStoreContractTests {
         try await backend.withStore(Contract.hostWithoutVmIdIsItsOwnVM)
     }
 
+    @Test("a busy host that moves to another VM takes its count along", arguments: StoreBackend.allCases)
+    func busyHostMovesVM(_ backend: StoreBackend) async throws {
+        try await backend.withStore(Contract.busyHostMovingVMsMovesItsCount)
+    }
+
     @Test("the cluster queue's claim packs too", arguments: StoreBackend.allCases)
     func queueClaimPacks(_ backend: StoreBackend) async throws { try await backend.withStore(Contract.queueClaimPacks) }
 

@@ -158,23 +158,18 @@ struct SQLiteInventoryStoreTests {
             ("queue", Contract.queueClaimPacks), ("reassign", Contract.reassignWithNoHostLeft),
             ("end", Contract.endSession), ("sweep", Contract.sweep), ("deregister", Contract.deregistration),
             ("shutdown", Contract.shutdownSession), ("drain", Contract.drainingHostsAreNeverClaimed),
+            ("moved VM", Contract.busyHostMovingVMsMovesItsCount),
         ]
         for (name, scenario) in scenarios {
-            let directory = try TemporaryDirectory()
-            let store = try await Self.open(directory.file("gsms.sqlite"))
-            do {
+            try await Self.withStore { store in
                 try await scenario(store)
-                let busy = try await store.read { db in
+                let sqlite = try #require(store as? SQLiteInventoryStore)
+                let busy = try await sqlite.read { db in
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hosts WHERE vm_busy > 0") ?? 0
                 }
-                #expect(try await Self.wrongVMCounts(store) == [], "\(name)")
+                #expect(try await Self.wrongVMCounts(sqlite) == [], "\(name)")
                 if name == "packed" { #expect(busy > 0, "the scenario leaves busy VMs to count") }
-            } catch {
-                try? await store.close()
-                throw error
             }
-            try await store.close()
-            withExtendedLifetime(directory) {}
         }
     }
 
