@@ -86,9 +86,18 @@ struct DrainControlPlaneTests {
         let stream = game.events()
         let notice = DrainNotice(
             deadline: DrainNotice.timestamp(Date().addingTimeInterval(3600)), source: .operator, reason: "scale-in")
-        gsms.drain(notice)
+        // The drain goes out only once the stream's first event (the current state) has arrived:
+        // a stream that connects later starts at the drained event and never sees the drain's own.
         let event = try await Deadline.within(.seconds(30), "the drain's event") { () -> HostEvent? in
-            for try await event in stream where event.drain != nil { return event }
+            var subscribed = false
+            for try await event in stream {
+                if !subscribed {
+                    subscribed = true
+                    gsms.drain(notice)
+                } else if event.drain != nil {
+                    return event
+                }
+            }
             return nil
         }
         #expect(event?.drain == notice)
