@@ -52,7 +52,6 @@ extension ControlPlaneAPI {
         }
         if watched.isEmpty, let refusal { throw refusal }
 
-        HandoffConnection.watch(connection)
         let hostIds = watched
         let received = Set(poll.receivedSessionIds ?? [])
         let notifier = self.notifier
@@ -67,7 +66,6 @@ extension ControlPlaneAPI {
         var closed = true
         var handoffs: [Handoff] = []
         defer {
-            HandoffConnection.unwatch(connection)
             let handedOff = Set(handoffs.map(\.sessionHostId))
             let others: HandoffChannels.PollOutcome = !handoffs.isEmpty || wait < 1 ? .looked : .answeredEmpty
             channels.pollEnded(

@@ -182,14 +182,12 @@ struct ControlPlaneAPI: Sendable {
             throw APIError.badRequest(code: .invalidWait, "wait must be 0 to \(Int(Self.maximumWaitSeconds)) seconds")
         }
         guard try await store.host(id: hostId) != nil else { throw Self.unknownHost(hostId) }
-        HandoffConnection.watch(connection)
         let store = self.store
         let notifier = self.notifier
         let deadline = timings.clock.instant(in: .milliseconds(Int64(wait * 1000)))
         channels.pollStarted(hostId: hostId)
         var outcome = HandoffChannels.PollOutcome.connectionLost
         defer {
-            HandoffConnection.unwatch(connection)
             channels.pollEnded(hostId: hostId, outcome: outcome)
         }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
