@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import SessionHostModel
 
 /// What a waiter waits for: a hand-off for a host, or an acknowledgement of a session.
@@ -78,9 +79,15 @@ actor ChangeNotifier {
 
     /// Re-checks `read` each time any of `topics` changes (one waiter subscribed to all of
     /// them), until it returns a value or `deadline` passes on its clock. Returns `nil` at the
-    /// deadline or when the task is cancelled.
+    /// deadline, when the task is cancelled, when `stop` is stopped, and, if
+    /// `endingAtGracefulShutdown`, when the service group shuts down gracefully (a held poll
+    /// must not hold gsmsd's stop up).
+    ///
+    /// The wait runs in the caller's task, with one child task for its deadline: a held poll
+    /// costs no other task.
     nonisolated func waitForValue<Value: Sendable>(
-        of topics: [ChangeTopic], until deadline: ClockInstant,
+        of topics: [ChangeTopic], until deadline: ClockInstant, stop: WaitStop? = nil,
+        endingAtGracefulShutdown: Bool = false,
         read: @Sendable () async throws -> Value?
     ) async throws -> Value? {
         while true {
@@ -94,11 +101,13 @@ actor ChangeNotifier {
                 await unsubscribe(id)
                 throw error
             }
-            if deadline.hasPassed || Task.isCancelled {
+            if deadline.hasPassed || Task.isCancelled || stop?.isStopped == true
+                || (endingAtGracefulShutdown && Task.isShuttingDownGracefully)
+            {
                 await unsubscribe(id)
                 return nil
             }
-            await wait(id, until: deadline)
+            await wait(id, until: deadline, stop: stop, endingAtGracefulShutdown: endingAtGracefulShutdown)
         }
     }
 
@@ -124,19 +133,31 @@ actor ChangeNotifier {
         }
     }
 
-    /// Suspends until notified, the deadline, or cancellation; always unsubscribes. The timer is
-    /// a child task of the waiter: cancelling the waiter ends its sleep at once, which wakes the
-    /// waiter (unsubscribing resumes it).
-    private func wait(_ id: UInt64, until deadline: ClockInstant) async {
+    /// Suspends until notified, the deadline, cancellation, `stop`, or (if asked) a graceful
+    /// shutdown; always unsubscribes. The timer is the one child task: cancelling the waiter ends
+    /// its sleep at once, which wakes the waiter (unsubscribing resumes it). A stop or a shutdown
+    /// wakes it through a short task of its own, only when it happens.
+    private func wait(_ id: UInt64, until deadline: ClockInstant, stop: WaitStop?, endingAtGracefulShutdown: Bool)
+        async
+    {
+        stop?.whenStopped { Task { await self.unsubscribe(id) } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await deadline.sleep()
                 await self.unsubscribe(id)
             }
-            group.addTask { await self.suspend(id) }
-            await group.next()
+            if endingAtGracefulShutdown {
+                await withGracefulShutdownHandler {
+                    await suspend(id)
+                } onGracefulShutdown: {
+                    Task { await self.unsubscribe(id) }
+                }
+            } else {
+                await suspend(id)
+            }
             group.cancelAll()
         }
+        stop?.clearAction()
         unsubscribe(id)
     }
 

@@ -74,22 +74,21 @@ extension ControlPlaneAPI {
                 })
         }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
-        let (pending, connectionClosed) = try await cancelWhenGracefulShutdown {
-            try await HandoffConnection.run(on: connection) {
-                try await notifier.waitForValue(of: hostIds.map { .host($0) }, until: deadline) {
-                    () async throws -> [Handoff]? in
-                    let known = Set(counted.withLock { $0 })
-                    var joined: [String] = []
-                    for hostId in hostIds where !known.contains(hostId) {
-                        if try await store.host(id: hostId) != nil { joined.append(hostId) }
-                    }
-                    if !joined.isEmpty {
-                        counted.withLock { $0 += joined }
-                        channels.pollStarted(hostIds: joined)
-                    }
-                    let handoffs = try await pendingHandoffs(of: hostIds, digest: digest, except: received)
-                    return handoffs.isEmpty ? nil : handoffs
+        let (pending, connectionClosed) = try await HandoffConnection.run(on: connection) { stop in
+            try await notifier.waitForValue(
+                of: hostIds.map { .host($0) }, until: deadline, stop: stop, endingAtGracefulShutdown: true
+            ) { () async throws -> [Handoff]? in
+                let known = Set(counted.withLock { $0 })
+                var joined: [String] = []
+                for hostId in hostIds where !known.contains(hostId) {
+                    if try await store.host(id: hostId) != nil { joined.append(hostId) }
                 }
+                if !joined.isEmpty {
+                    counted.withLock { $0 += joined }
+                    channels.pollStarted(hostIds: joined)
+                }
+                let handoffs = try await pendingHandoffs(of: hostIds, digest: digest, except: received)
+                return handoffs.isEmpty ? nil : handoffs
             }
         }
         closed = connectionClosed

@@ -191,13 +191,12 @@ struct ControlPlaneAPI: Sendable {
             channels.pollEnded(hostId: hostId, outcome: outcome)
         }
         // Held requests end early (empty) when gsmsd shuts down, so that it stops at once.
-        let (pending, closed) = try await cancelWhenGracefulShutdown {
-            try await HandoffConnection.run(on: connection) {
-                try await notifier.waitForValue(of: .host(hostId), until: deadline) {
-                    () async throws -> Handoff? in
-                    try await store.pendingHandoff(hostId: hostId).map {
-                        Self.handoff($0.allocation, revision: $0.hostRevision)
-                    }
+        let (pending, closed) = try await HandoffConnection.run(on: connection) { stop in
+            try await notifier.waitForValue(
+                of: [.host(hostId)], until: deadline, stop: stop, endingAtGracefulShutdown: true
+            ) { () async throws -> Handoff? in
+                try await store.pendingHandoff(hostId: hostId).map {
+                    Self.handoff($0.allocation, revision: $0.hostRevision)
                 }
             }
         }

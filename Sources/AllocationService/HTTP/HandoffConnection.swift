@@ -94,19 +94,16 @@ enum HandoffConnection {
         ]
     }
 
-    /// Runs `body` as a held poll on `channel` (see `watch`), cancelling it when the connection
-    /// closes first; `closed` says whether it did.
+    /// Runs `body` as a held poll on `channel` (see `watch`), in the caller's task: the
+    /// connection closing first stops the `WaitStop` given to `body` (which hands it to its
+    /// change wait); `closed` says whether it closed.
     static func run<Value: Sendable>(
-        on channel: any Channel, _ body: @escaping @Sendable () async throws -> Value
+        on channel: any Channel, _ body: (WaitStop) async throws -> Value
     ) async throws -> (value: Value, closed: Bool) {
-        let task = Task { try await body() }
-        watch(channel) { task.cancel() }
+        let stop = WaitStop()
+        watch(channel) { stop.stop() }
         defer { unwatch(channel) }
-        let value = try await withTaskCancellationHandler {
-            try await task.value
-        } onCancel: {
-            task.cancel()
-        }
+        let value = try await body(stop)
         return (value, !channel.isActive)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SessionHostModel
 import SessionHostSDK
 import Testing
 
@@ -55,5 +56,28 @@ struct HandoffChannelEndToEndTests {
         #expect(try await waiting.value.sessionId == Self.secondSession)
         try await agent.stop()
         try await gsms.stop()
+    }
+
+    @Test("gsmsd stopped while polls are held: each is answered empty at once, and gsmsd exits 0")
+    func stopWithPollsHeld() async throws {
+        let gsms = try await GSMSProcess()
+        try await gsms.register(host: "vm-1")
+        try await gsms.register(host: "vm-2")
+        // One poll of each form, both for the longest wait gsmsd allows.
+        let single = Task { try await gsms.handoff(host: "vm-1", wait: 300) }
+        let channel = Task {
+            try await gsms.client.send(
+                .POST, "/agent/v1/handoffs", headers: gsms.agentHeaders("vm-2"),
+                json: ["sessionHostIds": ["vm-2"], "wait": 300])
+        }
+        try await Deadline.waitUntilAsync("both polls to be held", timeout: .seconds(20)) {
+            try await Self.gauge(gsms, "gsms_handoff_channels_up") == 2
+        }
+        let status = try await gsms.daemon.stop(signal: SIGTERM, timeout: .seconds(20))
+        #expect(status == 0, "\(gsms.log)")
+        #expect(try await single.value == nil)
+        let answer = try await channel.value
+        #expect(answer.status == 200, "\(answer)")
+        #expect(try answer.decode(HandoffsPoll.self).handoffs.isEmpty, "\(answer)")
     }
 }

@@ -60,6 +60,14 @@ struct HandoffConnectionTests {
         deinit { freed.value.add(1, ordering: .relaxed) }
     }
 
+    /// A poll's change wait with a deadline far away: `true` when it ended empty (the stop).
+    static func heldWait(_ stop: WaitStop) async throws -> Bool {
+        let empty = try await ChangeNotifier().waitForValue(
+            of: [.host("vm-1")], until: ContinuousClock().instant(in: .seconds(600)), stop: stop
+        ) { () -> String? in nil }
+        return empty == nil
+    }
+
     @Test("polls that ended leave nothing on the connection: one watcher, no close action kept, every action freed")
     func finishedPollsKeepNothing() async throws {
         let loopback = try await Loopback.open()
@@ -70,7 +78,7 @@ struct HandoffConnectionTests {
             HandoffConnection.unwatch(loopback.server)
         }
         for _ in 0..<50 {
-            let (value, closed) = try await HandoffConnection.run(on: loopback.server) { 7 }
+            let (value, closed) = try await HandoffConnection.run(on: loopback.server) { _ in 7 }
             #expect(value == 7 && !closed)
         }
         let watchers = try await loopback.watchers()
@@ -88,10 +96,9 @@ struct HandoffConnectionTests {
         let loopback = try await Loopback.open()
         let started = AsyncStream<Void>.makeStream()
         let poll = Task {
-            try await HandoffConnection.run(on: loopback.server) { () async -> Bool in
+            try await HandoffConnection.run(on: loopback.server) { stop in
                 started.continuation.yield()
-                try? await Task.sleep(for: .seconds(600))
-                return Task.isCancelled
+                return try await Self.heldWait(stop)
             }
         }
         for await _ in started.stream { break }
@@ -99,8 +106,8 @@ struct HandoffConnectionTests {
             try await loopback.watchers().armed
         }
         try await loopback.server.close()
-        let (cancelled, closed) = try await Deadline.within(.seconds(30), "the poll's end") { try await poll.value }
-        #expect(cancelled)
+        let (ended, closed) = try await Deadline.within(.seconds(30), "the poll's end") { try await poll.value }
+        #expect(ended)
         #expect(closed)
         try await loopback.close()
     }
@@ -109,17 +116,14 @@ struct HandoffConnectionTests {
     func finEndsThePoll() async throws {
         let loopback = try await Loopback.open()
         let poll = Task {
-            try await HandoffConnection.run(on: loopback.server) { () async -> Bool in
-                try? await Task.sleep(for: .seconds(600))
-                return Task.isCancelled
-            }
+            try await HandoffConnection.run(on: loopback.server) { stop in try await Self.heldWait(stop) }
         }
         try await Deadline.waitUntilAsync("the poll's watcher to be armed", timeout: .seconds(30)) {
             try await loopback.watchers().armed
         }
         try await loopback.client.close(mode: .output)
-        let (cancelled, closed) = try await Deadline.within(.seconds(30), "the poll's end") { try await poll.value }
-        #expect(cancelled)
+        let (ended, closed) = try await Deadline.within(.seconds(30), "the poll's end") { try await poll.value }
+        #expect(ended)
         #expect(closed)
         #expect(!loopback.server.isActive)
         try await loopback.close()
@@ -129,13 +133,10 @@ struct HandoffConnectionTests {
     func closedAlready() async throws {
         let loopback = try await Loopback.open()
         try await loopback.server.close()
-        let (cancelled, closed) = try await Deadline.within(.seconds(30), "the poll's end") {
-            try await HandoffConnection.run(on: loopback.server) { () async -> Bool in
-                try? await Task.sleep(for: .seconds(600))
-                return Task.isCancelled
-            }
+        let (ended, closed) = try await Deadline.within(.seconds(30), "the poll's end") {
+            try await HandoffConnection.run(on: loopback.server) { stop in try await Self.heldWait(stop) }
         }
-        #expect(cancelled)
+        #expect(ended)
         #expect(closed)
         try await loopback.close()
     }

@@ -96,6 +96,35 @@ struct ClockTests {
         #expect(clock.sleeperCount == 0, "no timer outlives the waiter")
     }
 
+    @Test("a stopped change waiter (its connection closed) returns nil at once, and its timer ends with it")
+    func changeWaitStopped() async throws {
+        let clock = ManualClock()
+        let notifier = ChangeNotifier()
+        let stop = WaitStop()
+        let reads = Counter()
+        let waiter = Task {
+            try await notifier.waitForValue(
+                of: [.host("vm-1")], until: clock.instant(in: .seconds(3600)), stop: stop
+            ) { () -> String? in
+                reads.increment()
+                return nil
+            }
+        }
+        try await clock.waitForSleepers(1)
+        stop.stop()
+        #expect(try await Deadline.within(.seconds(30), "the waiter") { try await waiter.value } == nil)
+        #expect(clock.sleeperCount == 0, "no timer outlives the waiter")
+        #expect(await notifier.waiterCount == 0)
+        #expect(reads.value == 2, "one read at the start, a last one after the stop")
+
+        // Stopped before it waits: one read, no timer.
+        let again = try await notifier.waitForValue(
+            of: [.host("vm-1")], until: clock.instant(in: .seconds(3600)), stop: stop
+        ) { () -> String? in nil }
+        #expect(again == nil)
+        #expect(clock.sleeperCount == 0)
+    }
+
     @Test("a host whose poll was answered empty is down once the re-poll grace passed on the channels' clock")
     func repollGrace() {
         let clock = ManualClock()
