@@ -35,13 +35,13 @@ public struct AllocationClaim: Sendable, Equatable {
     /// The claimed host's agent must acknowledge before this.
     public var acknowledgeBy: Date
     /// Hosts not to claim although they match: their hand-off channel is known to be down.
-    public var unreachableHostIds: [String]
+    public var unreachableHostIds: Set<String>
     /// How to choose among the matching hosts of one location (also when a hand-off moves on).
     public var strategy: AllocationStrategy
 
     public init(
         titleId: String, sessionId: String, kind: AllocationKind, criteria: HostCriteria, sessionCookie: String?,
-        now: Date, liveSince: Date, acknowledgeBy: Date, unreachableHostIds: [String] = [],
+        now: Date, liveSince: Date, acknowledgeBy: Date, unreachableHostIds: Set<String> = [],
         strategy: AllocationStrategy = .packed
     ) {
         self.titleId = titleId

@@ -117,7 +117,7 @@ public protocol InventoryStore: Sendable {
     /// Hosts in `unreachableHostIds` (their hand-off channel is down) are passed over; the host
     /// is chosen as `strategy` says (see `claimHost`).
     func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: Set<String>,
         strategy: AllocationStrategy
     ) async throws -> Allocation?
 
@@ -167,7 +167,7 @@ extension InventoryStore {
 
     /// `claimHostForQueue`, packed (gsmsd's default strategy).
     public func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String]
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: Set<String>
     ) async throws -> Allocation? {
         try await claimHostForQueue(
             titleId: titleId, now: now, liveSince: liveSince, acknowledgeBy: acknowledgeBy,

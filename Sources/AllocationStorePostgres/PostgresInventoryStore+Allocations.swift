@@ -181,7 +181,7 @@ extension PostgresInventoryStore {
     /// `strategy` says; hosts in `excluding` are passed over.
     func takeCandidate(
         _ connection: PostgresConnection, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
-        excluding: [String], strategy: AllocationStrategy, at now: Date
+        excluding: Set<String>, strategy: AllocationStrategy, at now: Date
     ) async throws -> ClaimedHost? {
         var regions: [String?] = []
         if criteria.locations.isEmpty {
@@ -270,7 +270,7 @@ struct CandidateQuery {
 
     init(
         titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date, regionKey: String?,
-        excluding: [String], strategy: AllocationStrategy = .packed,
+        excluding: Set<String>, strategy: AllocationStrategy = .packed,
         now: Date, skipLocked: Bool
     ) {
         var binds = PostgresBindings()
@@ -288,7 +288,7 @@ struct CandidateQuery {
         filter += " AND drain_deadline_ms IS NULL"
         if let regionKey { filter += " AND region_key = \(bind(regionKey))" }
         if !excluding.isEmpty {
-            binds.append(excluding)
+            binds.append(Array(excluding))
             filter += " AND host_id <> ALL($\(binds.count))"
         }
         binds.append(AssignmentRevision.floor(now))

@@ -45,7 +45,7 @@ extension PostgresInventoryStore {
     /// Instances serve one title's queue one at a time (its advisory lock), first in, first out.
     /// The host is chosen as `strategy` says.
     public func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: Set<String>,
         strategy: AllocationStrategy
     ) async throws -> Allocation? {
         try await transaction { connection in

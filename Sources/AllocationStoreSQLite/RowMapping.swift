@@ -111,42 +111,47 @@ extension ClaimedHost {
 /// longest-StandingBy. Each order has its partial index, so a claim reads the first entry that
 /// passes the filter instead of sorting the free hosts.
 struct CandidateQuery {
-    /// `SELECT host_id … LIMIT 1`, to be used as a scalar subquery.
-    var sql: String
-    var arguments: StatementArguments
+    /// A statement reading candidate ids in the strategy's order.
+    struct Probe {
+        var sql: String
+        var arguments: StatementArguments
+    }
 
-    /// Hosts in `excluding` are passed over (a JSON array read with `json_each`).
+    /// One probe per location key, in the request's order, or one when the request names no
+    /// location; none when every location is blank.
+    var probes: [Probe]
+    /// Hosts passed over (their hand-off channel is down).
+    var excluding: Set<String>
+
+    /// Each probe reads at most `excluding.count + 1` hosts, and `first` stops at the first one
+    /// not excluded: the excluded hosts cost a set lookup each when they come first in the
+    /// order, and nothing otherwise (they are not sent to SQLite).
     init(
-        titleId: String, criteria: HostCriteria, liveSince: Date, excluding: [String] = [],
+        titleId: String, criteria: HostCriteria, liveSince: Date, excluding: Set<String> = [],
         strategy: AllocationStrategy = .packed
-    ) throws {
-        var filter = """
+    ) {
+        self.excluding = excluding
+        let filter = """
             title_id = ? AND state = 'StandingBy' AND session_id IS NULL AND last_heartbeat_ms >= ? \
             AND (sandbox_key IS NULL OR sandbox_key = ?) AND (cloud_game_key IS NULL OR cloud_game_key = ?) \
             AND (game_mode_key IS NULL OR game_mode_key = ?) AND drain_deadline_ms IS NULL
             """
-        var filterArguments: StatementArguments = [
+        let filterArguments: StatementArguments = [
             titleId, liveSince.storeArgument, TitleRules.matchKey(criteria.sandboxId),
             TitleRules.matchKey(criteria.cloudGameId), TitleRules.matchKey(criteria.gameModeId),
         ]
-        if !excluding.isEmpty {
-            filter += " AND host_id NOT IN (SELECT value FROM json_each(?))"
-            let list: String
-            do {
-                list = String(decoding: try JSONEncoder().encode(excluding), as: UTF8.self)
-            } catch {
-                throw StoreError.unavailable("cannot encode the excluded hosts: \(error)")
-            }
-            filterArguments += [list]
-        }
         let order =
             switch strategy {
-            case .distributed: "ORDER BY standing_by_since_ms, host_id LIMIT 1"
-            case .packed: "ORDER BY vm_busy DESC, standing_by_since_ms, host_id LIMIT 1"
+            case .distributed: "ORDER BY standing_by_since_ms, host_id LIMIT ?"
+            case .packed: "ORDER BY vm_busy DESC, standing_by_since_ms, host_id LIMIT ?"
             }
+        let limit: StatementArguments = [excluding.count + 1]
         if criteria.locations.isEmpty {
-            sql = "SELECT host_id FROM hosts AS candidate WHERE \(filter) \(order)"
-            arguments = filterArguments
+            probes = [
+                Probe(
+                    sql: "SELECT host_id FROM hosts AS candidate WHERE \(filter) \(order)",
+                    arguments: filterArguments + limit)
+            ]
             return
         }
         var keys: [String] = []
@@ -154,17 +159,22 @@ struct CandidateQuery {
             let key = TitleRules.locationKey(location)
             if !key.isEmpty, !keys.contains(key) { keys.append(key) }
         }
-        guard !keys.isEmpty else {
-            sql = "SELECT NULL AS host_id WHERE 0"
-            arguments = StatementArguments()
-            return
-        }
         // One index-ordered probe per location; the first location with a host wins.
-        let probes = keys.indices.map { index in
-            "SELECT * FROM (SELECT host_id, \(index) AS preference FROM hosts AS candidate WHERE \(filter) AND region_key = ? \(order))"
+        probes = keys.map { key in
+            Probe(
+                sql: "SELECT host_id FROM hosts AS candidate WHERE \(filter) AND region_key = ? \(order)",
+                arguments: filterArguments + [key] + limit)
         }
-        sql = "SELECT host_id FROM (\(probes.joined(separator: " UNION ALL "))) ORDER BY preference LIMIT 1"
-        arguments = StatementArguments()
-        for key in keys { arguments += filterArguments + [key] }
+    }
+
+    /// The first candidate of the first probe that has one, passing over `excluding`.
+    func first(_ db: Database) throws -> String? {
+        for probe in probes {
+            let ids = try String.fetchCursor(db.cachedStatement(sql: probe.sql), arguments: probe.arguments)
+            while let hostId = try ids.next() {
+                if !excluding.contains(hostId) { return hostId }
+            }
+        }
+        return nil
     }
 }

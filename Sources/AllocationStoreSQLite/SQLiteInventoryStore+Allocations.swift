@@ -152,18 +152,19 @@ extension SQLiteInventoryStore {
     /// its description; nil when no host matches. Hosts in `excluding` are passed over.
     static func takeCandidate(
         _ db: Database, titleId: String, sessionId: String, criteria: HostCriteria, liveSince: Date,
-        excluding: [String], strategy: AllocationStrategy, at now: Date
+        excluding: Set<String>, strategy: AllocationStrategy, at now: Date
     ) throws -> ClaimedHost? {
-        let candidate = try CandidateQuery(
+        let candidate = CandidateQuery(
             titleId: titleId, criteria: criteria, liveSince: liveSince, excluding: excluding, strategy: strategy)
+        guard let hostId = try candidate.first(db) else { return nil }
         let rows = try db.rows(
             """
             UPDATE hosts SET state = 'Allocating', session_id = ?, standing_by_since_ms = NULL, players = NULL,
                 revision = MAX(revision + 1, ?)
-            WHERE host_id = (\(candidate.sql))
+            WHERE host_id = ?
             RETURNING \(ClaimedHost.columns)
             """,
-            [sessionId, AssignmentRevision.floor(now)] + candidate.arguments
+            [sessionId, AssignmentRevision.floor(now), hostId]
         )
         guard let host = try rows.first.map(ClaimedHost.init) else { return nil }
         try recountVM(db, ofHost: host.hostId)

@@ -43,7 +43,7 @@ extension SQLiteInventoryStore {
     /// cloud game or game mode (any region, chosen as `strategy` says), in one transaction; nil
     /// when either is missing.
     public func claimHostForQueue(
-        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: [String],
+        titleId: String, now: Date, liveSince: Date, acknowledgeBy: Date, excluding unreachableHostIds: Set<String>,
         strategy: AllocationStrategy
     ) async throws -> Allocation? {
         try await write { db in

@@ -83,8 +83,9 @@ final class HandoffChannels: Sendable {
         }
     }
 
-    /// The hosts whose channel is down now; allocations pass them over.
-    func unreachableHosts() -> [String] {
+    /// The hosts whose channel is down now; allocations pass them over. (A copy of the set, not
+    /// a sorted list: a claim looks hosts up in it.)
+    func unreachableHosts() -> Set<String> {
         return state.withLock { state in
             if !state.answeredEmptyAt.isEmpty {
                 for (hostId, answeredAt) in state.answeredEmptyAt where answeredAt.elapsed >= repollGrace {
@@ -92,7 +93,7 @@ final class HandoffChannels: Sendable {
                     state.down.insert(hostId)
                 }
             }
-            return state.down.sorted()
+            return state.down
         }
     }
 

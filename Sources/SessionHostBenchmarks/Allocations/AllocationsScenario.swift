@@ -39,6 +39,8 @@ public struct AllocationsScenario: Sendable {
     /// The floor: an unknown path, answered 404 by gsmsd's router and error middleware without
     /// touching the store.
     static let floorPath = "/bench/floor"
+    /// How long the idle hand-off probe lets the agents settle between two hand-offs.
+    static let idleSettle = Duration.milliseconds(50)
 
     let options: Options
     let binaries: Binaries
@@ -165,7 +167,9 @@ public struct AllocationsScenario: Sendable {
         )
         fleetTask.cancel()
         await fleetTask.value
-        let idle = await load.handoffs(count: options.handoffs, board: board, until: nil, agents: options.realAgents)
+        let idle = await load.handoffs(
+            count: options.handoffs, board: board, until: nil, agents: options.realAgents,
+            settle: AllocationsScenario.idleSettle)
 
         log("allocations: stopping the games")
         gamesTask.cancel()
@@ -320,7 +324,12 @@ struct TitleLoad: Sendable {
     }
 
     /// Allocations onto the real agents, one at a time: `count` of them, or until `until` is set.
-    func handoffs(count: Int?, board: HandoffBoard, until done: DoneFlag?, agents: Int) async -> HandoffResult {
+    /// With `settle`, each allocation starts that long after the previous one reached its game
+    /// (or was refused), so that the agents' traffic between sessions (the end, the sync, the new
+    /// poll) is over and the hand-off is measured on an idle gsmsd.
+    func handoffs(
+        count: Int?, board: HandoffBoard, until done: DoneFlag?, agents: Int, settle: Duration? = nil
+    ) async -> HandoffResult {
         let http = instances[instances.count - 1]
         var toGame = Latencies()
         var titleResponse = Latencies()
@@ -350,7 +359,7 @@ struct TitleLoad: Sendable {
                     errors += 1
                 }
                 await board.abandon(sessionId)
-                try? await Task.sleep(for: .milliseconds(2))
+                try? await Task.sleep(for: settle ?? .milliseconds(2))
                 continue
             }
             titleResponse.record(answeredAt - started)
@@ -360,6 +369,7 @@ struct TitleLoad: Sendable {
                 errors += 1
             }
             await board.release(sessionId)
+            if let settle { try? await Task.sleep(for: settle) }
         }
         return HandoffResult(
             toGame: toGame.summary, titleResponse: titleResponse.summary, retriedNoHost: retried, errors: errors)

@@ -426,6 +426,26 @@ enum InventoryStoreContract {
         #expect(taken?.sessionHostId == "q-here")
     }
 
+    /// Many unreachable hosts ahead in the order, in two locations, among many more that are not
+    /// candidates at all (dead hosts stay in the set): each claim still finds the first reachable.
+    static func claimPassesOverManyUnreachableHosts(_ store: any InventoryStore) async throws {
+        let west = (0..<40).map { "w\($0)" }
+        let east = (0..<5).map { "e\($0)" }
+        try await registerHosts(store, west)
+        try await registerHosts(store, east, from: 100, region: "EastUS")
+        let unreachable = Set(west.dropLast() + (0..<1000).map { "dead-\($0)" })
+        let locations = HostCriteria(locations: ["WestUS", "EastUS"])
+        var first = claim(sid(1), criteria: locations, now: at(120), liveSince: at(0))
+        first.unreachableHostIds = unreachable
+        #expect(try await store.claimHost(first).claimedAllocation?.sessionHostId == "w39")
+        var second = claim(sid(2), criteria: locations, now: at(120), liveSince: at(0))
+        second.unreachableHostIds = unreachable
+        #expect(try await store.claimHost(second).claimedAllocation?.sessionHostId == "e0", "WestUS has none left")
+        var anywhere = claim(sid(3), now: at(120), liveSince: at(0))
+        anywhere.unreachableHostIds = unreachable.union(["e1"])
+        #expect(try await store.claimHost(anywhere).claimedAllocation?.sessionHostId == "e2")
+    }
+
     static func claimSkipsHostsNotHeardFrom(_ store: any InventoryStore) async throws {
         try await registerHosts(store, ["stale", "live"])
         _ = try await store.recordHeartbeat(id: "live", HostHeartbeat(state: .standingBy), at: at(50))

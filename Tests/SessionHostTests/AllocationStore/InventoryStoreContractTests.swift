@@ -73,6 +73,7 @@ struct InventoryStoreContractTests {
     @Test("claims pass over hosts whose hand-off channel is down", arguments: StoreBackend.allCases)
     func unreachableHosts(_ backend: StoreBackend) async throws {
         try await backend.withStore(Contract.claimPassesOverUnreachableHosts)
+        try await backend.withStore(Contract.claimPassesOverManyUnreachableHosts)
     }
 
     @Test("hosts not heard from since liveSince are not claimed", arguments: StoreBackend.allCases)
