@@ -18,8 +18,8 @@ enum HandoffConnection {
     /// Arms `channel` for a held poll, on its event loop, without waiting: keepalive probes on
     /// (TCP connections, once), a FIN closes the connection while the poll is held, and
     /// `onClose` runs once when the connection closes before `unwatch` (at once when it is
-    /// closed already; a channel that was never active, such as a test's, is not closed). (Hummingbird allows half-closure; an agent never half-closes a
-    /// connection it waits on.)
+    /// closed already; a channel that was never active, such as a test's, is not closed).
+    /// (Hummingbird allows half-closure; an agent never half-closes a connection it waits on.)
     ///
     /// The connection keeps one `PollWatcher` for all its polls, holding only the current
     /// poll's action: a callback per poll on the connection's `closeFuture` would pile up on a
