@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 
 @testable import AllocationService
@@ -49,15 +48,11 @@ struct HandoffConnectionTests {
         }
     }
 
-    final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
-
     /// Counts its instances that were freed.
     final class Tracked: Sendable {
-        let freed: Counter
-        init(_ freed: Counter) { self.freed = freed }
-        deinit { freed.value.add(1, ordering: .relaxed) }
+        let freed: ClockTests.Counter
+        init(_ freed: ClockTests.Counter) { self.freed = freed }
+        deinit { freed.increment() }
     }
 
     /// A poll's change wait with a deadline far away: `true` when it ended empty (the stop).
@@ -71,7 +66,7 @@ struct HandoffConnectionTests {
     @Test("polls that ended leave nothing on the connection: one watcher, no close action kept, every action freed")
     func finishedPollsKeepNothing() async throws {
         let loopback = try await Loopback.open()
-        let freed = Counter()
+        let freed = ClockTests.Counter()
         for _ in 0..<200 {
             let tracked = Tracked(freed)
             HandoffConnection.watch(loopback.server) { _ = tracked }
@@ -86,7 +81,7 @@ struct HandoffConnectionTests {
         #expect(!watchers.armed)
         // The loop ran every watch and unwatch before `watchers()`: the 200 actions are gone
         // while the connection is still open.
-        #expect(freed.value.load(ordering: .relaxed) == 200)
+        #expect(freed.value == 200)
         #expect(loopback.server.isActive)
         try await loopback.close()
     }
@@ -94,14 +89,9 @@ struct HandoffConnectionTests {
     @Test("a held poll ends the moment its connection closes, and says the connection closed")
     func closingEndsThePoll() async throws {
         let loopback = try await Loopback.open()
-        let started = AsyncStream<Void>.makeStream()
         let poll = Task {
-            try await HandoffConnection.run(on: loopback.server) { stop in
-                started.continuation.yield()
-                return try await Self.heldWait(stop)
-            }
+            try await HandoffConnection.run(on: loopback.server) { stop in try await Self.heldWait(stop) }
         }
-        for await _ in started.stream { break }
         try await Deadline.waitUntilAsync("the poll's watcher to be armed", timeout: .seconds(30)) {
             try await loopback.watchers().armed
         }
